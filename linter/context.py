@@ -1,0 +1,67 @@
+"""What a rule may look at besides its image site: options, the object set, registry answers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PullSecret:
+    """A `kubernetes.io/dockerconfigjson` or `kubernetes.io/dockercfg` Secret of the manifest set."""
+
+    name: str
+    namespace: str | None
+    type: str
+    path: str
+    line: int
+    # registry keys exactly as written in the secret ("https://index.docker.io/v1/", "ghcr.io", ...)
+    keys: tuple[str, ...] = ()
+    # key -> (username, password); only used by --use-pull-secrets, never printed
+    credentials: Mapping[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    error: str | None = None  # the secret's data could not be decoded
+
+
+@dataclass
+class ObjectIndex:
+    """ServiceAccounts and pull Secrets of the whole manifest set, by (namespace, name).
+
+    A namespace of None means the manifest did not say (kubectl's -n decides at apply time).
+    """
+
+    service_accounts: dict[tuple[str | None, str], list[str]] = field(default_factory=dict)
+    secrets: dict[tuple[str | None, str], PullSecret] = field(default_factory=dict)
+    # names of all Secrets of any type, so a pull secret of the wrong type is still "known"
+    other_secrets: dict[tuple[str | None, str], str] = field(default_factory=dict)
+
+    def service_account(self, namespace: str | None, name: str) -> list[str] | None:
+        return _lookup(self.service_accounts, namespace, name)
+
+    def secret(self, namespace: str | None, name: str) -> PullSecret | None:
+        return _lookup(self.secrets, namespace, name)
+
+
+def _lookup(table: Mapping[tuple[str | None, str], Any], namespace: str | None, name: str) -> Any:
+    found = table.get((namespace, name))
+    if found is None and namespace is not None:
+        found = table.get((None, name))
+    if found is None and namespace is None:
+        # The pod does not name its namespace: any object of that name could be the one.
+        for (_, other_name), value in table.items():
+            if other_name == name:
+                return value
+    return found
+
+
+@dataclass
+class Context:
+    """Everything a rule's `check` may read. Rules never do I/O and never walk manifests."""
+
+    objects: ObjectIndex = field(default_factory=ObjectIndex)
+    private_registries: tuple[str, ...] = ()  # host globs
+    allowed_registries: tuple[str, ...] | None = None  # None: no allow-list configured
+    platforms: tuple[str, ...] = ("linux/amd64",)
+    # Registry answers from --resolve, keyed by the site's canonical reference string
+    # (imglint.registry.Resolution values); empty when the registry check did not run.
+    answers: Mapping[str, Any] = field(default_factory=dict)

@@ -1,0 +1,80 @@
+"""What imglint reports: findings from rules, and input errors from files it could not read."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that `severity >= fail_on` decides the exit code."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            choices = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (choose from {choices})") from None
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a scalar sits in its file: 1-based line and column, end exclusive.
+
+    `start` and `end` are character offsets into the decoded text (what a fixer replaces).
+    """
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    path: str  # as shown to the user ("-" or --stdin-filename for stdin)
+    span: Span
+    image: str | None
+    kind: str | None = None
+    namespace: str | None = None
+    object: str | None = None
+    container: str | None = None
+    # A Helm `# Source:` mapping may move the finding to another file; kept for dedup/baselines.
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.span.line, self.span.column, self.code)
+
+
+@dataclass(frozen=True)
+class InputError:
+    """A file (or part of one) imglint could not read. Always exit code 2."""
+
+    path: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"

@@ -1,0 +1,1 @@
+"""Fixtures for the local registry server (being written)."""
