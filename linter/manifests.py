@@ -1,17 +1,65 @@
 """Kubernetes objects and the image sites inside them, read from YAML/JSON with positions.
 
 Data flow: a Source's text is composed into YAML nodes (never constructed into Python objects, so
-every scalar keeps its line and column); each document that is a Kubernetes object (has
-`apiVersion` and `kind`) becomes a K8sObject; pod specs are found in it and every image scalar
-becomes an ImageSite.
+every scalar keeps its line and column, and an alias bomb stays a small graph of shared nodes);
+each document that is a Kubernetes object (has `apiVersion` and `kind`) becomes a K8sObject;
+pod specs are found in it generically and every image scalar becomes an ImageSite.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import base64
+import binascii
+import dataclasses
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from imglint.findings import Span
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from imglint.context import ObjectIndex, PullSecret
+from imglint.findings import InputError, Span
 from imglint.reference import InvalidReference, Reference, parse
+from imglint.sources import HELM_HINT, Source, template_action_lines
+
+try:  # the C composer is ~10x faster; the pure-Python one is a correct fallback
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+# Kinds that never hold a pod spec of their own but can be huge (schemas, data): not walked.
+_NOT_WORKLOADS = frozenset(
+    {
+        "CustomResourceDefinition",
+        "ConfigMap",
+        "Secret",
+        "Service",
+        "ServiceAccount",
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
+        "Namespace",
+        "Ingress",
+        "NetworkPolicy",
+        "PersistentVolumeClaim",
+        "PersistentVolume",
+        "StorageClass",
+        "APIService",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+    }
+)
+# Image values that a tool replaces before apply: not references yet, so never linted as such.
+_PLACEHOLDERS = (
+    ("{{", "template placeholder"),
+    ("${", "variable placeholder"),
+    ("ko://", "ko build reference"),
+)
+PULL_SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
 
 
 @dataclass
@@ -22,8 +70,7 @@ class K8sObject:
     namespace: str | None
     annotations: dict[str, str]
     path: str  # displayed path of the file it came from
-    line: int  # line of the document/object start (1-based)
-    data: dict[str, object] | None = None  # plain data, kept only for ServiceAccounts and Secrets
+    line: int  # line of the object's first key (1-based)
 
 
 @dataclass
@@ -32,7 +79,7 @@ class PodSpec:
 
     obj: K8sObject
     image_pull_secrets: list[str]  # secret names from spec.imagePullSecrets
-    service_account: str | None  # spec.serviceAccountName (or deprecated serviceAccount)
+    service_account: str | None  # spec.serviceAccountName (or the deprecated serviceAccount)
     line: int
 
 
@@ -50,15 +97,377 @@ class ImageSite:
     pull_policy: str | None  # imagePullPolicy / volumes[].image.pullPolicy as written
     reference: Reference | None = None
     error: str | None = None  # why the reference is invalid, in the runtime's words
+    placeholder: str | None = None  # set when the value is a template/variable, not a reference
     # Lines of the source text, for suppression comments; shared by all sites of a file.
-    source_lines: list[str] = field(default_factory=list, repr=False, compare=False)
+    source_lines: list[str] = dataclasses.field(default_factory=list, repr=False, compare=False)
+    source: Source | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @property
     def obj(self) -> K8sObject:
         return self.pod.obj
 
-    def parse_reference(self) -> None:
+
+@dataclass
+class Manifests:
+    """Everything read from a set of sources."""
+
+    sites: list[ImageSite] = dataclasses.field(default_factory=list)
+    objects: ObjectIndex = dataclasses.field(default_factory=ObjectIndex)
+    errors: list[InputError] = dataclasses.field(default_factory=list)
+    notices: list[str] = dataclasses.field(default_factory=list)
+    object_count: int = 0
+
+
+def load(sources: list[Source]) -> Manifests:
+    result = Manifests()
+    for source in sources:
+        _Reader(source, result).read()
+    return result
+
+
+def parse_image(site: ImageSite) -> None:
+    """Fill site.reference or site.error (parse is cached, so repeated images cost nothing)."""
+    try:
+        site.reference = parse(site.image)
+    except InvalidReference as exc:
+        site.error = exc.reason
+
+
+class _Reader:
+    """Reads one source into the shared Manifests result."""
+
+    def __init__(self, source: Source, result: Manifests) -> None:
+        self.source = source
+        self.result = result
+        self.lines: list[str] | None = None
+
+    def read(self) -> None:
         try:
-            self.reference = parse(self.image)
-        except InvalidReference as exc:
-            self.error = exc.reason
+            documents = list(yaml.compose_all(self.source.text, Loader=_Loader))
+        except yaml.MarkedYAMLError as exc:
+            self._yaml_error(exc)
+            return
+        except yaml.YAMLError as exc:
+            self._error(f"YAML error: {exc}")
+            return
+        except RecursionError:
+            self._error("nesting too deep to read")
+            return
+        action_lines = template_action_lines(self.source.text)
+        if action_lines and _outside_scalars(documents, action_lines):
+            self._template()
+            return
+        for document in documents:
+            if isinstance(document, MappingNode):
+                self._object(document, in_list=False)
+
+    def _template(self) -> None:
+        message = f"looks like a template, not a manifest; {HELM_HINT}"
+        if self.source.named:
+            self.result.errors.append(InputError(self.source.path, message))
+        else:
+            self.result.notices.append(f"{self.source.path}: skipped, {message}")
+
+    def _yaml_error(self, exc: yaml.MarkedYAMLError) -> None:
+        if template_action_lines(self.source.text):
+            self._template()
+            return
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        self.result.errors.append(InputError(self.source.path, f"YAML: {problem}", line, column))
+
+    def _error(self, message: str, node: Node | None = None) -> None:
+        line = node.start_mark.line + 1 if node is not None else None
+        column = node.start_mark.column + 1 if node is not None else None
+        self.result.errors.append(InputError(self.source.path, message, line, column))
+
+    # -- objects -------------------------------------------------------------------------------
+
+    def _object(self, node: MappingNode, *, in_list: bool) -> None:
+        keys = _keys(node)
+        kind = _text(keys.get("kind"))
+        api_version = _text(keys.get("apiVersion"))
+        if not kind or (not api_version and not in_list):
+            return  # not a Kubernetes object (values file, compose file, CI config...)
+        items = keys.get("items")
+        if kind.endswith("List") and isinstance(items, SequenceNode):
+            for item in items.value:
+                if isinstance(item, MappingNode):
+                    self._object(item, in_list=True)
+            return
+        self.result.object_count += 1
+        meta = keys.get("metadata")
+        meta_keys = _keys(meta) if isinstance(meta, MappingNode) else {}
+        annotations_node = meta_keys.get("annotations")
+        annotations: dict[str, str] = {}
+        if isinstance(annotations_node, MappingNode):
+            for key_node, value_node in annotations_node.value:
+                key, value = _text(key_node), _text(value_node)
+                if key is not None and value is not None:
+                    annotations[key] = value
+        obj = K8sObject(
+            kind=kind,
+            api_version=api_version or "",
+            name=_text(meta_keys.get("name")),
+            namespace=_text(meta_keys.get("namespace")),
+            annotations=annotations,
+            path=self.source.path,
+            line=node.start_mark.line + 1,
+        )
+        if kind == "ServiceAccount":
+            self._service_account(obj, keys)
+        elif kind == "Secret":
+            self._secret(obj, keys, node)
+        if kind in _NOT_WORKLOADS:
+            return
+        for pod_keys, pod_node in _pod_specs(keys):
+            self._pod(obj, pod_node, pod_keys)
+
+    def _service_account(self, obj: K8sObject, keys: dict[str, Node]) -> None:
+        if obj.name:
+            secrets = _secret_names(keys.get("imagePullSecrets"))
+            self.result.objects.service_accounts[(obj.namespace, obj.name)] = secrets
+
+    def _secret(self, obj: K8sObject, keys: dict[str, Node], node: MappingNode) -> None:
+        if not obj.name:
+            return
+        secret_type = _text(keys.get("type")) or "Opaque"
+        index = self.result.objects
+        if secret_type not in PULL_SECRET_TYPES:
+            index.other_secrets[(obj.namespace, obj.name)] = secret_type
+            return
+        data_key = ".dockerconfigjson" if secret_type == PULL_SECRET_TYPES[0] else ".dockercfg"
+        raw: str | None = None
+        error: str | None = None
+        string_data = keys.get("stringData")
+        data = keys.get("data")
+        if isinstance(string_data, MappingNode) and data_key in _keys(string_data):
+            raw = _text(_keys(string_data)[data_key])
+        elif isinstance(data, MappingNode) and data_key in _keys(data):
+            encoded = _text(_keys(data)[data_key]) or ""
+            try:
+                raw = base64.b64decode("".join(encoded.split()), validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                error = f"{data_key} is not valid base64"
+        else:
+            error = f"no {data_key} key"
+        secret_keys: tuple[str, ...] = ()
+        credentials: dict[str, tuple[str, str]] = {}
+        if raw is not None:
+            parsed = _docker_config_auths(raw, wrapped=data_key == ".dockerconfigjson")
+            if isinstance(parsed, str):
+                error = parsed
+            else:
+                secret_keys = tuple(parsed)
+                credentials = parsed
+        index.secrets[(obj.namespace, obj.name)] = PullSecret(
+            name=obj.name,
+            namespace=obj.namespace,
+            type=secret_type,
+            path=self.source.path,
+            line=node.start_mark.line + 1,
+            keys=secret_keys,
+            credentials=credentials,
+            error=error,
+        )
+
+    # -- pod specs and images ------------------------------------------------------------------
+
+    def _pod(self, obj: K8sObject, pod_node: MappingNode, pod_keys: dict[str, Node]) -> None:
+        service_account = _text(pod_keys.get("serviceAccountName")) or _text(
+            pod_keys.get("serviceAccount")
+        )
+        pod = PodSpec(
+            obj=obj,
+            image_pull_secrets=_secret_names(pod_keys.get("imagePullSecrets")),
+            service_account=service_account,
+            line=pod_node.start_mark.line + 1,
+        )
+        for field_name in ("initContainers", "containers", "ephemeralContainers"):
+            containers = pod_keys.get(field_name)
+            if not isinstance(containers, SequenceNode):
+                continue
+            for container in containers.value:
+                if not isinstance(container, MappingNode):
+                    continue
+                ckeys = _keys(container)
+                image = ckeys.get("image")
+                if image is not None:
+                    self._site(
+                        pod, image, field_name, ckeys.get("name"), ckeys.get("imagePullPolicy")
+                    )
+        volumes = pod_keys.get("volumes")
+        if isinstance(volumes, SequenceNode):
+            for volume in volumes.value:
+                if not isinstance(volume, MappingNode):
+                    continue
+                vkeys = _keys(volume)
+                source = vkeys.get("image")
+                if isinstance(source, MappingNode):
+                    skeys = _keys(source)
+                    reference = skeys.get("reference")
+                    if reference is not None:
+                        self._site(
+                            pod, reference, "volumes", vkeys.get("name"), skeys.get("pullPolicy")
+                        )
+
+    def _site(
+        self,
+        pod: PodSpec,
+        node: Node,
+        field_name: str,
+        name_node: Node | None,
+        policy_node: Node | None,
+    ) -> None:
+        if not isinstance(node, ScalarNode):
+            shape = "a list" if isinstance(node, SequenceNode) else "a mapping"
+            self._error(f"image must be a string, not {shape}", node)
+            return
+        if node.tag == _NULL:
+            value = ""  # `image:` left empty: the runtime sees an empty reference
+        elif node.tag != _STR:
+            kind = node.tag.rsplit(":", 1)[-1]
+            self._error(f"image must be a string, not {kind} {node.value!r} (quote it)", node)
+            return
+        else:
+            value = node.value
+        start, end = node.start_mark, node.end_mark
+        if self.lines is None:
+            self.lines = self.source.text.splitlines()
+        site = ImageSite(
+            path=self.source.path,
+            span=Span(
+                line=start.line + 1,
+                column=start.column + 1,
+                end_line=end.line + 1,
+                end_column=end.column + 1,
+                start=start.index,
+                end=end.index,
+            ),
+            image=value,
+            pod=pod,
+            container=_text(name_node),
+            field=field_name,
+            pull_policy=_text(policy_node),
+            source_lines=self.lines,
+            source=self.source,
+        )
+        for marker, what in _PLACEHOLDERS:
+            if marker in value:
+                site.placeholder = what
+                break
+        else:
+            parse_image(site)
+        self.result.sites.append(site)
+
+
+def _keys(node: MappingNode) -> dict[str, Node]:
+    """A mapping's string keys to value nodes (the last duplicate wins, as in kubectl's decoder)."""
+    return {k.value: v for k, v in node.value if isinstance(k, ScalarNode)}
+
+
+def _text(node: Node | None) -> str | None:
+    if isinstance(node, ScalarNode) and node.tag != _NULL:
+        value = node.value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _secret_names(node: Node | None) -> list[str]:
+    names: list[str] = []
+    if isinstance(node, SequenceNode):
+        for item in node.value:
+            if isinstance(item, MappingNode):
+                name = _text(_keys(item).get("name"))
+                if name:
+                    names.append(name)
+    return names
+
+
+def _pod_specs(top: dict[str, Node]) -> Iterator[tuple[dict[str, Node], MappingNode]]:
+    """Find pod specs anywhere below an object's top level (except metadata and status).
+
+    A pod spec is a mapping with a `containers` (or `initContainers`) list of mappings. This finds
+    the built-in workloads (Pod `spec`, `spec.template.spec`, CronJob's job template) and custom
+    resources (Argo Rollouts, Knative Services, operators' pod templates) with one rule, and never
+    expands a shared (aliased) node twice, so an alias bomb costs nothing.
+    """
+    seen: set[int] = set()
+    stack: list[Node] = [v for k, v in top.items() if k not in ("metadata", "status")]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            keys = _keys(node)
+            if _is_pod_spec(keys):
+                yield keys, node
+                continue
+            stack.extend(reversed(list(keys.values())))
+        elif isinstance(node, SequenceNode):
+            stack.extend(reversed(node.value))
+
+
+def _is_pod_spec(keys: dict[str, Node]) -> bool:
+    for field_name in ("containers", "initContainers"):
+        value = keys.get(field_name)
+        if isinstance(value, SequenceNode) and any(
+            isinstance(item, MappingNode) for item in value.value
+        ):
+            return True
+    return False
+
+
+def _docker_config_auths(raw: str, *, wrapped: bool) -> dict[str, tuple[str, str]] | str:
+    """Registry keys and credentials of a docker config (or an error message)."""
+    try:
+        config = json.loads(raw)
+    except ValueError:
+        return "pull secret data is not valid JSON"
+    if wrapped:
+        if not isinstance(config, dict) or not isinstance(config.get("auths"), dict):
+            return "pull secret has no `auths` map"
+        config = config["auths"]
+    if not isinstance(config, dict):
+        return "pull secret is not a JSON object"
+    auths: dict[str, tuple[str, str]] = {}
+    for key, entry in config.items():
+        username = password = ""
+        if isinstance(entry, dict):
+            username = str(entry.get("username") or "")
+            password = str(entry.get("password") or "")
+            encoded = entry.get("auth")
+            if isinstance(encoded, str) and encoded:
+                try:
+                    padded = encoded + "=" * (-len(encoded) % 4)
+                    decoded = base64.b64decode(padded).decode("utf-8")
+                    username, _, password = decoded.partition(":")
+                except (binascii.Error, UnicodeDecodeError):
+                    pass
+        auths[str(key)] = (username, password)
+    return auths
+
+
+def _outside_scalars(documents: list[Node], lines: list[int]) -> bool:
+    """Whether any of the given lines lies outside every multi-line scalar of the documents."""
+    covered: set[int] = set()
+    seen: set[int] = set()
+    stack: list[Node] = list(documents)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            if node.end_mark.line > node.start_mark.line:
+                covered.update(range(node.start_mark.line, node.end_mark.line + 1))
+        elif isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return any(line not in covered for line in lines)

@@ -1,1 +1,258 @@
-"""(being written)"""
+"""Find manifest files, read and decode them. Problems become InputErrors; nothing here raises.
+
+A Source is one file (or stdin) decoded to text. Template sources (Helm charts' `templates/`
+folders, files with `{{ ... }}` actions) are never handed on: a template is not a manifest, and
+linting `{{ .Values.image }}` as an image reference would only produce noise.
+"""
+
+from __future__ import annotations
+
+import codecs
+import fnmatch
+import os
+import re
+import stat
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from imglint.findings import InputError
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+# Larger files are refused rather than read: a manifest this big is almost surely not one, and
+# reading it whole would let one stray file dominate a run's memory.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+# Directory names never entered while recursing (they are never manifests a user deploys).
+SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
+STDIN = "-"
+HELM_HINT = "render it first: `helm template CHART | imglint -`"
+
+# A template action alone on its line (`{{- if .Values.x }}`, `{{ include "x" . }}`): Go-template
+# control flow, which never appears in a rendered manifest.
+_TEMPLATE_ACTION_LINE = re.compile(r"^[ \t-]*\{\{", re.MULTILINE)
+
+
+@dataclass
+class Source:
+    path: str  # as shown to the user
+    text: str
+    real_path: str | None = None  # None for stdin
+    # encoding facts a fixer needs to write the file back byte for byte
+    encoding: str = "utf-8"
+    bom: bool = False
+    named: bool = True  # named on the command line (not found while recursing into a folder)
+
+
+@dataclass
+class Collected:
+    sources: list[Source] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    files_seen: int = 0
+
+
+def collect(
+    paths: Sequence[str],
+    *,
+    stdin_name: str = STDIN,
+    exclude: Sequence[str] = (),
+    stdin_bytes: bytes | None = None,
+) -> Collected:
+    """Read every manifest named by `paths` (files, folders, or "-" for stdin)."""
+    result = Collected()
+    seen_files: set[tuple[int, int]] = set()
+    for arg in paths:
+        if arg == STDIN:
+            data = stdin_bytes if stdin_bytes is not None else _read_stdin()
+            result.files_seen += 1
+            if not data.strip():
+                result.errors.append(InputError(stdin_name, "no input on stdin"))
+                continue
+            _add_source(result, stdin_name, None, data, named=True)
+            continue
+        try:
+            st = os.stat(arg)
+        except FileNotFoundError:
+            if os.path.islink(arg):
+                result.errors.append(InputError(arg, "broken symbolic link"))
+            else:
+                result.errors.append(InputError(arg, "no such file or directory"))
+            continue
+        except OSError as exc:
+            result.errors.append(InputError(arg, _os_reason(exc)))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            for file_path in _walk(arg, exclude, result):
+                _read_file(result, file_path, seen_files, named=False)
+        else:
+            _read_file(result, arg, seen_files, named=True)
+    return result
+
+
+def is_excluded(path: str, patterns: Iterable[str]) -> bool:
+    """Match a path against exclude globs: the whole relative path or any single component."""
+    norm = os.path.normpath(path)
+    if norm.startswith("./"):
+        norm = norm[2:]
+    parts = norm.split(os.sep)
+    for pattern in patterns:
+        pattern = pattern.rstrip("/")
+        if fnmatch.fnmatchcase(norm, pattern) or any(
+            fnmatch.fnmatchcase(part, pattern) for part in parts
+        ):
+            return True
+    return False
+
+
+def _walk(root: str, exclude: Sequence[str], result: Collected) -> Iterator[str]:
+    """Yield manifest files below root in sorted order, following symlinks but never in a loop."""
+    stack = [root]
+    visited: set[tuple[int, int]] = set()
+    while stack:
+        folder = stack.pop()
+        try:
+            st = os.stat(folder)
+        except OSError as exc:
+            result.errors.append(InputError(folder, _os_reason(exc)))
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in visited:
+            result.errors.append(InputError(folder, "symbolic link loop, not followed"))
+            continue
+        visited.add(key)
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            result.errors.append(InputError(folder, _os_reason(exc)))
+            continue
+        if _is_chart_root(entries):
+            result.notices.append(
+                f"{_join(folder, 'templates')}: Helm chart templates skipped; {HELM_HINT}"
+            )
+        subfolders: list[str] = []
+        for entry in entries:
+            path = _join(folder, entry.name)
+            if exclude and is_excluded(path, exclude):
+                continue
+            try:
+                is_dir = entry.is_dir()  # follows symlinks
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if entry.name.startswith(".") or entry.name in SKIPPED_DIRS:
+                    continue
+                if entry.name == "templates" and _is_chart_root(entries):
+                    continue
+                subfolders.append(path)
+            elif entry.name.endswith(MANIFEST_SUFFIXES):
+                if entry.is_symlink() and not os.path.exists(path):
+                    result.errors.append(InputError(path, "broken symbolic link"))
+                    continue
+                yield path
+        stack.extend(reversed(subfolders))
+
+
+def _is_chart_root(entries: list[os.DirEntry[str]]) -> bool:
+    names = {e.name for e in entries}
+    return "Chart.yaml" in names and "templates" in names
+
+
+def _join(folder: str, name: str) -> str:
+    return name if folder == "." else os.path.join(folder, name)
+
+
+def _read_file(result: Collected, path: str, seen: set[tuple[int, int]], *, named: bool) -> None:
+    try:
+        st = os.stat(path)
+        key = (st.st_dev, st.st_ino)
+        if key in seen:  # the same file reached twice (a symlink, or named twice): lint it once
+            return
+        seen.add(key)
+        if not stat.S_ISREG(st.st_mode):
+            result.errors.append(InputError(path, "not a regular file"))
+            return
+        result.files_seen += 1
+        if st.st_size > MAX_FILE_BYTES:
+            limit = MAX_FILE_BYTES // (1024 * 1024)
+            result.errors.append(
+                InputError(path, f"file is larger than {limit} MiB; not a manifest?")
+            )
+            return
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        result.errors.append(InputError(path, _os_reason(exc)))
+        return
+    _add_source(result, path, os.path.realpath(path), data, named=named)
+
+
+def _add_source(
+    result: Collected, path: str, real_path: str | None, data: bytes, *, named: bool
+) -> None:
+    decoded = decode(data)
+    if isinstance(decoded, InputError):
+        result.errors.append(InputError(path, decoded.message, decoded.line, decoded.column))
+        return
+    text, encoding, bom = decoded
+    result.sources.append(Source(path, text, real_path, encoding, bom, named))
+
+
+def template_action_lines(text: str) -> list[int]:
+    """0-based numbers of lines that start with a Go-template action (`{{- if ... }}`).
+
+    Such a line is chart-template control flow when it stands outside any YAML scalar; inside a
+    block scalar (a ConfigMap holding a Jinja chat template) it is just data.
+    """
+    if "{{" not in text:
+        return []
+    return [text.count("\n", 0, m.start()) for m in _TEMPLATE_ACTION_LINE.finditer(text)]
+
+
+def decode(data: bytes) -> tuple[str, str, bool] | InputError:
+    """Decode bytes as YAML allows: UTF-8 (with or without BOM) or BOM-marked UTF-16/32.
+
+    Returns (text, encoding, had_bom) or an InputError saying where decoding failed.
+    """
+    if b"\0" in data[:8192] and not data.startswith(
+        (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+    ):
+        return InputError("", "binary file (contains NUL bytes), not a manifest")
+    for bom, encoding in (
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(encoding), encoding, True
+            except UnicodeDecodeError as exc:
+                return InputError("", f"invalid {encoding.upper()} ({exc.reason})")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = data[exc.start]
+        return InputError("", f"invalid UTF-8 (byte 0x{byte:02x})", line, column)
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        return InputError("", "binary file (contains NUL bytes), not a manifest", line)
+    return text, "utf-8", False
+
+
+def _read_stdin() -> bytes:
+    try:
+        return sys.stdin.buffer.read()
+    except (OSError, AttributeError, ValueError):
+        return b""
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if exc.errno is not None and exc.errno == 40:  # ELOOP
+        return "symbolic link loop"
+    return (exc.strerror or str(exc)).lower()
