@@ -1,1 +1,5 @@
-"""(being written)"""
+"""`python -m imglint` runs the command line."""
+
+from imglint.cli import main
+
+raise SystemExit(main())

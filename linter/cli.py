@@ -1,1 +1,383 @@
-"""(being written)"""
+"""The `imglint` command: arguments in, exit code out. `main(argv) -> int` never raises."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO
+
+from imglint import __version__
+from imglint.errors import ImglintError, UsageError
+
+if TYPE_CHECKING:
+    from imglint.config import Config
+    from imglint.manifests import ImageSite, Manifests
+    from imglint.sources import Collected
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+EPILOG = """\
+examples:
+  imglint manifests/                      lint every *.yaml, *.yml, *.json below a folder
+  helm template ./chart | imglint -       lint a rendered chart (findings point at its templates)
+  kustomize build overlays/prod | imglint -
+  imglint --resolve k8s/                  also ask each registry whether every tag exists
+  imglint --format sarif k8s/ > imglint.sarif
+  imglint --list-images --format json k8s/
+  imglint --explain IMG006                what a rule checks, why, and how to fix it
+  imglint --pin --diff k8s/               show the digests pinning would write
+
+exit status: 0 no findings at or above --fail-on, 1 findings, 2 usage, config or input errors.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="imglint",
+        description="Lint container image references in Kubernetes manifests before they are "
+        "applied: invalid names, latest or missing tags, implicit Docker Hub, missing pull "
+        "secrets, disallowed registries, and (with --resolve) tags that do not exist.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders; - for stdin")
+    parser.add_argument("--version", action="version", version=f"imglint {__version__}")
+
+    out = parser.add_argument_group("output")
+    out.add_argument(
+        "--format",
+        default=None,
+        choices=("text", "json", "sarif", "github", "junit"),
+        help="output format (default: text; --list-images takes text or json)",
+    )
+    out.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE")
+    out.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour text output (auto: on a terminal, unless NO_COLOR is set)",
+    )
+    out.add_argument("--statistics", action="store_true", help="print counts per rule")
+    out.add_argument(
+        "--stdin-filename", metavar="NAME", help="the name to show for stdin (default: -)"
+    )
+    out.add_argument("--list-images", action="store_true", help="print every image site and exit")
+    out.add_argument("--list-rules", action="store_true", help="list the rules and exit")
+    out.add_argument("--explain", metavar="RULE", help="print a rule's documentation and exit")
+    out.add_argument("-v", "--verbose", action="store_true", help="say more on stderr")
+    out.add_argument("-q", "--quiet", action="store_true", help="print findings only")
+
+    sel = parser.add_argument_group("rule selection")
+    sel.add_argument("--config", metavar="FILE", help="configuration file (default: discovered)")
+    sel.add_argument("--select", metavar="RULES", help="comma-separated codes or names to run")
+    sel.add_argument("--extend-select", metavar="RULES", help="add rules to the selection")
+    sel.add_argument("--ignore", metavar="RULES", help="comma-separated codes or names to skip")
+    sel.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info"),
+        help="lowest severity that fails the run (default: error)",
+    )
+    sel.add_argument(
+        "--report-unused-suppressions",
+        action="store_true",
+        help="report suppression comments and annotations that silence nothing",
+    )
+    sel.add_argument("--baseline", metavar="FILE", help="report only findings not in FILE")
+    sel.add_argument(
+        "--write-baseline", metavar="FILE", help="record today's findings in FILE and exit 0"
+    )
+
+    reg = parser.add_argument_group("registry check")
+    reg.add_argument(
+        "--resolve", action="store_true", help="ask each registry whether every image exists"
+    )
+    reg.add_argument(
+        "--use-pull-secrets",
+        action="store_true",
+        help="authenticate with the pods' own pull secrets from the manifests",
+    )
+    reg.add_argument("--jobs", type=int, metavar="N", help="concurrent registry requests")
+    reg.add_argument("--timeout", type=float, metavar="SECONDS", help="overall registry deadline")
+    reg.add_argument("--ca-file", metavar="FILE", help="extra CA certificates (PEM)")
+    reg.add_argument("--platform", action="append", metavar="OS/ARCH", help="required platform")
+    reg.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+
+    fix = parser.add_argument_group("fixes")
+    fix.add_argument(
+        "--fix", action="store_true", help="make implicit Docker Hub references explicit"
+    )
+    fix.add_argument(
+        "--pin", action="store_true", help="pin every tag to its digest (asks the registry)"
+    )
+    fix.add_argument("--repin", action="store_true", help="with --pin, refresh existing digests")
+    fix.add_argument("--diff", action="store_true", help="print the changes instead of writing")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt:
+        print("imglint: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`imglint ... | head`): nothing more to say, and nothing to flush.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
+    except ImglintError as exc:
+        print(f"imglint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # a bug: one line, never a traceback (IMGLINT_DEBUG=1 shows it)
+        if os.environ.get("IMGLINT_DEBUG"):
+            raise
+        print(
+            f"imglint: internal error: {type(exc).__name__}: {exc} "
+            "(please report it; IMGLINT_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+
+
+def _main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+
+    if args.list_rules or args.explain:
+        return _rule_docs(args)
+    if not args.paths:
+        parser.print_usage(sys.stderr)
+        print("imglint: error: no PATH given (use - to read stdin)", file=sys.stderr)
+        return EXIT_ERROR
+    if args.repin and not args.pin:
+        raise UsageError("--repin needs --pin")
+    if args.diff and not (args.fix or args.pin):
+        raise UsageError("--diff needs --fix or --pin")
+    if args.paths.count("-") > 1:
+        raise UsageError("stdin (-) given more than once")
+
+    from imglint import config as config_module
+
+    config = config_module.load(args.config, os.getcwd())
+    config = config.with_overrides(
+        select=_split(args.select),
+        extend_select=_split(args.extend_select),
+        ignore=_split(args.ignore),
+        fail_on=args.fail_on,
+    )
+    if args.platform:
+        config = config.with_overrides(platforms=tuple(args.platform))
+
+    started = time.monotonic()
+    collected, manifests = _read(args, config)
+
+    if args.list_images:
+        fmt = args.format or "text"
+        if fmt not in ("text", "json"):
+            raise UsageError("--list-images supports --format text or json")
+        from imglint.report import render_inventory
+
+        with _output(args.output_file) as out:
+            render_inventory(fmt, manifests.sites, out)  # type: ignore[arg-type]
+        return EXIT_ERROR if collected.errors or manifests.errors else EXIT_OK
+
+    if args.fix or args.pin:
+        outcome = _fix(args, config, collected, manifests)
+        if outcome is not None:
+            return outcome
+        # The files changed: read them again so the findings describe what is on disk now.
+        collected, manifests = _read(args, config)
+
+    return _lint(args, config, collected, manifests, started)
+
+
+def _read(args: argparse.Namespace, config: Config) -> tuple[Collected, Manifests]:
+    from imglint import manifests as manifests_module
+    from imglint.sources import collect
+
+    collected = collect(args.paths, stdin_name=args.stdin_filename or "-", exclude=config.exclude)
+    return collected, manifests_module.load(collected.sources)
+
+
+def _lint(
+    args: argparse.Namespace,
+    config: Config,
+    collected: Collected,
+    manifests: Manifests,
+    started: float,
+) -> int:
+    from imglint import engine, rules
+    from imglint.context import Context
+    from imglint.report import Report, render
+
+    sites = [s for s in manifests.sites if s.placeholder is None]
+    ctx = Context(
+        objects=manifests.objects,
+        private_registries=config.private_registries,
+        allowed_registries=config.allowed_registries,
+        platforms=config.platforms,
+    )
+    registry_summary = None
+    if args.resolve:
+        ctx.answers, registry_summary = _resolve(args, config, sites, manifests)
+    result = engine.lint(sites, ctx, config)
+    findings = result.findings
+    if collected.sources and any(s.path == (args.stdin_filename or "-") for s in collected.sources):
+        from imglint.helm import map_helm_sources
+
+        findings = map_helm_sources(findings, collected.sources)
+
+    if args.write_baseline:
+        from imglint import baseline
+
+        baseline.write(args.write_baseline, findings)
+        print(f"imglint: wrote {len(findings)} findings to {args.write_baseline}", file=sys.stderr)
+        return EXIT_ERROR if collected.errors or manifests.errors else EXIT_OK
+    if args.baseline:
+        from imglint import baseline
+
+        findings = baseline.filter_new(baseline.read(args.baseline), findings)
+
+    errors = sorted(
+        collected.errors + manifests.errors,
+        key=lambda e: (e.path, e.line or 0, e.column or 0),
+    )
+    report = Report(
+        findings=findings,
+        errors=errors,
+        files_checked=collected.files_seen,
+        images_checked=len(sites),
+        rules=[r for r in rules.RULES if r.code in result.selected_codes],
+        fail_on=config.fail_on,
+        notices=collected.notices + manifests.notices,
+        registry_summary=registry_summary,
+        unused_suppressions=result.unused_suppressions if args.report_unused_suppressions else None,
+    )
+    fmt = args.format or "text"
+    with _output(args.output_file) as out:
+        render(fmt, report, out, color=_use_color(args, out), statistics=args.statistics)
+    if args.verbose:
+        print(f"imglint: done in {time.monotonic() - started:.2f} s", file=sys.stderr)
+    return report.exit_code
+
+
+def _resolve(
+    args: argparse.Namespace, config: Config, sites: list[ImageSite], manifests: Manifests
+) -> tuple[dict[str, object], str]:
+    from imglint.registry import run_resolve
+
+    return run_resolve(
+        sites,
+        config,
+        objects=manifests.objects,
+        use_pull_secrets=args.use_pull_secrets,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        ca_file=args.ca_file,
+        use_cache=not args.no_cache,
+        verbose=args.verbose,
+        progress=sys.stderr.isatty() and not args.quiet,
+    )
+
+
+def _fix(
+    args: argparse.Namespace, config: Config, collected: Collected, manifests: Manifests
+) -> int | None:
+    """Apply --fix/--pin. Returns an exit code when the run ends here (diff, stdin)."""
+    from imglint import fix
+
+    resolver = None
+    if args.pin:
+        from imglint.registry import make_resolver
+
+        resolver = make_resolver(
+            config,
+            jobs=args.jobs,
+            timeout=args.timeout,
+            ca_file=args.ca_file,
+            use_cache=not args.no_cache,
+        )
+    outcome = fix.run_fixes(
+        collected.sources,
+        manifests.sites,
+        explicit_registry=args.fix,
+        pin=args.pin,
+        repin=args.repin,
+        diff=args.diff,
+        resolver=resolver,
+    )
+    for error in outcome.errors:
+        print(error, file=sys.stderr)
+    errors = bool(collected.errors or manifests.errors or outcome.errors)
+    if outcome.stdout_text is not None:  # stdin in, the rewritten manifest out
+        sys.stdout.write(outcome.stdout_text)
+        return EXIT_ERROR if errors else EXIT_OK
+    if args.diff:
+        sys.stdout.write(outcome.diff)
+        if errors:
+            return EXIT_ERROR
+        return EXIT_FINDINGS if outcome.diff else EXIT_OK
+    if not args.quiet:
+        print(
+            f"imglint: rewrote {outcome.edits} image references in {len(outcome.changed)} files",
+            file=sys.stderr,
+        )
+    return None
+
+
+def _rule_docs(args: argparse.Namespace) -> int:
+    from imglint import rules
+
+    if args.explain:
+        rule = rules.lookup(args.explain)
+        if rule is None:
+            raise UsageError(f"unknown rule {args.explain!r} (see imglint --list-rules)")
+        print(rules.render_explain(rule))
+        return EXIT_OK
+    for rule in rules.RULES:
+        default = "on" if rule.default_enabled else "opt-in"
+        needs = " (needs --resolve)" if rule.needs_registry else ""
+        print(
+            f"{rule.code}  {rule.name:<32} {rule.severity.label:<8} {default:<7}"
+            f"{rule.summary}{needs}"
+        )
+    return EXIT_OK
+
+
+class _output:
+    """The report's stream: stdout, or a file written whole at the end."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.handle: TextIO = sys.stdout
+
+    def __enter__(self) -> TextIO:
+        if self.path:
+            try:
+                self.handle = open(self.path, "w", encoding="utf-8", newline="\n")
+            except OSError as exc:
+                raise UsageError(f"cannot write {self.path}: {exc.strerror}") from None
+        return self.handle
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handle is not sys.stdout:
+            self.handle.close()
+        else:
+            self.handle.flush()
+
+
+def _use_color(args: argparse.Namespace, out: TextIO) -> bool:
+    if args.color == "always":
+        return True
+    if args.color == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return out.isatty()
+
+
+def _split(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]

@@ -30,7 +30,8 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
-# Kinds that never hold a pod spec of their own but can be huge (schemas, data): not walked.
+# Built-in kinds that never hold a pod spec but can be huge (schemas, data): not walked. Only
+# when built in: a Knative `serving.knative.dev/v1` Service does hold one.
 _NOT_WORKLOADS = frozenset(
     {
         "CustomResourceDefinition",
@@ -157,9 +158,15 @@ class _Reader:
         if action_lines and _outside_scalars(documents, action_lines):
             self._template()
             return
+        first_site = len(self.result.sites)
         for document in documents:
             if isinstance(document, MappingNode):
                 self._object(document, in_list=False)
+        # Init containers come before containers in a pod spec's walk but may follow them in
+        # the file: keep each file's sites in file order.
+        self.result.sites[first_site:] = sorted(
+            self.result.sites[first_site:], key=lambda site: site.span.start
+        )
 
     def _template(self) -> None:
         message = f"looks like a template, not a manifest; {HELM_HINT}"
@@ -220,7 +227,7 @@ class _Reader:
             self._service_account(obj, keys)
         elif kind == "Secret":
             self._secret(obj, keys, node)
-        if kind in _NOT_WORKLOADS:
+        if kind in _NOT_WORKLOADS and _is_builtin(obj.api_version):
             return
         for pod_keys, pod_node in _pod_specs(keys):
             self._pod(obj, pod_node, pod_keys)
@@ -361,6 +368,11 @@ class _Reader:
         else:
             parse_image(site)
         self.result.sites.append(site)
+
+
+def _is_builtin(api_version: str) -> bool:
+    group = api_version.rpartition("/")[0]
+    return not group or group.endswith(".k8s.io")
 
 
 def _keys(node: MappingNode) -> dict[str, Node]:
