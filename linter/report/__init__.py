@@ -1,1 +1,131 @@
-"""(being written)"""
+"""Renderers: turn what a run found into text, JSON, SARIF, GitHub annotations or JUnit XML.
+
+Every renderer is a pure function of a `Report` (and writes to a text stream), so the same report
+always gives the same bytes. Each format lives in its own module and is imported only when it is
+asked for, which keeps `json` and `xml` off the start-up path of a plain text run.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, TextIO
+
+from imglint.findings import Finding, InputError, Severity
+
+if TYPE_CHECKING:
+    from imglint.manifests import ImageSite
+    from imglint.rules import Rule
+
+FORMATS = ("text", "json", "sarif", "github", "junit")
+INVENTORY_FORMATS = ("text", "json")
+
+
+@dataclass(frozen=True)
+class UnusedSuppression:
+    """A suppression comment or annotation that silenced nothing in this run.
+
+    `codes` are the codes it names, as written; empty for a suppression of every code.
+    `column` is None for an object annotation, which has no single column.
+    """
+
+    path: str
+    line: int
+    codes: tuple[str, ...] = ()
+    column: int | None = None
+
+    @property
+    def message(self) -> str:
+        if not self.codes:
+            return "unused suppression (nothing was suppressed)"
+        return f"unused suppression of {', '.join(self.codes)}"
+
+
+@dataclass
+class Report:
+    """Everything one run has to say. Findings arrive sorted; renderers keep their order."""
+
+    findings: list[Finding]
+    errors: list[InputError]
+    files_checked: int
+    images_checked: int
+    rules: Sequence[Rule]  # the rules that ran: SARIF lists them, JUnit quotes their summary
+    fail_on: Severity = Severity.ERROR
+    notices: list[str] = field(default_factory=list)  # non-error notes (skipped chart templates)
+    registry_summary: str | None = None
+    # None: unused suppressions were not looked for (so renderers say nothing about them).
+    unused_suppressions: list[UnusedSuppression] | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean, 1 a finding at or above `fail_on`, 2 an input error (2 wins over 1)."""
+        if self.errors:
+            return 2
+        if any(f.severity >= self.fail_on for f in self.findings):
+            return 1
+        return 0
+
+    def severity_counts(self) -> dict[Severity, int]:
+        """Findings per severity, most severe first, every severity present."""
+        counts = {s: 0 for s in sorted(Severity, reverse=True)}
+        for finding in self.findings:
+            counts[finding.severity] += 1
+        return counts
+
+    def rule_for(self, code: str) -> Rule | None:
+        for rule in self.rules:
+            if rule.code == code:
+                return rule
+        return None
+
+
+@dataclass(frozen=True)
+class RuleCount:
+    """One line of `--statistics`."""
+
+    code: str
+    name: str
+    severity: Severity
+    count: int
+
+
+def rule_counts(findings: Sequence[Finding]) -> list[RuleCount]:
+    """Findings per rule, most frequent first, then by code (deterministic)."""
+    by_code: dict[str, RuleCount] = {}
+    for f in findings:
+        seen = by_code.get(f.code)
+        if seen is None:
+            by_code[f.code] = RuleCount(f.code, f.name, f.severity, 1)
+        else:
+            # Severities of one rule only differ if a caller overrode some; show the worst.
+            severity = max(seen.severity, f.severity)
+            by_code[f.code] = RuleCount(f.code, f.name, severity, seen.count + 1)
+    return sorted(by_code.values(), key=lambda c: (-c.count, c.code))
+
+
+def render(
+    fmt: str, report: Report, out: TextIO, *, color: bool = False, statistics: bool = False
+) -> None:
+    """Write `report` to `out` in format `fmt` (one of FORMATS).
+
+    `color` only affects text; `statistics` replaces the findings list with per-rule counts in
+    text and json (the CI formats have fixed shapes and ignore it).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    module = importlib.import_module(f"imglint.report.{fmt}")
+    module.render(report, out, color=color, statistics=statistics)
+
+
+def render_inventory(fmt: Literal["text", "json"], sites: Sequence[ImageSite], out: TextIO) -> None:
+    """Write the image inventory (`--list-images`): every image site, valid or not."""
+    if fmt not in INVENTORY_FORMATS:
+        choices = ", ".join(INVENTORY_FORMATS)
+        raise ValueError(f"unknown inventory format {fmt!r} (choose from {choices})")
+    from imglint.report import inventory
+
+    if fmt == "json":
+        inventory.render_json(sites, out)
+    else:
+        inventory.render_text(sites, out)

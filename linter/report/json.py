@@ -1,1 +1,79 @@
-"""(being written)"""
+"""`--format json`: one document, stable key order, two-space indent.
+
+    {"findings": [...], "errors": [...], "notices": [...], "summary": {...}}
+
+Keys are always present (empty list or null rather than missing) so consumers need no guards;
+`unused_suppressions` appears only when they were looked for. Output is ASCII (non-ASCII as
+`\\uXXXX` escapes): valid JSON whatever encoding the output stream has.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from imglint.findings import Finding, InputError
+from imglint.report import Report, UnusedSuppression, rule_counts
+
+
+def render(report: Report, out: TextIO, *, color: bool = False, statistics: bool = False) -> None:
+    document: dict[str, Any] = {}
+    if statistics:
+        document["statistics"] = [
+            {"code": c.code, "name": c.name, "severity": c.severity.label, "count": c.count}
+            for c in rule_counts(report.findings)
+        ]
+    else:
+        document["findings"] = [finding_dict(f) for f in report.findings]
+    document["errors"] = [error_dict(e) for e in report.errors]
+    if report.unused_suppressions is not None:
+        document["unused_suppressions"] = [unused_dict(u) for u in report.unused_suppressions]
+    document["notices"] = list(report.notices)
+    document["summary"] = summary_dict(report)
+    out.write(json.dumps(document, indent=2, ensure_ascii=True) + "\n")
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "code": f.code,
+        "name": f.name,
+        "severity": f.severity.label,
+        "path": f.path,
+        "line": f.span.line,
+        "column": f.span.column,
+        "end_line": f.span.end_line,
+        "end_column": f.span.end_column,
+        "image": f.image,
+        "message": f.message,
+        "kind": f.kind,
+        "namespace": f.namespace,
+        "object": f.object,
+        "container": f.container,
+    }
+
+
+def error_dict(e: InputError) -> dict[str, Any]:
+    return {"path": e.path, "line": e.line, "column": e.column, "message": e.message}
+
+
+def unused_dict(u: UnusedSuppression) -> dict[str, Any]:
+    return {
+        "path": u.path,
+        "line": u.line,
+        "column": u.column,
+        "codes": list(u.codes),
+        "message": u.message,
+    }
+
+
+def summary_dict(report: Report) -> dict[str, Any]:
+    return {
+        "files": report.files_checked,
+        "images": report.images_checked,
+        "findings": len(report.findings),
+        "by_severity": {s.label: n for s, n in report.severity_counts().items()},
+        "input_errors": len(report.errors),
+        "fail_on": report.fail_on.label,
+        "exit_code": report.exit_code,
+        "registry": report.registry_summary,
+    }

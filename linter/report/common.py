@@ -1,0 +1,96 @@
+"""Small pieces several formats share: the object label, the summary line, safe display text."""
+
+from __future__ import annotations
+
+from imglint.findings import Finding, Severity
+from imglint.report import Report
+
+# Characters that would reorder or hide text on a terminal or in a web view ("Trojan Source").
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str, keep: str = "") -> str:
+    """`text` with every control, format or lone-surrogate character shown as an escape.
+
+    Manifests are untrusted: an image string or a file name may carry ANSI escape sequences,
+    newlines or bidi overrides that would forge or hide output lines. Characters in `keep`
+    pass through (a format that escapes them itself keeps newlines, for example).
+    """
+    if text.isprintable() and not _BIDI_CONTROLS.intersection(text):
+        return text
+    parts: list[str] = []
+    for ch in text:
+        if ch in keep or ((ch.isprintable() or ch == " ") and ch not in _BIDI_CONTROLS):
+            parts.append(ch)
+        else:
+            parts.append(_escape(ch))
+    return "".join(parts)
+
+
+def _escape(ch: str) -> str:
+    named = _NAMED_ESCAPES.get(ch)
+    if named is not None:
+        return named
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:
+        # A byte that was not valid UTF-8 in a file name (surrogateescape): show the byte.
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
+def severity_count(severity: Severity, count: int) -> str:
+    if severity is Severity.INFO:
+        return f"{count} info"  # "infos" reads wrong; info is uncountable
+    return plural(count, severity.label)
+
+
+def object_label(kind: str | None, namespace: str | None, name: str | None) -> str:
+    """`Deployment prod/web`, `Deployment web` (no namespace given), or what is known."""
+    ident = f"{namespace}/{name}" if namespace and name else (name or "")
+    return " ".join(part for part in (kind or "", ident) if part)
+
+
+def finding_context(finding: Finding) -> str:
+    """`Deployment prod/web, container app`: where in the manifest set a finding sits."""
+    parts = []
+    label = object_label(finding.kind, finding.namespace, finding.object)
+    if label:
+        parts.append(label)
+    if finding.container:
+        parts.append(f"container {finding.container}")
+    return ", ".join(parts)
+
+
+def message_with_context(finding: Finding) -> str:
+    context = finding_context(finding)
+    return f"{finding.message} ({context})" if context else finding.message
+
+
+def summary_line(report: Report) -> str:
+    """`3 findings (2 errors, 1 warning) in 12 files, 40 images` or `All checks passed (...)`."""
+    scope = f"{plural(report.files_checked, 'file')}, {plural(report.images_checked, 'image')}"
+    if not report.findings and not report.errors:
+        return f"All checks passed ({scope})"
+    if report.findings:
+        by_severity = ", ".join(
+            severity_count(severity, count)
+            for severity, count in report.severity_counts().items()
+            if count
+        )
+        line = f"{plural(len(report.findings), 'finding')} ({by_severity}) in {scope}"
+    else:
+        line = f"No findings in {scope}"
+    if report.errors:
+        line += f"; {plural(len(report.errors), 'input error')}"
+    return line
