@@ -174,10 +174,8 @@ def _read_file(result: Collected, path: str, seen: set[tuple[int, int]], *, name
             return
         result.files_seen += 1
         if st.st_size > MAX_FILE_BYTES:
-            limit = MAX_FILE_BYTES // (1024 * 1024)
-            result.errors.append(
-                InputError(path, f"file is larger than {limit} MiB; not a manifest?")
-            )
+            reason = f"file too large ({st.st_size:,} bytes, limit {MAX_FILE_BYTES:,})"
+            result.errors.append(InputError(path, f"{reason}; not a manifest?"))
             return
         with open(path, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)

@@ -1,0 +1,171 @@
+"""Finding and decoding input files: every problem is an InputError, never an exception."""
+
+from __future__ import annotations
+
+import codecs
+import os
+from pathlib import Path
+
+import pytest
+
+from imglint import sources
+
+POD = "apiVersion: v1\nkind: Pod\nspec:\n  containers: [{image: 'nginx:1'}]\n"
+
+
+def paths_of(collected: sources.Collected) -> list[str]:
+    return [s.path for s in collected.sources]
+
+
+def test_folders_recurse_into_manifest_suffixes_in_sorted_order(tmp_path: Path) -> None:
+    for name in ("b.yaml", "a.yml", "c.json", "notes.txt", "sub/d.yaml", ".hidden/e.yaml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(POD)
+    collected = sources.collect([str(tmp_path)])
+    assert [os.path.relpath(p, tmp_path) for p in paths_of(collected)] == [
+        "a.yml",
+        "b.yaml",
+        "c.json",
+        os.path.join("sub", "d.yaml"),
+    ]
+    assert collected.errors == [] and collected.files_seen == 4
+
+
+def test_missing_path_is_an_error_and_others_are_still_read(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(POD)
+    collected = sources.collect([str(tmp_path / "nope.yaml"), str(good)])
+    assert [e.message for e in collected.errors] == ["no such file or directory"]
+    assert paths_of(collected) == [str(good)]
+
+
+def test_symlink_loop_is_reported_not_followed(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "m.yaml").write_text(POD)
+    os.symlink(tmp_path / "a", tmp_path / "a" / "loop")
+    collected = sources.collect([str(tmp_path)])
+    assert len(collected.sources) == 1
+    assert [e.message for e in collected.errors] == ["symbolic link loop, not followed"]
+
+
+def test_broken_symlink_is_reported(tmp_path: Path) -> None:
+    os.symlink(tmp_path / "missing.yaml", tmp_path / "dangling.yaml")
+    collected = sources.collect([str(tmp_path)])
+    assert [e.message for e in collected.errors] == ["broken symbolic link"]
+
+
+def test_unreadable_file_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "secret.yaml"
+    path.write_text(POD)
+
+    def denied(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    # Tests run as root in CI, where chmod 000 does not stop a read: make open() refuse instead.
+    monkeypatch.setattr(sources, "open", denied, raising=False)
+    collected = sources.collect([str(path), "-"], stdin_bytes=POD.encode())
+    assert [str(e) for e in collected.errors] == [f"{path}: permission denied"]
+    assert [s.path for s in collected.sources] == ["-"]
+
+
+def test_fifo_is_not_a_regular_file(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    collected = sources.collect([str(fifo)])
+    assert [e.message for e in collected.errors] == ["not a regular file"]
+
+
+def test_same_file_twice_is_read_once(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(POD)
+    os.symlink(path, tmp_path / "link.yaml")
+    collected = sources.collect([str(path), str(tmp_path)])
+    assert paths_of(collected) == [str(path)]
+
+
+def test_chart_templates_are_skipped_with_one_notice(tmp_path: Path) -> None:
+    chart = tmp_path / "mychart"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: mychart\nversion: 0.1.0\n")
+    (chart / "templates" / "deployment.yaml").write_text("{{- if .Values.on }}\nkind: Pod\n")
+    (chart / "templates" / "service.yaml").write_text("{{- if .Values.on }}\nkind: Pod\n")
+    collected = sources.collect([str(tmp_path)])
+    assert paths_of(collected) == [str(chart / "Chart.yaml")]
+    assert collected.notices == [
+        f"{chart / 'templates'}: Helm chart templates skipped; "
+        "render it first: `helm template CHART | imglint -`"
+    ]
+
+
+def test_exclude_globs(tmp_path: Path) -> None:
+    for name in ("keep.yaml", "vendor/x.yaml", "gen/y.generated.yaml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(POD)
+    collected = sources.collect([str(tmp_path)], exclude=["vendor", "*.generated.yaml"])
+    assert [os.path.basename(p) for p in paths_of(collected)] == ["keep.yaml"]
+
+
+def test_stdin_is_read_with_its_display_name() -> None:
+    collected = sources.collect(["-"], stdin_name="rendered.yaml", stdin_bytes=POD.encode())
+    assert paths_of(collected) == ["rendered.yaml"]
+    assert collected.sources[0].real_path is None
+
+
+def test_empty_stdin_is_an_error() -> None:
+    collected = sources.collect(["-"], stdin_bytes=b"  \n")
+    assert [str(e) for e in collected.errors] == ["-: no input on stdin"]
+
+
+def test_empty_file_is_fine(tmp_path: Path) -> None:
+    (tmp_path / "empty.yaml").write_bytes(b"")
+    collected = sources.collect([str(tmp_path / "empty.yaml")])
+    assert collected.errors == [] and len(collected.sources) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"a: \xff\n", "invalid UTF-8 (byte 0xff)"),
+        (b"\x00\x01\x02binary", "binary file (contains NUL bytes), not a manifest"),
+        (codecs.BOM_UTF16_LE + b"\x00\xd8", "invalid UTF-16-LE (unexpected end of data)"),
+    ],
+)
+def test_undecodable_files(tmp_path: Path, data: bytes, expected: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(data)
+    collected = sources.collect([str(path)])
+    assert [e.message for e in collected.errors] == [expected]
+
+
+def test_invalid_utf8_error_names_the_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(b"apiVersion: v1\nkind: \xc3(\n")
+    error = sources.collect([str(path)]).errors[0]
+    assert (error.line, error.column) == (2, 7)
+
+
+@pytest.mark.parametrize(
+    ("bom", "encoding"),
+    [
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ],
+)
+def test_byte_order_marks_are_decoded_and_remembered(
+    tmp_path: Path, bom: bytes, encoding: str
+) -> None:
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(bom + POD.encode(encoding))
+    source = sources.collect([str(path)]).sources[0]
+    assert (source.text, source.encoding, source.bom) == (POD, encoding, True)
+
+
+def test_oversized_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "MAX_FILE_BYTES", 1024)
+    path = tmp_path / "huge.yaml"
+    path.write_bytes(b"#" * 2048)
+    collected = sources.collect([str(path)])
+    assert [e.message for e in collected.errors] == [
+        "file too large (2,048 bytes, limit 1,024); not a manifest?"
+    ]
