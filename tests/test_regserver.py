@@ -27,6 +27,7 @@ from tests.regserver import (
     TokenService,
     build_image,
     build_index,
+    seed,
 )
 from tests.regserver.client import basic_header, parse_challenge
 from tests.regserver.content import (
@@ -161,14 +162,19 @@ def test_seeded_set(seeded: Seeded, registry: RegistryServer) -> None:
 
 
 def test_seeding_twice_gives_the_same_digests(seeded: Seeded, registry: RegistryServer) -> None:
-    from tests.regserver import seed
-
     again = seed(registry)
     assert again.tags == seeded.tags
     assert (again.moving_old, again.app_2_0_children) == (
         seeded.moving_old,
         seeded.app_2_0_children,
     )
+
+
+def test_seeded_detects_and_repairs_changes(seeded: Seeded, registry: RegistryServer) -> None:
+    registry.retag("team/app", "moving", seeded.moving_old)
+    assert not seeded.intact()
+    assert seed(registry) == seeded
+    assert seeded.intact()
 
 
 def test_access_log_records_requests(registry: RegistryServer) -> None:
@@ -354,6 +360,13 @@ def test_tls_with_the_ca(tls_registry: RegistryServer) -> None:
     assert (response.status_code, response.headers["Docker-Content-Digest"]) == (200, digest)
 
 
+def test_tls_certificate_names_localhost(tls_registry: RegistryServer) -> None:
+    assert tls_registry.ca_pem is not None
+    context = ssl.create_default_context(cafile=str(tls_registry.ca_pem))
+    response = httpx.get(f"https://localhost:{tls_registry.port}/v2/", verify=context)
+    assert response.status_code == 200
+
+
 def test_tls_without_the_ca_fails(tls_registry: RegistryServer) -> None:
     with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
         httpx.get(f"{tls_registry.url}/v2/")
@@ -364,7 +377,7 @@ def test_tls_wrong_name_fails_hostname_check(tls_wrong_name_registry: RegistrySe
     server.push_image("regserver/wrong", "v1")  # the helpers skip the hostname check
     assert server.ca_pem is not None
     context = ssl.create_default_context(cafile=str(server.ca_pem))
-    with pytest.raises(httpx.ConnectError, match="match"):
+    with pytest.raises(httpx.ConnectError, match=r"CERTIFICATE_VERIFY_FAILED.*mismatch"):
         httpx.get(f"{server.url}/v2/", verify=context)
 
 

@@ -12,7 +12,8 @@ Fixtures (registered for every test by tests/conftest.py). Each yields a `Regist
                                                                                      per test)
     registry_factory         callable(**RegistryServer kwargs) -> a fresh private server (function)
     registry_ca              the trustme.CA behind every TLS server above            (session)
-    seeded                   `Seeded`: the standard set pushed into `registry`       (function)
+    seeded                   `Seeded`: the standard set in `registry`, verified per  (function)
+                             test and pushed again if a test changed it
 
 A missing `docker-registry`/`htpasswd` binary makes these fixtures FAIL (never skip); scripts/test
 installs both. Session servers are shared: a test that mutates one should use its own repository
@@ -68,6 +69,7 @@ Seeded (tests.regserver.seed; `seed(server)` pushes it into any server):
     library/nginx:1.25  Docker manifest list linux/amd64 + linux/arm64/v8   .nginx_1_25
     team/app:moving     was .moving_old, now .moving_new (both still stored)
     .ref("team/app:1.0") -> "127.0.0.1:PORT/team/app:1.0"; .tags -> {"repo:tag": current digest}
+    .intact() -> bool (HEADs every tag and digest)
 """
 
 from tests.regserver.client import ChallengeAuth, Pusher, PushError

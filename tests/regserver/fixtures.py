@@ -100,7 +100,15 @@ def registry_factory() -> Iterator[Callable[..., RegistryServer]]:
         server.stop()
 
 
-@pytest.fixture
-def seeded(registry: RegistryServer) -> Seeded:
-    """The standard data set in the anonymous `registry` (re-pushed per test, so it is intact)."""
+@pytest.fixture(scope="session")
+def seeded_session(registry: RegistryServer) -> Seeded:
     return seed(registry)
+
+
+@pytest.fixture
+def seeded(seeded_session: Seeded) -> Seeded:
+    """The standard data set in the anonymous `registry`, checked per test (a few HEADs) and
+    pushed again if an earlier test changed it."""
+    if seeded_session.intact():
+        return seeded_session
+    return seed(seeded_session.registry)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tests.regserver.content import build_multiarch
+from tests.regserver.content import MANIFEST_ACCEPT, build_multiarch
 from tests.regserver.server import RegistryServer
 
 AMD64 = ("linux", "amd64")
 ARM64 = ("linux", "arm64")
 ARM64_V8 = ("linux", "arm64", "v8")
+ACCEPT = {"Accept": MANIFEST_ACCEPT}
+DIGEST = "Docker-Content-Digest"
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Seeded:
 
     @property
     def tags(self) -> dict[str, str]:
-        """ "repo:tag" -> the digest that tag resolves to now."""
+        """Each seeded "repo:tag" and the digest it resolves to now."""
         return {
             "team/app:1.0": self.app_1_0,
             "team/app:2.0": self.app_2_0,
@@ -48,6 +50,18 @@ class Seeded:
             "library/nginx:1.25": self.nginx_1_25,
             "team/app:moving": self.moving_new,
         }
+
+    def intact(self) -> bool:
+        """True if every seeded tag still resolves as seeded and every seeded digest exists."""
+        wanted = [(*name.split(":"), digest) for name, digest in self.tags.items()]
+        wanted += [("team/app", self.moving_old, self.moving_old)]
+        wanted += [("team/app", d, d) for d in self.app_2_0_children.values()]
+        http = self.registry.pusher.http
+        for repo, reference, digest in wanted:
+            response = http.head(f"/v2/{repo}/manifests/{reference}", headers=ACCEPT)
+            if response.status_code != 200 or response.headers.get(DIGEST) != digest:
+                return False
+        return True
 
 
 def seed(registry: RegistryServer) -> Seeded:

@@ -110,6 +110,7 @@ class RegistryServer:
         self.token_service: TokenService | None = None
         self.ca_pem: Path | None = None
         self._pusher: Pusher | None = None
+        self._ssl_context: ssl.SSLContext | None = None
 
     # -- identity ------------------------------------------------------------------------------
 
@@ -139,15 +140,17 @@ class RegistryServer:
     def access_log_path(self) -> Path:
         return self.workdir / "access.log"
 
-    def ssl_context(self) -> ssl.SSLContext | bool:
+    def ssl_context(self) -> ssl.SSLContext:
         """What to pass as httpx `verify=`: trusts the test CA; for "wrong-name" it still checks
-        the chain but not the hostname (so helpers can push to a server clients must refuse)."""
-        if self.tls == "none" or self.ca_pem is None:
-            return True
-        context = ssl.create_default_context(cafile=str(self.ca_pem))
-        if self.tls == "wrong-name":
-            context.check_hostname = False
-        return context
+        the chain but not the hostname (so helpers can push to a server clients must refuse).
+        Built once: loading a CA bundle per client costs ~20 ms."""
+        if self._ssl_context is None:
+            if self.ca_pem is None:
+                self._ssl_context = ssl.create_default_context()
+            else:
+                self._ssl_context = ssl.create_default_context(cafile=str(self.ca_pem))
+                self._ssl_context.check_hostname = self.tls != "wrong-name"
+        return self._ssl_context
 
     def client(self, *, authenticated: bool = True, **kwargs: Any) -> httpx.Client:
         """A new httpx client for this registry (base_url, CA, challenge auth). Close it."""
