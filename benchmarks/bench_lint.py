@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout, suppress
 
 import yaml
 
@@ -45,10 +45,8 @@ def floor(folder: str) -> int:
                 continue
             with open(os.path.join(root, name), "rb") as handle:
                 data = handle.read()
-            try:
+            with suppress(yaml.YAMLError, UnicodeDecodeError):
                 documents += sum(1 for _ in yaml.compose_all(data.decode("utf-8"), Loader=Loader))
-            except (yaml.YAMLError, UnicodeDecodeError):
-                pass
     return documents
 
 
