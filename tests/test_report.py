@@ -324,10 +324,16 @@ def test_text_keeps_hostile_values_on_one_line() -> None:
         ("lone \ud800", "lone \\ud800"),
         ("rtl \u202eevil\u202c", "rtl \\u202eevil\\u202c"),
         ("nul \U000e0001 tag", "nul \\U000e0001 tag"),
+        ("no-break\xa0space", "no-break\\xa0space"),
     ],
 )
 def test_printable(raw: str, shown: str) -> None:
     assert printable(raw) == shown
+
+
+def test_printable_keeps_what_it_is_told() -> None:
+    assert printable("a\nb\x1b\n\r\n", keep="\n") == "a\nb\\x1b\n\\r\n"
+    assert printable("\n\n", keep="\r\n") == "\n\n"
 
 
 def test_statistics() -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import re
+
 from imglint.findings import Finding, Severity
 from imglint.report import Report
 
-# Characters that would reorder or hide text on a terminal or in a web view ("Trojan Source").
-_BIDI_CONTROLS = frozenset(
-    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -16,18 +15,21 @@ def printable(text: str, keep: str = "") -> str:
     """`text` with every control, format or lone-surrogate character shown as an escape.
 
     Manifests are untrusted: an image string or a file name may carry ANSI escape sequences,
-    newlines or bidi overrides that would forge or hide output lines. Characters in `keep`
-    pass through (a format that escapes them itself keeps newlines, for example).
+    newlines or bidi overrides (format characters) that would forge, hide or reorder output.
+    Characters in `keep` pass through (a format that escapes newlines itself keeps them).
     """
-    if text.isprintable() and not _BIDI_CONTROLS.intersection(text):
+    if keep:
+        # Split on the kept characters so each piece can take the fast path below.
+        parts = _keep_pattern(keep).split(text)
+        return "".join(part if i % 2 else printable(part) for i, part in enumerate(parts))
+    if text.isprintable():  # str.isprintable is False for Cc, Cf, Cs, Co, Cn and Z* but " "
         return text
-    parts: list[str] = []
-    for ch in text:
-        if ch in keep or ((ch.isprintable() or ch == " ") and ch not in _BIDI_CONTROLS):
-            parts.append(ch)
-        else:
-            parts.append(_escape(ch))
-    return "".join(parts)
+    return "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
+
+
+@functools.lru_cache(maxsize=8)
+def _keep_pattern(keep: str) -> re.Pattern[str]:
+    return re.compile(f"([{re.escape(keep)}])")
 
 
 def _escape(ch: str) -> str:
