@@ -6,21 +6,21 @@ Fixtures (registered for every test by tests/conftest.py). Each yields a `Regist
     basic_registry           htpasswd Basic auth, plain HTTP                        (session)
     tls_registry             anonymous HTTPS; cert for 127.0.0.1 + localhost        (session)
     tls_wrong_name_registry  anonymous HTTPS; cert names "wrong-host.invalid" only  (session)
-    token_registry           Bearer token auth via `.token_service`, plain HTTP     (server per
-    tls_token_registry       the same over HTTPS, realm https too                    session,
-                                                                                     service reset
-                                                                                     per test)
+    token_registry           Bearer token auth via `.token_service`, plain HTTP     (function*)
+    tls_token_registry       the same over HTTPS (the realm is https too)           (function*)
     registry_factory         callable(**RegistryServer kwargs) -> a fresh private server (function)
     registry_ca              the trustme.CA behind every TLS server above            (session)
     seeded                   `Seeded`: the standard set in `registry`, verified per  (function)
                              test and pushed again if a test changed it
+    * one server per session; its token service is reset (knobs, request log) before each test
 
 A missing `docker-registry`/`htpasswd` binary makes these fixtures FAIL (never skip); scripts/test
 installs both. Session servers are shared: a test that mutates one should use its own repository
 names, or `registry_factory` for a private server.
 
-RegistryServer
-    .host      "127.0.0.1:PORT" (the registry part of an image reference)
+RegistryServer(*, auth="none", tls="none", ca=None, public_repositories=("library/nginx",
+               "public/*"), binary=None, workdir=None); .start() / .stop() or `with`
+    .host      "127.0.0.1:PORT" (the registry part of an image reference); .port
     .url       "http://127.0.0.1:PORT" or "https://..."
     .username / .password   the accepted credentials (None when anonymous)
     .ca_pem    Path of the CA PEM for TLS servers (pass as a CA file), else None
@@ -31,6 +31,7 @@ RegistryServer
     .ssl_context()          what to pass as httpx verify= (trusts the CA; no hostname check
                for "wrong-name", so only the helpers get past it)
     .access_log() -> [AccessLogEntry(method, path, status)] from distribution's access log
+    .log_path / .log_tail()  the registry's own log (level warn)
     push helpers, authenticated as the push user in every mode; all content is deterministic
     (same arguments -> same digest; `label` defaults to "repo:tag" and decides the content):
     .push_blob(repo, data: bytes) -> digest                       monolithic POST + PUT

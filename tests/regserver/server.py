@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import atexit
+import ctypes
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -31,6 +34,7 @@ DEFAULT_BINARY = "docker-registry"
 HTPASSWD = "htpasswd"
 START_TIMEOUT = 20.0  # seconds; a cold start takes well under one here
 WRONG_HOST = "wrong-host.invalid"
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 ACCESS_LINE = re.compile(r'^\S+ \S+ \S+ \[[^\]]*\] "(\S+) (\S+) [^"]*" (\d{3}) ')
 
@@ -277,6 +281,7 @@ class RegistryServer:
                 stdin=subprocess.DEVNULL,
                 stdout=access,  # distribution writes its access log to stdout
                 stderr=log,
+                preexec_fn=die_with_parent,
             )
         deadline = time.monotonic() + START_TIMEOUT
         with httpx.Client(verify=self.ssl_context(), timeout=2) as probe:
@@ -364,6 +369,14 @@ class RegistryServer:
 
     def delete_manifest(self, repo: str, digest: str) -> None:
         self.pusher.delete_manifest(repo, digest)
+
+
+def die_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGTERM it when the test process dies, so a killed
+    pytest (CI timeout, SIGKILL) leaves no registry behind. Elsewhere teardown has to do."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
