@@ -37,7 +37,7 @@ from imglint.report import (
 )
 from imglint.report.common import printable, summary_line
 from imglint.report.github import escape_data, escape_property
-from imglint.report.sarif import artifact_uri, full_description
+from imglint.report.sarif import artifact_uri, cap, full_description
 from imglint.rules import Rule
 
 GOLDEN = Path(__file__).parent / "fixtures" / "report"
@@ -519,6 +519,15 @@ def test_sarif_fingerprints_stay_distinct_for_repeats() -> None:
 )
 def test_sarif_artifact_uri(path: str, uri: str, base: str | None) -> None:
     assert artifact_uri(path) == (uri, base)
+
+
+def test_descriptions_are_capped_for_github() -> None:
+    assert cap("short") == "short"
+    long = "word " * 300
+    capped = cap(long)
+    assert len(capped) <= 1024
+    assert capped.endswith("word\u2026")
+    assert cap("x" * 2000) == "x" * 1023 + "\u2026"
 
 
 def test_full_description_fallbacks() -> None:

@@ -2,8 +2,8 @@
 
 What GitHub code scanning reads, and how this file provides it:
 - `tool.driver.rules[]`: id (the code), name, shortDescription (the summary line),
-  fullDescription ("What it does"), help text and markdown (the whole rule doc), the default
-  level; shown at the top of an alert.
+  fullDescription ("What it does"; both capped at GitHub's 1024 characters), help text and
+  markdown (the whole rule doc), the default level; shown at the top of an alert.
 - `results[]`: ruleId + ruleIndex, level, message, and one location whose `artifactLocation.uri`
   is relative to the repository root (uriBaseId `%SRCROOT%`, as CodeQL writes it): GitHub
   resolves relative URIs against the checkout, so run imglint from the repository root.
@@ -42,6 +42,8 @@ SCHEMA_URI = (
 INFORMATION_URI = "https://github.com/imglint/imglint"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "imglint/v1"
+# GitHub code scanning accepts at most this many characters in a rule's short and full description.
+DESCRIPTION_LIMIT = 1024
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
@@ -81,8 +83,8 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
     descriptor: dict[str, Any] = {
         "id": rule.code,
         "name": rule.name,
-        "shortDescription": {"text": summary},
-        "fullDescription": {"text": full_description(doc) or summary},
+        "shortDescription": {"text": cap(summary)},
+        "fullDescription": {"text": cap(full_description(doc) or summary)},
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
         "help": {"text": doc or summary, "markdown": doc or summary},
         "properties": {
@@ -93,6 +95,16 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
         },
     }
     return descriptor
+
+
+def cap(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
+    """`text` cut to `limit` characters at a word boundary, marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip() + "\u2026"
 
 
 def full_description(doc: str) -> str:
