@@ -1,0 +1,212 @@
+"""The command line end to end: arguments, stdin, inventory, exit codes, bad input."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from imglint import __version__
+from imglint.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).parent.parent
+
+
+def run(
+    args: list[str], capsys: pytest.CaptureFixture[str], stdin: str | None = None
+) -> tuple[int, str, str]:
+    if stdin is not None:
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()))
+    try:
+        code = main(args)
+    finally:
+        sys.stdin = sys.__stdin__
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No configuration file of the developer's or the repository's leaks into a test."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == f"imglint {__version__}\n"
+
+
+def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "helm template ./chart | imglint -" in out and "exit status" in out
+
+
+def test_no_path_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run([], capsys)
+    assert code == 2 and "no PATH given" in err
+
+
+def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--no-such-option", "x"])
+    assert exit_info.value.code == 2
+
+
+def test_clean_manifest_exits_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "ok.yaml"
+    path.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+        "spec:\n  containers: [{name: a, image: 'docker.io/library/nginx:1.25'}]\n"
+    )
+    code, out, _ = run([str(path)], capsys)
+    assert code == 0
+    assert "All checks passed" in out
+
+
+def test_findings_exit_one_with_positions(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run([str(FIXTURES / "workloads" / "pod.json")], capsys)
+    assert code == 1
+    assert f"{FIXTURES / 'workloads' / 'pod.json'}:7:33: IMG002 [error]" in out
+
+
+def test_stdin_with_display_name(capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+    manifest += "  - {name: a, image: 'nginx:latest'}\n"
+    code, out, _ = run(["-", "--stdin-filename", "rendered.yaml"], capsys, stdin=manifest)
+    assert code == 1
+    assert out.startswith("rendered.yaml:6:22: IMG002 [error]")
+
+
+def test_helm_output_on_stdin_points_at_the_templates(capsys: pytest.CaptureFixture[str]) -> None:
+    rendered = (FIXTURES / "helm" / "rendered.yaml").read_text()
+    code, out, _ = run(["-", "--select", "IMG002"], capsys, stdin=rendered)
+    assert code == 1
+    assert out.splitlines()[0].startswith("mychart/templates/deployment.yaml:17:18: IMG002")
+
+
+def test_empty_stdin_is_an_input_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["-"], capsys, stdin="")
+    assert code == 2 and "no input on stdin" in err + _
+
+
+def test_list_images_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        ["--list-images", "--format", "json", str(FIXTURES / "workloads" / "pod.json")], capsys
+    )
+    assert code == 0
+    images = json.loads(out)["images"]
+    assert images == [
+        {
+            "path": str(FIXTURES / "workloads" / "pod.json"),
+            "line": 7,
+            "column": 33,
+            "end_line": 7,
+            "end_column": 47,
+            "image": "nginx:latest",
+            "valid": True,
+            "registry": "docker.io",
+            "repository": "library/nginx",
+            "tag": "latest",
+            "digest": None,
+            "error": None,
+            "kind": "Pod",
+            "namespace": "default",
+            "name": "json-pod",
+            "container": "main",
+            "field": "containers",
+            "normalized": "docker.io/library/nginx:latest",
+            "placeholder": None,
+            "pull_policy": None,
+        }
+    ]
+
+
+def test_bad_inputs_exit_two_and_the_rest_is_still_linted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "broken.yaml").write_text("apiVersion: v1\nkind: Pod\nspec: [\n")
+    (tmp_path / "binary.yaml").write_bytes(b"\x00\x01\x02")
+    (tmp_path / "latin1.yaml").write_bytes(b"kind: \xe9\n")
+    (tmp_path / "good.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+        "spec:\n  containers: [{name: a, image: 'nginx:latest'}]\n"
+    )
+    code, out, err = run([str(tmp_path)], capsys)
+    assert code == 2
+    text = out + err
+    assert "good.yaml:5:33: IMG002" in text
+    assert "binary.yaml: error: binary file" in text
+    assert "latin1.yaml:1:7: error: invalid UTF-8" in text
+    assert "broken.yaml:4:1: error: YAML:" in text
+    assert "Traceback" not in text
+
+
+def test_template_named_on_the_command_line_is_an_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "deployment.yaml"
+    path.write_text(
+        "{{- if .Values.enabled }}\napiVersion: apps/v1\nkind: Deployment\n{{- end }}\n"
+    )
+    code, out, err = run([str(path)], capsys)
+    assert code == 2
+    assert "looks like a template" in out + err and "helm template" in out + err
+
+
+def test_internal_errors_never_show_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from imglint import cli
+
+    def boom(argv: list[str]) -> int:
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(cli, "_main", boom)
+    monkeypatch.delenv("IMGLINT_DEBUG", raising=False)
+    assert cli.main(["x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("imglint: internal error: RuntimeError: kaboom")
+    assert "Traceback" not in err
+
+
+def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+        "spec:\n  containers: [{name: a, image: 'nginx'}]\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "imglint", "--format", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert result.returncode == 1, result.stderr
+    codes = [f["code"] for f in json.loads(result.stdout)["findings"]]
+    assert codes == ["IMG003", "IMG004"]
+
+
+def test_startup_does_not_import_the_registry_stack(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text("kind: ConfigMap\n")
+    probe = (
+        "import sys; from imglint.cli import main; main([sys.argv[1]]); "
+        "print(','.join(m for m in ('httpx', 'ruamel', 'ruamel.yaml') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == ""
