@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
 class PullSecret:
-    """A `kubernetes.io/dockerconfigjson` or `kubernetes.io/dockercfg` Secret of the manifest set."""
+    """A `kubernetes.io/dockerconfigjson` or `kubernetes.io/dockercfg` Secret of the set."""
 
     name: str
     namespace: str | None
@@ -41,8 +43,14 @@ class ObjectIndex:
     def secret(self, namespace: str | None, name: str) -> PullSecret | None:
         return _lookup(self.secrets, namespace, name)
 
+    def other_secret(self, namespace: str | None, name: str) -> str | None:
+        """The type of a Secret of the set that is not a pull secret (None: no such Secret)."""
+        return _lookup(self.other_secrets, namespace, name)
 
-def _lookup(table: Mapping[tuple[str | None, str], Any], namespace: str | None, name: str) -> Any:
+
+def _lookup(
+    table: Mapping[tuple[str | None, str], _T], namespace: str | None, name: str
+) -> _T | None:
     found = table.get((namespace, name))
     if found is None and namespace is not None:
         found = table.get((None, name))

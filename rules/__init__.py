@@ -14,6 +14,18 @@ from types import ModuleType
 from imglint.context import Context
 from imglint.findings import Severity
 from imglint.manifests import ImageSite
+from imglint.rules import (
+    img001_invalid_reference,
+    img002_latest_tag,
+    img003_missing_tag,
+    img004_implicit_registry,
+    img005_unpinned_image,
+    img006_missing_pull_secret,
+    img007_pull_secret_registry_mismatch,
+    img008_disallowed_registry,
+    img009_docker_hub_anonymous,
+    img010_pull_policy_mutable_tag,
+)
 
 CheckFunction = Callable[[ImageSite, Context], Iterable[str]]
 
@@ -46,7 +58,18 @@ def _rule(module: ModuleType) -> Rule:
 
 
 # Rule modules are added here, in code order.
-_MODULES: tuple[ModuleType, ...] = ()
+_MODULES: tuple[ModuleType, ...] = (
+    img001_invalid_reference,
+    img002_latest_tag,
+    img003_missing_tag,
+    img004_implicit_registry,
+    img005_unpinned_image,
+    img006_missing_pull_secret,
+    img007_pull_secret_registry_mismatch,
+    img008_disallowed_registry,
+    img009_docker_hub_anonymous,
+    img010_pull_policy_mutable_tag,
+)
 
 RULES: tuple[Rule, ...] = tuple(_rule(m) for m in _MODULES)
 BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}
@@ -56,3 +79,68 @@ BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
 def lookup(code_or_name: str) -> Rule | None:
     key = code_or_name.strip()
     return BY_CODE.get(key.upper()) or BY_NAME.get(key.lower())
+
+
+def describe(rule: Rule) -> str:
+    """One line of metadata: `error, on by default, needs --resolve`."""
+    parts = [rule.severity.label, "on by default" if rule.default_enabled else "opt-in"]
+    if rule.needs_registry:
+        parts.append("needs the registry check")
+    return ", ".join(parts)
+
+
+def _body(rule: Rule) -> list[str]:
+    """The docstring after its summary line, dedented (module docstrings are flush left)."""
+    lines = rule.doc.strip().splitlines()[1:]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    return lines
+
+
+def render_explain(rule: Rule) -> str:
+    """The text `imglint --explain CODE` prints: header, summary, then the documentation."""
+    head = f"{rule.code} {rule.name} ({describe(rule)})"
+    return "\n".join([head, "", rule.summary, "", *_body(rule)]).rstrip() + "\n"
+
+
+def _demoted(lines: list[str]) -> list[str]:
+    """Docstring `## Section` headings become `### Section` under a rule's `##` heading."""
+    out = []
+    fenced = False
+    for line in lines:
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.startswith("#"):
+            line = "#" + line
+        out.append(line)
+    return out
+
+
+def render_markdown(rules: tuple[Rule, ...] | None = None) -> str:
+    """docs/rules.md, generated from the rule modules: `python -m imglint.rules > docs/rules.md`."""
+    rules = RULES if rules is None else rules
+    out = [
+        "# imglint rules",
+        "",
+        "<!-- Generated from the rule docstrings by `python -m imglint.rules > docs/rules.md`;",
+        "     edit the rule modules in rules/, not this file. -->",
+        "",
+        "Codes are stable and never reused. Opt-in rules run only when selected (`select`,",
+        "`extend-select`); rules that need the registry run only with the registry check.",
+        "",
+        "| Code | Name | Severity | Default | Summary |",
+        "|---|---|---|---|---|",
+    ]
+    for rule in rules:
+        anchor = f"{rule.code}-{rule.name}".lower()
+        default = "on" if rule.default_enabled else "opt-in"
+        if rule.needs_registry:
+            default += ", registry"
+        out.append(
+            f"| [{rule.code}](#{anchor}) | `{rule.name}` | {rule.severity.label} | {default} "
+            f"| {rule.summary} |"
+        )
+    for rule in rules:
+        out += ["", f"## {rule.code} `{rule.name}`", "", f"*{describe(rule)}*", "", rule.summary]
+        out += ["", *_demoted(_body(rule))]
+    return "\n".join(line.rstrip() for line in out).rstrip() + "\n"
