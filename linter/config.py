@@ -1,1 +1,512 @@
-"""(being written)"""
+"""Configuration: `.imglint.yaml`, `[tool.imglint]` in pyproject.toml, or `--config FILE`.
+
+Discovery walks up from the working folder to the filesystem root; in each folder
+`.imglint.yaml` wins over a `pyproject.toml` that has a `[tool.imglint]` table, and a
+pyproject.toml without one is passed over. Every key is validated here, once, into the typed
+`Config`; a bad file is a one-line `ConfigError` naming the file (and the line when it is known).
+
+Rule selection is layered like ruff's: the defaults, then the file's `select` (replaces),
+`extend-select` (adds) and `ignore` (removes), then the command line's in the same order. So
+`--select` starts over from exactly what it names, and `--extend-select X` re-enables a rule the
+file ignores.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from imglint import rules
+from imglint.errors import ConfigError, UsageError
+from imglint.findings import Severity
+from imglint.rules._shared import RegistryPattern
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+CONFIG_FILE = ".imglint.yaml"
+PYPROJECT = "pyproject.toml"
+ALL = "ALL"
+
+_PLATFORM = re.compile(r"[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_.]+)?")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_PYPROJECT_TABLE = re.compile(r"^\s*\[\s*tool\s*\.\s*imglint\s*[\].]", re.MULTILINE)
+
+
+def default_codes() -> frozenset[str]:
+    return frozenset(r.code for r in rules.RULES if r.default_enabled)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated settings. Build it with `load()`; `Config()` is the default configuration."""
+
+    source: str | None = None  # the file it was read from, as displayed; None: defaults only
+    enabled: frozenset[str] = field(default_factory=default_codes)  # rule codes to run
+    severity: Mapping[str, Severity] = field(default_factory=dict)  # code -> override
+    fail_on: Severity = Severity.ERROR
+    private_registries: tuple[str, ...] = ()  # registry patterns (host globs [/path])
+    allowed_registries: tuple[str, ...] | None = None  # None: no allow-list
+    ignore_images: tuple[str, ...] = ()  # globs, matched against written and normalized image
+    exclude: tuple[str, ...] = ()  # path globs, applied while collecting files
+    # Registry check settings; None means "the registry check's own default".
+    platforms: tuple[str, ...] = ("linux/amd64",)
+    insecure_registries: tuple[str, ...] = ()  # hosts reached over plain HTTP / unverified TLS
+    mirrors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # registry -> mirrors
+    cache_ttl: float | None = None  # seconds
+    timeout: float | None = None  # seconds
+    jobs: int | None = None
+
+    def with_overrides(
+        self,
+        *,
+        select: Sequence[str] | None = None,
+        extend_select: Sequence[str] | None = None,
+        ignore: Sequence[str] | None = None,
+        fail_on: str | Severity | None = None,
+        platforms: Sequence[str] | None = None,
+        jobs: int | None = None,
+        timeout: float | None = None,
+    ) -> Config:
+        """Apply command-line options on top of the file; raises UsageError for bad values."""
+        changes: dict[str, Any] = {}
+        try:
+            if select is not None or extend_select or ignore:
+                changes["enabled"] = _layer(
+                    self.enabled,
+                    None if select is None else _codes(select, "--select"),
+                    _codes(extend_select or (), "--extend-select"),
+                    _codes(ignore or (), "--ignore"),
+                )
+            if fail_on is not None:
+                changes["fail_on"] = (
+                    fail_on if isinstance(fail_on, Severity) else _severity(fail_on, "--fail-on")
+                )
+            if platforms is not None:
+                changes["platforms"] = tuple(_platform(p, "--platform") for p in platforms)
+            if jobs is not None:
+                changes["jobs"] = _jobs(jobs, "--jobs")
+            if timeout is not None:
+                changes["timeout"] = _seconds(timeout, "--timeout", allow_zero=False)
+        except _Invalid as exc:
+            raise UsageError(exc.message) from None
+        return dataclasses.replace(self, **changes)
+
+    def severity_of(self, rule: rules.Rule) -> Severity:
+        return self.severity.get(rule.code, rule.severity)
+
+
+def load(config_file: str | None, cwd: str) -> Config:
+    """The configuration for a run: `config_file` if given, else the one discovered from `cwd`
+    upward, else the defaults."""
+    if config_file is not None:
+        if not os.path.isfile(config_file):
+            raise ConfigError(f"{config_file}: no such configuration file")
+        if os.path.basename(config_file).endswith(".toml"):
+            found = _read_pyproject(config_file, config_file, required=True)
+            assert found is not None
+            return found
+        return _read_yaml(config_file, config_file)
+    found_path = discover(cwd)
+    if found_path is None:
+        return Config()
+    shown = _display(found_path, cwd)
+    if os.path.basename(found_path) == PYPROJECT:
+        found = _read_pyproject(found_path, shown, required=False)
+        return found if found is not None else Config()
+    return _read_yaml(found_path, shown)
+
+
+def discover(start: str) -> str | None:
+    """The nearest `.imglint.yaml`, or pyproject.toml with `[tool.imglint]`, at or above
+    `start`; None when there is none up to the filesystem root."""
+    folder = os.path.abspath(start)
+    while True:
+        candidate = os.path.join(folder, CONFIG_FILE)
+        if os.path.isfile(candidate):
+            return candidate
+        candidate = os.path.join(folder, PYPROJECT)
+        if os.path.isfile(candidate) and _mentions_imglint(candidate):
+            return candidate
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def from_mapping(data: Mapping[str, Any], source: str | None = None) -> Config:
+    """Validate an already-parsed configuration (keys as in the file); raises ConfigError."""
+    try:
+        return _build(data, source)
+    except _Invalid as exc:
+        raise ConfigError(f"{source or 'configuration'}: {exc.message}") from None
+
+
+# --- reading files -----------------------------------------------------------------------------
+
+
+def _display(path: str, cwd: str) -> str:
+    try:
+        return os.path.relpath(path, cwd)
+    except ValueError:  # another drive on Windows
+        return path
+
+
+def _read_text(path: str, shown: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{shown}: not UTF-8 text") from None
+
+
+def _read_yaml(path: str, shown: str) -> Config:
+    text = _read_text(path, shown)
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{shown}:{mark.line + 1}" if mark else shown
+        raise ConfigError(f"{where}: invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{shown}: invalid YAML: {exc}") from None
+    if data is None:
+        return Config(source=shown)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{shown}: the configuration must be a mapping of keys to values")
+    try:
+        return _build(data, shown)
+    except _Invalid as exc:
+        line = _yaml_line(text, exc.where)
+        where = f"{shown}:{line}" if line else shown
+        raise ConfigError(f"{where}: {exc.message}") from None
+
+
+def _mentions_imglint(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return _PYPROJECT_TABLE.search(handle.read()) is not None
+    except OSError:
+        return False
+
+
+def _toml_loads() -> Callable[[str], dict[str, Any]] | None:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib.loads
+    try:  # pragma: no cover - Python 3.10 only
+        import tomli  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # pragma: no cover
+        return None
+    return tomli.loads  # type: ignore[no-any-return,unused-ignore]  # pragma: no cover
+
+
+def _read_pyproject(path: str, shown: str, *, required: bool) -> Config | None:
+    text = _read_text(path, shown)
+    loads = _toml_loads()
+    if loads is None:  # pragma: no cover - Python 3.10 without tomli
+        raise ConfigError(
+            f"{shown}: reading [tool.imglint] on Python 3.10 needs the 'tomli' package "
+            "(pip install tomli), or move the settings to .imglint.yaml"
+        )
+    try:
+        document = loads(text)
+    except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError
+        raise ConfigError(f"{shown}: invalid TOML: {exc}") from None
+    table = document.get("tool", {}).get("imglint") if isinstance(document, dict) else None
+    if table is None:
+        if required:
+            raise ConfigError(f"{shown}: no [tool.imglint] table")
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(f"{shown}: [tool.imglint] must be a table")
+    try:
+        return _build(table, shown)
+    except _Invalid as exc:
+        line = _toml_line(text, exc.where)
+        where = f"{shown}:{line}" if line else shown
+        raise ConfigError(f"{where}: {exc.message}") from None
+
+
+def _yaml_line(text: str, where: tuple[str | int, ...]) -> int | None:
+    """The 1-based line of the key or item at `where`, found again with positions (only on the
+    error path, so a valid configuration is parsed once)."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:  # pragma: no cover - it was just parsed successfully
+        return None
+    line = None
+    for step in where:
+        if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+            for key, value in node.value:
+                if key.value == step:
+                    line, node = key.start_mark.line + 1, value
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            if step >= len(node.value):
+                return line
+            node = node.value[step]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def _toml_line(text: str, where: tuple[str | int, ...]) -> int | None:
+    """Best effort: the first line inside [tool.imglint...] that assigns the top-level key."""
+    if not where or not isinstance(where[0], str):
+        return None
+    key = re.escape(where[0])
+    inside = False
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            inside = _PYPROJECT_TABLE.match(line) is not None
+            if inside and re.match(rf"\[\s*tool\s*\.\s*imglint\s*\.\s*\"?{key}\"?\s*\]", stripped):
+                return number
+        elif inside and re.match(rf"\"?{key}\"?\s*=", stripped):
+            return number
+    return None
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+class _Invalid(Exception):
+    """A bad value; `where` is its key path, to find its line."""
+
+    def __init__(self, message: str, where: tuple[str | int, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+
+_Value = Any
+
+
+def _build(data: Mapping[str, Any], source: str | None) -> Config:
+    for key in data:
+        if not isinstance(key, str) or key not in _KEYS:
+            guess = difflib.get_close_matches(str(key).replace("_", "-"), _KEYS, n=1)
+            hint = f' (did you mean "{guess[0]}"?)' if guess else ""
+            raise _Invalid(f'unknown key "{key}"{hint}', (str(key),))
+    get = data.get
+    enabled = _layer(
+        default_codes(),
+        None if get("select") is None else _rule_list(get("select"), "select"),
+        _rule_list(get("extend-select", []), "extend-select"),
+        _rule_list(get("ignore", []), "ignore"),
+    )
+    allowed = get("allowed-registries")
+    return Config(
+        source=source,
+        enabled=enabled,
+        severity=_severities(get("severity", {})),
+        fail_on=_severity(get("fail-on", "error"), "fail-on"),
+        private_registries=_patterns(get("private-registries", []), "private-registries"),
+        allowed_registries=None if allowed is None else _patterns(allowed, "allowed-registries"),
+        ignore_images=_strings(get("ignore-images", []), "ignore-images"),
+        exclude=_strings(get("exclude", []), "exclude"),
+        platforms=tuple(
+            _platform(p, "platforms", i)
+            for i, p in enumerate(_strings(get("platforms", ["linux/amd64"]), "platforms"))
+        ),
+        insecure_registries=_hosts(get("insecure-registries", []), "insecure-registries"),
+        mirrors=_mirrors(get("mirrors", {})),
+        cache_ttl=None if get("cache-ttl") is None else _seconds(get("cache-ttl"), "cache-ttl"),
+        timeout=None
+        if get("timeout") is None
+        else _seconds(get("timeout"), "timeout", allow_zero=False),
+        jobs=None if get("jobs") is None else _jobs(get("jobs"), "jobs"),
+    )
+
+
+_KEYS = (
+    "select",
+    "extend-select",
+    "ignore",
+    "severity",
+    "fail-on",
+    "private-registries",
+    "allowed-registries",
+    "ignore-images",
+    "exclude",
+    "platforms",
+    "insecure-registries",
+    "mirrors",
+    "cache-ttl",
+    "timeout",
+    "jobs",
+)
+
+
+def _layer(
+    base: frozenset[str],
+    select: frozenset[str] | None,
+    extend: frozenset[str],
+    ignore: frozenset[str],
+) -> frozenset[str]:
+    enabled = base if select is None else select
+    return (enabled | extend) - ignore
+
+
+def _strings(value: _Value, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise _Invalid(f"{key} must be a list of strings, not a single string", (key,))
+    if not isinstance(value, list):
+        raise _Invalid(f"{key} must be a list of strings", (key,))
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            raise _Invalid(f"{key}[{index}] must be a non-empty string, not {item!r}", (key, index))
+    return tuple(item.strip() for item in value)
+
+
+def _rule_list(value: _Value, key: str) -> frozenset[str]:
+    # A comma-separated string is accepted too, as on the command line.
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise _Invalid(f"{key} must be a list of rule codes or names", (key,))
+    return _codes(items, key)
+
+
+def _codes(items: Iterable[Any], key: str) -> frozenset[str]:
+    codes: set[str] = set()
+    for index, item in enumerate(items):
+        text = item.strip() if isinstance(item, str) else None
+        if not text:
+            if isinstance(item, str):
+                continue  # "IMG001,,IMG002" or a trailing comma
+            raise _Invalid(f"{key}: {item!r} is not a rule code or name", (key, index))
+        if text.upper() == ALL:
+            codes.update(r.code for r in rules.RULES)
+            continue
+        rule = rules.lookup(text)
+        if rule is None:
+            raise _Invalid(f"{key}: unknown rule {text!r} (see imglint --list-rules)", (key, index))
+        codes.add(rule.code)
+    return frozenset(codes)
+
+
+def _severity(value: _Value, key: str) -> Severity:
+    if not isinstance(value, str):
+        raise _Invalid(f"{key} must be error, warning or info, not {value!r}", (key,))
+    try:
+        return Severity.parse(value)
+    except ValueError as exc:
+        raise _Invalid(f"{key}: {exc}", (key,)) from None
+
+
+def _severities(value: _Value) -> dict[str, Severity]:
+    if not isinstance(value, dict):
+        raise _Invalid(
+            "severity must map rule codes or names to error, warning or info", ("severity",)
+        )
+    out: dict[str, Severity] = {}
+    for name, level in value.items():
+        rule = rules.lookup(name) if isinstance(name, str) else None
+        if rule is None:
+            raise _Invalid(
+                f"severity: unknown rule {name!r} (see imglint --list-rules)",
+                ("severity", str(name)),
+            )
+        if not isinstance(level, str):
+            raise _Invalid(
+                f"severity.{name} must be error, warning or info, not {level!r}", ("severity", name)
+            )
+        try:
+            out[rule.code] = Severity.parse(level)
+        except ValueError as exc:
+            raise _Invalid(f"severity.{name}: {exc}", ("severity", name)) from None
+    return out
+
+
+def _patterns(value: _Value, key: str) -> tuple[str, ...]:
+    items = _strings(value, key)
+    for index, item in enumerate(items):
+        try:
+            RegistryPattern.parse(item)
+        except ValueError as exc:
+            raise _Invalid(f"{key}[{index}]: {exc}", (key, index)) from None
+    return items
+
+
+def _hosts(value: _Value, key: str) -> tuple[str, ...]:
+    items = _strings(value, key)
+    for index, item in enumerate(items):
+        if "://" in item or "/" in item or any(c.isspace() for c in item):
+            raise _Invalid(f"{key}[{index}]: {item!r} is not a registry host[:port]", (key, index))
+    return items
+
+
+def _mirrors(value: _Value) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        raise _Invalid("mirrors must map a registry host to a list of mirrors", ("mirrors",))
+    out: dict[str, tuple[str, ...]] = {}
+    for registry, mirrors in value.items():
+        if not isinstance(registry, str) or not registry.strip() or "/" in registry:
+            raise _Invalid(
+                f"mirrors: {registry!r} is not a registry host", ("mirrors", str(registry))
+            )
+        listed = [mirrors] if isinstance(mirrors, str) else mirrors
+        items = _strings(listed, f"mirrors.{registry}") if isinstance(listed, list) else None
+        if not items:
+            raise _Invalid(
+                f"mirrors.{registry} must be a list of mirror hosts", ("mirrors", registry)
+            )
+        for item in items:
+            if "://" in item or any(c.isspace() for c in item):
+                raise _Invalid(
+                    f"mirrors.{registry}: {item!r} is not a registry host[:port][/path]",
+                    ("mirrors", registry),
+                )
+        out[registry.strip().lower()] = items
+    return out
+
+
+def _platform(value: _Value, key: str, index: int | None = None) -> str:
+    where: tuple[str | int, ...] = (key,) if index is None else (key, index)
+    if not isinstance(value, str) or not _PLATFORM.fullmatch(value.strip()):
+        raise _Invalid(
+            f"{key}: {value!r} is not a platform like linux/amd64 or linux/arm64/v8", where
+        )
+    return value.strip()
+
+
+def _seconds(value: _Value, key: str, *, allow_zero: bool = True) -> float:
+    """A number of seconds, or a duration with a unit: 500ms, 30s, 10m, 12h, 7d."""
+    seconds: float | None = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        match = _DURATION.fullmatch(value.strip())
+        if match:
+            seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds is None or seconds < 0 or (seconds == 0 and not allow_zero):
+        lowest = "0" if allow_zero else "more than 0"
+        raise _Invalid(
+            f"{key} must be seconds ({lowest}) or a duration like 30s, 10m, 12h, not {value!r}",
+            (key,),
+        )
+    return seconds
+
+
+def _jobs(value: _Value, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _Invalid(f"{key} must be a whole number of at least 1, not {value!r}", (key,))
+    return value

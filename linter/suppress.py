@@ -1,1 +1,192 @@
-"""(being written)"""
+"""Suppressions: comments and an object annotation that silence findings on purpose.
+
+Three forms, all naming rule codes or names, comma-separated:
+
+* `# imglint: ignore[IMG002,implicit-registry]` at the end of the image's line, or alone on a
+  comment line directly above it (a block of comment lines just above the image counts);
+  `# imglint: ignore` without a list silences every rule there;
+* `# imglint: ignore-file[IMG004]` anywhere in a file (bare `ignore-file`: every rule);
+* the annotation `imglint.dev/ignore: "IMG004,IMG005"` (or `all`) on the object. Tools that
+  rewrite YAML (kustomize, `helm template`, kubectl) drop comments but keep annotations.
+
+Which suppressions silenced nothing is tracked, so `--report-unused-suppressions` can list them.
+Only codes of rules that ran count as unused: suppressing an opt-in rule nobody selected, or a
+registry rule in a run without the registry check, is not a mistake.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+
+from imglint import rules
+from imglint.manifests import ImageSite, K8sObject
+from imglint.report import UnusedSuppression
+
+ANNOTATION = "imglint.dev/ignore"
+# `#` must start the line or follow whitespace, as a YAML comment does (`a#b` is no comment).
+_DIRECTIVE = re.compile(r"(?:^|\s)#\s*imglint:\s*(ignore-file|ignore)\b(?:\[([^\]]*)\])?")
+
+
+@dataclass
+class Suppression:
+    """One directive. `codes` None: every rule."""
+
+    path: str
+    line: int
+    column: int | None  # None for an annotation
+    codes: frozenset[str] | None
+    written: tuple[str, ...]  # the selectors as written, in order
+    unknown: tuple[str, ...] = ()  # selectors naming no rule (they silence nothing)
+    used: set[str] = field(default_factory=set)  # codes it silenced in this run
+
+    def covers(self, code: str) -> bool:
+        return self.codes is None or code in self.codes
+
+
+def parse_codes(text: str) -> tuple[frozenset[str] | None, tuple[str, ...], tuple[str, ...]]:
+    """`IMG002, latest-tag` -> (codes, as written, unknown). `all` or nothing means every rule."""
+    written = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not written or any(w.lower() == "all" for w in written):
+        return None, written, ()
+    codes: set[str] = set()
+    unknown: list[str] = []
+    for item in written:
+        rule = rules.lookup(item)
+        if rule is None:
+            unknown.append(item)
+        else:
+            codes.add(rule.code)
+    return frozenset(codes), written, tuple(unknown)
+
+
+@dataclass
+class _FileDirectives:
+    file: list[Suppression]
+    by_line: dict[int, list[Suppression]]  # the image line a directive applies to
+    orphans: list[Suppression]  # line directives above nothing (a blank line, the file's end)
+
+
+class Suppressions:
+    """Looks up the suppressions that apply to a site; files are scanned once, on first use."""
+
+    def __init__(self) -> None:
+        # keyed by the identity of the shared source_lines list (one per file)
+        self._files: dict[int, _FileDirectives] = {}
+        self._keep: list[list[str]] = []  # keep the lists alive so their ids stay unique
+        self._objects: dict[int, list[Suppression]] = {}
+        self._object_refs: list[K8sObject] = []
+
+    def suppressed(self, site: ImageSite, code: str) -> bool:
+        """Whether a directive silences `code` at `site`; records that it was used."""
+        hit = False
+        for directive in self._applicable(site):
+            if directive.covers(code):
+                directive.used.add(code)
+                hit = True
+        return hit
+
+    def _applicable(self, site: ImageSite) -> list[Suppression]:
+        found: list[Suppression] = []
+        if site.source_lines:
+            directives = self._file(site)
+            found.extend(directives.by_line.get(site.span.line, ()))
+            found.extend(directives.file)
+        found.extend(self._annotation(site.obj))
+        return found
+
+    def _file(self, site: ImageSite) -> _FileDirectives:
+        key = id(site.source_lines)
+        cached = self._files.get(key)
+        if cached is None:
+            cached = scan(site.path, site.source_lines)
+            self._files[key] = cached
+            self._keep.append(site.source_lines)
+        return cached
+
+    def _annotation(self, obj: K8sObject) -> list[Suppression]:
+        key = id(obj)
+        cached = self._objects.get(key)
+        if cached is None:
+            cached = []
+            value = obj.annotations.get(ANNOTATION)
+            if value is not None:
+                codes, written, unknown = parse_codes(value)
+                cached.append(Suppression(obj.path, obj.line, None, codes, written, unknown))
+            self._objects[key] = cached
+            self._object_refs.append(obj)
+        return cached
+
+    def all(self) -> list[Suppression]:
+        seen: list[Suppression] = []
+        for directives in self._files.values():
+            seen.extend(directives.file)
+            seen.extend(directives.orphans)
+            for listed in directives.by_line.values():
+                seen.extend(listed)
+        for listed in self._objects.values():
+            seen.extend(listed)
+        return seen
+
+    def unused(self, ran: Collection[str], sites: Iterable[ImageSite]) -> list[UnusedSuppression]:
+        """Directives (or the codes of them) that silenced nothing, for rules that ran.
+
+        `sites` are all sites of the run, so files and objects without findings are scanned
+        too. Unknown codes are always reported: they can never silence anything.
+        """
+        for site in sites:
+            self._applicable(site)
+        out: list[UnusedSuppression] = []
+        for directive in self.all():
+            if directive.codes is None:
+                if not directive.used:
+                    out.append(
+                        UnusedSuppression(directive.path, directive.line, (), directive.column)
+                    )
+                continue
+            idle = [
+                w for w in directive.written if w in directive.unknown or _idle(w, directive, ran)
+            ]
+            if idle:
+                out.append(
+                    UnusedSuppression(directive.path, directive.line, tuple(idle), directive.column)
+                )
+        out.sort(key=lambda u: (u.path, u.line, u.column or 0, u.codes))
+        return out
+
+
+def _idle(written: str, directive: Suppression, ran: Collection[str]) -> bool:
+    rule = rules.lookup(written)
+    return rule is not None and rule.code in ran and rule.code not in directive.used
+
+
+def scan(path: str, lines: list[str]) -> _FileDirectives:
+    """Find every directive of a file and the line each applies to."""
+    file_level: list[Suppression] = []
+    by_line: dict[int, list[Suppression]] = {}
+    orphans: list[Suppression] = []
+    pending: list[Suppression] = []  # from comment-only lines, waiting for the next code line
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        comment_only = stripped.startswith("#")
+        if not comment_only and pending:
+            if stripped:
+                by_line.setdefault(number, []).extend(pending)
+            else:  # a blank line breaks the block: the directive is not "just above" anything
+                orphans.extend(pending)
+            pending = []
+        if "imglint" not in line:
+            continue
+        for match in _DIRECTIVE.finditer(line):
+            codes, written, unknown = parse_codes(match.group(2) or "")
+            column = match.start() + (0 if line[match.start()] == "#" else 1) + 1
+            directive = Suppression(path, number, column, codes, written, unknown)
+            if match.group(1) == "ignore-file":
+                file_level.append(directive)
+            elif comment_only:
+                pending.append(directive)
+            else:
+                by_line.setdefault(number, []).append(directive)
+    orphans.extend(pending)
+    return _FileDirectives(file_level, by_line, orphans)
