@@ -1,0 +1,390 @@
+"""The offline rules IMG001-IMG010: fixture files with expectations beside the lines, then the
+exact message of every rule and the edge cases of their shared helpers."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from imglint import rules
+from imglint.context import Context
+from imglint.findings import Severity
+from imglint.reference import parse
+from imglint.rules import (
+    img001_invalid_reference,
+    img002_latest_tag,
+    img003_missing_tag,
+    img004_implicit_registry,
+    img005_unpinned_image,
+    img006_missing_pull_secret,
+    img007_pull_secret_registry_mismatch,
+    img008_disallowed_registry,
+    img009_docker_hub_anonymous,
+    img010_pull_policy_mutable_tag,
+)
+from imglint.rules._shared import RegistryPattern, pod_secrets
+from tests.factories import (
+    DIGEST,
+    FIXTURES,
+    expected_findings,
+    lint_fixture,
+    make_context,
+    make_site,
+    pull_secret,
+)
+
+OFFLINE = [r for r in rules.RULES if r.code <= "IMG010"]
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.yaml")), ids=lambda p: p.name)
+def test_fixture(path: Path) -> None:
+    _, found = lint_fixture(path)
+    assert found == expected_findings(path.read_text(encoding="utf-8"))
+
+
+def test_the_fixtures_exercise_every_offline_rule() -> None:
+    seen: set[str] = set()
+    for path in FIXTURES.glob("*.yaml"):
+        seen.update(code for _, code in expected_findings(path.read_text(encoding="utf-8")))
+    assert seen >= {r.code for r in OFFLINE}
+
+
+# --- the catalogue -----------------------------------------------------------------------------
+
+
+def test_catalogue_metadata() -> None:
+    assert [r.code for r in OFFLINE] == [f"IMG{n:03d}" for n in range(1, 11)]
+    assert len({r.code for r in rules.RULES}) == len(rules.RULES)
+    assert len({r.name for r in rules.RULES}) == len(rules.RULES)
+    assert [r.code for r in rules.RULES] == sorted(r.code for r in rules.RULES)
+    defaults = {r.code for r in OFFLINE if r.default_enabled}
+    assert defaults == {"IMG001", "IMG002", "IMG003", "IMG004", "IMG006", "IMG007", "IMG008"}
+    assert not any(r.needs_registry for r in OFFLINE)
+    assert {r.code for r in OFFLINE if r.severity is Severity.WARNING} == {
+        "IMG004",
+        "IMG005",
+        "IMG009",
+        "IMG010",
+    }
+
+
+@pytest.mark.parametrize("rule", OFFLINE, ids=lambda r: r.code)
+def test_rule_documentation_has_every_section(rule: rules.Rule) -> None:
+    headings = re.findall(r"^## (.+)$", rule.doc, re.MULTILINE)
+    assert headings == ["What it does", "Why is this bad?", "Example", "Use instead"]
+    assert rule.summary.endswith(".") or rule.summary.endswith(")")
+    assert re.search(r"InvalidImageName|ErrImagePull|ImagePullBackOff|ErrImageNeverPull", rule.doc)
+    assert "```yaml" in rule.doc
+
+
+def test_lookup_by_code_or_name() -> None:
+    assert rules.lookup("img002") is rules.BY_CODE["IMG002"]
+    assert rules.lookup(" Latest-Tag ") is rules.BY_CODE["IMG002"]
+    assert rules.lookup("IMG999") is None
+
+
+def test_render_explain() -> None:
+    text = rules.render_explain(rules.BY_CODE["IMG005"])
+    assert text.startswith(
+        "IMG005 unpinned-image (warning, opt-in)\n\n"
+        "The image is not pinned by digest, so the tag can move under you (opt-in).\n\n"
+        "## What it does\n"
+    )
+    assert text.endswith("```\n")
+
+
+# --- messages ----------------------------------------------------------------------------------
+
+
+def messages(module: object, site: object, ctx: Context | None = None) -> list[str]:
+    return list(module.check(site, ctx or Context()))  # type: ignore[attr-defined]
+
+
+def test_img001_uses_the_runtimes_reason() -> None:
+    assert messages(img001_invalid_reference, make_site("busyBOX")) == [
+        'invalid image reference "busyBOX": invalid reference format: repository name '
+        "(library/busyBOX) must be lowercase (the kubelet reports InvalidImageName)"
+    ]
+    assert messages(img001_invalid_reference, make_site("nginx:1.25")) == []
+
+
+def test_img001_hints_at_placeholders_and_empty_images() -> None:
+    assert messages(img001_invalid_reference, make_site("gcr.io/PROJECT_ID/app:1")) == [
+        'invalid image reference "gcr.io/PROJECT_ID/app:1": invalid reference format: '
+        "repository name (PROJECT_ID/app) must be lowercase "
+        "(the kubelet reports InvalidImageName - an unreplaced placeholder?)"
+    ]
+    assert messages(img001_invalid_reference, make_site("<your-image>")) == [
+        'invalid image reference "<your-image>": invalid reference format '
+        "(the kubelet reports InvalidImageName - an unreplaced placeholder?)"
+    ]
+    assert messages(img001_invalid_reference, make_site("")) == [
+        "the image is empty: no pod can run it (a value that was never filled in?)"
+    ]
+
+
+def test_img002_latest_tag() -> None:
+    assert messages(img002_latest_tag, make_site("ghcr.io/a/b:latest")) == [
+        'image "ghcr.io/a/b:latest" uses the tag "latest", which moves: '
+        "pin a version tag or a digest"
+    ]
+    assert messages(img002_latest_tag, make_site(f"ghcr.io/a/b:latest@{DIGEST}")) == []
+    assert messages(img002_latest_tag, make_site("ghcr.io/a/b")) == []
+
+
+def test_img003_missing_tag_port_is_not_a_tag() -> None:
+    assert messages(img003_missing_tag, make_site("registry.example.com:5000/team/api")) == [
+        'image "registry.example.com:5000/team/api" has no tag, so the runtime pulls "latest": '
+        "pin a version tag or a digest"
+    ]
+    assert messages(img003_missing_tag, make_site("registry.example.com:5000/team/api:1")) == []
+    assert messages(img003_missing_tag, make_site(f"ghcr.io/a/b@{DIGEST}")) == []
+
+
+def test_img004_names_the_normalized_reference() -> None:
+    assert messages(img004_implicit_registry, make_site("nginx:1.25")) == [
+        'image "nginx:1.25" names no registry, so it is pulled from Docker Hub as '
+        '"docker.io/library/nginx:1.25"'
+    ]
+    assert messages(img004_implicit_registry, make_site("bitnami/nginx")) == [
+        'image "bitnami/nginx" names no registry, so it is pulled from Docker Hub as '
+        '"docker.io/bitnami/nginx"'
+    ]
+    assert messages(img004_implicit_registry, make_site("registry.local:5000")) == [
+        'image "registry.local:5000" names no registry, so it is pulled from Docker Hub as '
+        '"docker.io/library/registry.local:5000" '
+        '(a registry needs a repository path: "registry.local:5000/<repository>")'
+    ]
+    for explicit in ("docker.io/nginx", "index.docker.io/library/nginx", "localhost/app"):
+        assert messages(img004_implicit_registry, make_site(explicit)) == []
+
+
+def test_img005_unpinned() -> None:
+    assert messages(img005_unpinned_image, make_site("ghcr.io/a/b:1")) == [
+        'image "ghcr.io/a/b:1" is not pinned by digest'
+    ]
+    assert messages(img005_unpinned_image, make_site(f"ghcr.io/a/b:1@{DIGEST}")) == []
+
+
+def test_img006_messages() -> None:
+    private = ("registry.example.com",)
+    image = "registry.example.com/team/api:1"
+    unknown_sa = make_site(image, service_account="deployer")
+    assert messages(
+        img006_missing_pull_secret, unknown_sa, make_context(private_registries=private)
+    ) == [
+        '"registry.example.com" is a private registry but the pod lists no imagePullSecrets '
+        'and its ServiceAccount "deployer" is not in the linted files'
+    ]
+    ctx = make_context(private_registries=private, service_accounts={("apps", "default"): []})
+    assert messages(img006_missing_pull_secret, make_site(image), ctx) == [
+        '"registry.example.com" is a private registry but neither the pod nor its '
+        'ServiceAccount "default" lists imagePullSecrets'
+    ]
+
+
+def test_img006_only_for_configured_private_registries() -> None:
+    # ECR/GAR/ACR images on managed clusters get credentials from kubelet credential providers.
+    site = make_site("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1")
+    assert messages(img006_missing_pull_secret, site, make_context()) == []
+    ctx = make_context(private_registries=("*.dkr.ecr.*.amazonaws.com",))
+    assert len(messages(img006_missing_pull_secret, site, ctx)) == 1
+
+
+def test_img006_any_listed_secret_is_enough() -> None:
+    site = make_site("registry.example.com/team/api:1", pull_secrets=["anything"])
+    ctx = make_context(private_registries=("registry.example.com",))
+    assert messages(img006_missing_pull_secret, site, ctx) == []
+
+
+def test_img006_service_account_secrets_apply_only_when_the_pod_lists_none() -> None:
+    ctx = make_context(
+        private_registries=("registry.example.com",),
+        service_accounts={("apps", "builder"): ["regcred"]},
+    )
+    site = make_site("registry.example.com/team/api:1", service_account="builder")
+    assert messages(img006_missing_pull_secret, site, ctx) == []
+    secrets = pod_secrets(site, ctx)
+    assert (secrets.names, secrets.service_account, secrets.known) == (
+        ("regcred",),
+        "builder",
+        True,
+    )
+    own = pod_secrets(make_site("x", service_account="builder", pull_secrets=["own"]), ctx)
+    assert (own.names, own.service_account) == (("own",), None)
+
+
+def test_img007_message_names_the_keys_and_ignored_types() -> None:
+    ctx = make_context(
+        secrets=[pull_secret("regcred", "registry.example.com", "ghcr.io")],
+        other_secrets={("apps", "token"): "Opaque"},
+    )
+    site = make_site("registry.example.com:5000/team/api:1", pull_secrets=["regcred", "token"])
+    assert messages(img007_pull_secret_registry_mismatch, site, ctx) == [
+        "no pull secret from the pod's imagePullSecrets has credentials for "
+        '"registry.example.com:5000/team/api": "regcred" (keys "registry.example.com", '
+        '"ghcr.io"), "token" (type Opaque, ignored by the kubelet)'
+    ]
+
+
+def test_img007_from_service_account() -> None:
+    ctx = make_context(
+        secrets=[pull_secret("empty")],
+        service_accounts={("apps", "default"): ["empty"]},
+        private_registries=("ghcr.io/acme",),
+    )
+    assert messages(img007_pull_secret_registry_mismatch, make_site("ghcr.io/acme/x:1"), ctx) == [
+        'no pull secret from ServiceAccount "default" has credentials for "ghcr.io/acme/x": '
+        '"empty" (no keys)'
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "image", "reported"),
+    [
+        ("registry.example.com", "registry.example.com/a/b:1", False),  # matches
+        ("https://registry.example.com/v1/", "registry.example.com/a/b:1", False),  # matches
+        ("registry.example.com", "registry.example.com:5000/a/b:1", True),  # port
+        ("registry.example.com:5000", "registry.example.com/a/b:1", True),  # port
+        ("Registry.Example.com", "registry.example.com/a/b:1", True),  # letter case
+        ("*.example.com", "example.com/a/b:1", True),  # glob misses the apex
+        ("ghcr.io/acme", "ghcr.io/other/tool:1", False),  # scoped key, public image
+        ("ghcr.io", "quay.io/prometheus/node-exporter:v1", False),  # public image elsewhere
+        ("ghcr.io", "busybox:1.36", False),  # public Docker Hub image
+        ("registry-1.docker.io", "redis:7", True),  # never used for Docker Hub
+        ("https://index.docker.io/v1/", "redis:7", False),  # the Docker Hub key
+        ("docker.io", "redis:7", False),
+    ],
+)
+def test_img007_reports_only_keys_meant_for_the_registry(
+    key: str, image: str, reported: bool
+) -> None:
+    ctx = make_context(secrets=[pull_secret("s", key)])
+    site = make_site(image, pull_secrets=["s"])
+    assert bool(messages(img007_pull_secret_registry_mismatch, site, ctx)) is reported
+
+
+def test_img007_silent_when_anything_is_unknown() -> None:
+    private = ("ghcr.io",)
+    known = pull_secret("known", "quay.io")
+    site = make_site("ghcr.io/a/b:1", pull_secrets=["known", "missing"])
+    ctx = make_context(secrets=[known], private_registries=private)
+    assert messages(img007_pull_secret_registry_mismatch, site, ctx) == []
+    broken = dataclasses.replace(known, keys=(), error=".dockercfg is not valid base64")
+    ctx = make_context(secrets=[broken], private_registries=private)
+    site = make_site("ghcr.io/a/b:1", pull_secrets=["known"])
+    assert messages(img007_pull_secret_registry_mismatch, site, ctx) == []
+    # No pod secrets and an unknown ServiceAccount: IMG006's business, not a mismatch.
+    assert messages(img007_pull_secret_registry_mismatch, make_site("ghcr.io/a/b:1"), ctx) == []
+    ctx = make_context(secrets=[known], private_registries=private)
+    site = make_site("ghcr.io/a/b:1", pull_secrets=["known"])
+    assert len(messages(img007_pull_secret_registry_mismatch, site, ctx)) == 1
+
+
+def test_img008_message() -> None:
+    ctx = make_context(allowed_registries=("ghcr.io",))
+    assert messages(img008_disallowed_registry, make_site("quay.io/a/b:1"), ctx) == [
+        'image "quay.io/a/b:1" comes from registry "quay.io", which is not in allowed-registries'
+    ]
+    assert messages(img008_disallowed_registry, make_site("nginx:1"), ctx) == [
+        'image "nginx:1" comes from registry "docker.io" (implicitly Docker Hub), '
+        "which is not in allowed-registries"
+    ]
+    assert messages(img008_disallowed_registry, make_site("quay.io/a/b:1"), Context()) == []
+    nothing = make_context(allowed_registries=())
+    assert len(messages(img008_disallowed_registry, make_site("ghcr.io/a/b:1"), nothing)) == 1
+
+
+def test_img009_message() -> None:
+    assert messages(img009_docker_hub_anonymous, make_site("redis:7")) == [
+        'Docker Hub image "redis:7" is pulled anonymously: no pull secret from '
+        'ServiceAccount "default" has Docker Hub credentials, and anonymous pulls share a '
+        "per-IP rate limit"
+    ]
+    ctx = make_context(secrets=[pull_secret("hub", "https://index.docker.io/v1/")])
+    assert (
+        messages(img009_docker_hub_anonymous, make_site("redis:7", pull_secrets=["hub"]), ctx) == []
+    )
+    unknown = make_site("redis:7", pull_secrets=["somewhere-else"])
+    assert messages(img009_docker_hub_anonymous, unknown, ctx) == []
+    assert messages(img009_docker_hub_anonymous, make_site("ghcr.io/a/b:1")) == []
+
+
+def test_img010_messages() -> None:
+    latest = make_site("ghcr.io/a/b:latest", pull_policy="IfNotPresent")
+    assert messages(img010_pull_policy_mutable_tag, latest) == [
+        'imagePullPolicy IfNotPresent on image "ghcr.io/a/b:latest" with the mutable tag '
+        '"latest": nodes keep whichever image they pulled first'
+    ]
+    untagged = make_site("ghcr.io/a/b", pull_policy="Never")
+    assert messages(img010_pull_policy_mutable_tag, untagged) == [
+        'imagePullPolicy Never on image "ghcr.io/a/b" with no tag (so "latest"): '
+        "nodes keep whichever image they pulled first"
+    ]
+    # Kubernetes validates the value exactly; a lower-case policy is another error.
+    assert (
+        messages(img010_pull_policy_mutable_tag, make_site("a:latest", pull_policy="never")) == []
+    )
+
+
+def test_rules_say_nothing_about_invalid_references() -> None:
+    site = make_site("Nginx:latest", pull_policy="IfNotPresent")
+    ctx = make_context(private_registries=("docker.io",), allowed_registries=("ghcr.io",))
+    for rule in OFFLINE:
+        if rule.code != "IMG001":
+            assert list(rule.check(site, ctx)) == []
+
+
+# --- registry patterns -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "image", "matches"),
+    [
+        ("ghcr.io", "ghcr.io/a/b", True),
+        ("ghcr.io", "ghcr.io.evil.example/a/b", False),
+        ("ghcr.io", "evil-ghcr.io/a/b", False),
+        ("GHCR.io", "ghcr.io/a/b", True),
+        ("*.example.com", "eu.example.com/a", True),
+        ("*.example.com", "example.com/a", False),
+        ("*.example.com", "a.b.example.com/a", False),
+        ("*.dkr.ecr.*.amazonaws.com", "1234.dkr.ecr.eu-west-1.amazonaws.com/a", True),
+        ("registry.local:5000", "registry.local:5000/a", True),
+        ("registry.local:5000", "registry.local/a", False),
+        ("registry.local", "registry.local:5000/a", False),
+        ("docker.io", "nginx", True),
+        ("docker.io", "docker.io/library/nginx", True),
+        ("index.docker.io", "bitnami/redis", True),
+        ("docker.io/library", "nginx", True),
+        ("docker.io/library", "bitnami/redis", False),
+        ("ghcr.io/acme", "ghcr.io/acme/api", True),
+        ("ghcr.io/acme", "ghcr.io/acme/team/api", True),
+        ("ghcr.io/acme", "ghcr.io/acme-evil/api", False),
+        ("ghcr.io/acme/", "ghcr.io/acme/api", True),
+        ("ghcr.io/*/public", "ghcr.io/acme/public/api", True),
+        ("[::1]:5000", "[::1]:5000/a", True),
+        ("[::1]:5000", "[::2]:5000/a", False),
+    ],
+)
+def test_registry_pattern(pattern: str, image: str, matches: bool) -> None:
+    assert RegistryPattern.parse(pattern).matches(parse(image)) is matches
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("", "empty registry pattern"),
+        ("https://ghcr.io", "'https://ghcr.io': write a registry host, not a URL"),
+        ("ghcr.io/a@sha256", "'ghcr.io/a@sha256' is not a registry host pattern"),
+        ("ghcr io", "'ghcr io' is not a registry host pattern"),
+        ("ghcr.io:http", "'ghcr.io:http' is not a registry host pattern (host[:port][/path])"),
+        ("ghcr..io", "'ghcr..io' has an empty host label"),
+    ],
+)
+def test_registry_pattern_errors(pattern: str, reason: str) -> None:
+    with pytest.raises(ValueError) as info:
+        RegistryPattern.parse(pattern)
+    assert str(info.value) == reason
