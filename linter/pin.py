@@ -72,7 +72,7 @@ def lookup(ref: Reference, *, repin: bool) -> Reference | None:
 def pinned_value(name: str, tag_ref: Reference, resolution: ResolutionLike | None) -> str:
     """`name:tag@digest` from a registry answer; raises PinFailed with the reason."""
     if resolution is None:
-        raise PinFailed("the registry was not asked")
+        raise PinFailed("the registry gave no answer for it")
     if resolution.status != "ok":
         reason = _STATUS_WORDS.get(resolution.status, resolution.status.replace("-", " "))
         raise PinFailed(f"{reason} ({resolution.detail})" if resolution.detail else reason)
