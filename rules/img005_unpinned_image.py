@@ -1,4 +1,4 @@
-"""The image is not pinned by digest, so the tag can move under you (opt-in).
+"""The image is not pinned by digest, so the tag can move under you.
 
 ## What it does
 Reports every image without a `@sha256:...` digest, whatever its tag. It overlaps with

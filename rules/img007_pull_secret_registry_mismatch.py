@@ -82,8 +82,8 @@ NEEDS_REGISTRY = False
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     ref = site.reference
-    if ref is None:
-        return
+    if ref is None or not (ctx.objects.secrets or ctx.objects.other_secrets):
+        return  # without Secrets in the set every applicable secret is unknown
     secrets = pod_secrets(site, ctx)
     if not secrets.known or not secrets.names:
         return

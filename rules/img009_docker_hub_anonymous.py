@@ -1,4 +1,4 @@
-"""A Docker Hub image is pulled without Docker Hub credentials (opt-in).
+"""A Docker Hub image is pulled without Docker Hub credentials.
 
 ## What it does
 Reports Docker Hub images (explicit `docker.io/...` or implicit `nginx`) when none of the pull

@@ -1,4 +1,4 @@
-"""`imagePullPolicy: IfNotPresent` or `Never` on a mutable tag (opt-in).
+"""`imagePullPolicy: IfNotPresent` or `Never` on a mutable tag.
 
 ## What it does
 Reports containers (and image volumes) whose pull policy is written as `IfNotPresent` or `Never`
