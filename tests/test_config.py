@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -389,3 +390,14 @@ def test_override_errors(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(UsageError) as info:
         Config().with_overrides(**kwargs)  # type: ignore[arg-type]
     assert str(info.value) == message
+
+
+def test_the_documented_examples_are_valid(tmp_path: Path) -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text(encoding="utf-8")
+    yaml_example = re.search(r"```yaml\n(.*?)```", doc, re.DOTALL)
+    toml_example = re.search(r"```toml\n(.*?)```", doc, re.DOTALL)
+    assert yaml_example and toml_example
+    write(tmp_path / "a" / ".imglint.yaml", yaml_example.group(1))
+    assert load(None, str(tmp_path / "a")).allowed_registries is not None
+    write(tmp_path / "b" / "pyproject.toml", toml_example.group(1))
+    assert load(None, str(tmp_path / "b")).severity == {"IMG003": Severity.WARNING}
