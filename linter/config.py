@@ -218,7 +218,7 @@ def _toml_loads() -> Callable[[str], dict[str, Any]] | None:
 def _read_pyproject(path: str, shown: str, *, required: bool) -> Config | None:
     text = _read_text(path, shown)
     loads = _toml_loads()
-    if loads is None:  # pragma: no cover - Python 3.10 without tomli
+    if loads is None:  # Python 3.10 without tomli
         raise ConfigError(
             f"{shown}: reading [tool.imglint] on Python 3.10 needs the 'tomli' package "
             "(pip install tomli), or move the settings to .imglint.yaml"

@@ -401,3 +401,19 @@ def test_the_documented_examples_are_valid(tmp_path: Path) -> None:
     assert load(None, str(tmp_path / "a")).allowed_registries is not None
     write(tmp_path / "b" / "pyproject.toml", toml_example.group(1))
     assert load(None, str(tmp_path / "b")).severity == {"IMG003": Severity.WARNING}
+
+
+def test_python_310_without_tomli_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import imglint.config
+
+    monkeypatch.setattr(imglint.config, "_toml_loads", lambda: None)
+    write(tmp_path / "pyproject.toml", '[tool.imglint]\nfail-on = "info"\n')
+    with pytest.raises(ConfigError) as info:
+        load(None, str(tmp_path))
+    assert str(info.value) == (
+        "pyproject.toml: reading [tool.imglint] on Python 3.10 needs the 'tomli' package "
+        "(pip install tomli), or move the settings to .imglint.yaml"
+    )
+    # A pyproject.toml without the table is never parsed, so it needs no TOML reader.
+    write(tmp_path / "pyproject.toml", '[project]\nname = "x"\n')
+    assert load(None, str(tmp_path)) == Config()
