@@ -7,7 +7,9 @@ Three forms, all naming rule codes or names, comma-separated:
   `# imglint: ignore` without a list silences every rule there;
 * `# imglint: ignore-file[IMG004]` anywhere in a file (bare `ignore-file`: every rule);
 * the annotation `imglint.dev/ignore: "IMG004,IMG005"` (or `all`) on the object. Tools that
-  rewrite YAML (kustomize, `helm template`, kubectl) drop comments but keep annotations.
+  re-serialize YAML (kustomize, `kubectl`, most generators) drop comments but keep annotations,
+  and a Helm chart can set the annotation from its values. (`helm template` itself passes a
+  template's comments through, so comment forms work in rendered charts.)
 
 Which suppressions silenced nothing is tracked, so `--report-unused-suppressions` can list them.
 Only codes of rules that ran count as unused: suppressing an opt-in rule nobody selected, or a
