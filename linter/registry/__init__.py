@@ -1,1 +1,56 @@
-"""(being written)"""
+"""The registry check (`imglint --resolve`): ask registries whether image references resolve.
+
+Importing this package is cheap: the result and option types live in `model` (no httpx), and
+`resolve_all` / `Resolver` are loaded from `client` (which imports httpx) on first use.
+
+    from imglint.registry import ResolveOptions, resolve_all
+    answers = resolve_all(references, ResolveOptions(jobs=16, timeout=60))
+    answers["docker.io/library/nginx:1.27"].status  # "ok", "tag-not-found", ...
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from imglint.registry.model import (
+    Answers,
+    AuthError,
+    ProtocolError,
+    RealmRejected,
+    RegistryError,
+    Resolution,
+    ResolveOptions,
+    ResolveStats,
+    RetriesExhausted,
+    Status,
+    TransportError,
+    platform_available,
+)
+
+if TYPE_CHECKING:
+    from imglint.registry.client import Resolver, resolve_all
+
+__all__ = [
+    "Answers",
+    "AuthError",
+    "ProtocolError",
+    "RealmRejected",
+    "RegistryError",
+    "Resolution",
+    "ResolveOptions",
+    "ResolveStats",
+    "Resolver",
+    "RetriesExhausted",
+    "Status",
+    "TransportError",
+    "platform_available",
+    "resolve_all",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("resolve_all", "Resolver"):
+        from imglint.registry import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,154 @@
+"""What the registry check answers, and how it is configured. No network code (no httpx).
+
+Rules read `Resolution` values from `Context.answers`; the CLI builds `ResolveOptions`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from imglint.errors import ImglintError
+
+Status = Literal[
+    "ok",
+    "tag-not-found",
+    "repository-not-found",
+    "auth-failed",
+    "digest-not-found",
+    "unreachable",
+]
+
+HUB_MISSING_OR_PRIVATE = "Docker Hub answers 401 for missing and private repositories alike"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The registry's answer for one unique reference."""
+
+    reference: str  # canonical "name[:tag][@digest]" that was asked (the answers key)
+    status: Status
+    digest: str | None = None  # what the tag (or digest) resolves to now
+    media_type: str | None = None
+    # For an image index: its "os/arch[/variant]" entries; None when not checked or no index.
+    platforms: tuple[str, ...] | None = None
+    # For "name:tag@digest": where the tag points now (None: not asked, or the tag is gone).
+    tag_digest: str | None = None
+    detail: str = ""  # a human reason, e.g. "HTTP 503 after 3 tries"
+    from_cache: bool = False
+    registry: str = ""  # the host that answered ("registry-1.docker.io", a mirror, ...)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class ResolveOptions:
+    """How to ask registries. Times are in seconds."""
+
+    jobs: int = 16  # concurrent requests (and pooled connections)
+    timeout: float = 60.0  # one deadline for the whole check
+    request_timeout: float = 10.0  # per request (connect, read, write, pool)
+    tries: int = 3  # attempts per request on 429/502/503/504 and connection errors
+    backoff: float = 0.5  # first retry delay, doubled each time (Retry-After wins if given)
+    max_retry_after: float = 30.0  # a longer Retry-After is not waited for
+    # Read image indexes (one manifest GET per index) for IMG106. On Docker Hub a manifest GET
+    # counts as a pull against the rate limit; a HEAD does not.
+    check_platforms: bool = True
+    ca_file: str | None = None  # extra CA bundle (PEM), added to the system trust store
+    # hosts ("host[:port]") that may be used over plain HTTP or with an unverified certificate
+    insecure_registries: tuple[str, ...] = ()
+    # registry -> mirrors tried first, e.g. {"docker.io": ("mirror.gcr.io",)}
+    mirrors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    use_cache: bool = True
+    cache_dir: str | None = None  # default: $XDG_CACHE_HOME/imglint or ~/.cache/imglint
+    tag_ttl: float = 600.0  # how long a cached tag -> digest answer is trusted
+    user_agent: str = "imglint"
+
+
+@dataclass
+class ResolveStats:
+    """What the run cost, for the summary line and for tests."""
+
+    references: int = 0  # unique references asked
+    from_cache: int = 0
+    requests: int = 0  # HTTP requests sent, all kinds
+    manifest_requests: int = 0  # HEAD or GET on /v2/<name>/manifests/<ref>
+    elapsed: float = 0.0
+    # host -> last `ratelimit-remaining` seen (Docker Hub: "76;w=21600")
+    ratelimit_remaining: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # credential helper trouble, cache, ...
+
+
+class Answers(dict[str, Resolution]):
+    """`resolve_all`'s result: canonical reference -> Resolution, plus the run's stats."""
+
+    def __init__(self, answers: Mapping[str, Resolution], stats: ResolveStats) -> None:
+        super().__init__(answers)
+        self.stats = stats
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+
+class RegistryError(ImglintError):
+    """Base of registry errors. Per-reference failures never escape `resolve_all`: they become
+    a Resolution status; only bad options (an unreadable --ca-file) are raised."""
+
+
+class TransportError(RegistryError):
+    """DNS, connection, TLS, timeout or deadline trouble: the registry could not be asked."""
+
+
+class ProtocolError(RegistryError):
+    """The registry or token service answered something unusable (malformed body, bad redirect)."""
+
+
+class AuthError(RegistryError):
+    """Credentials are missing or were refused, or the token service refused to answer."""
+
+
+class RealmRejected(AuthError):
+    """A token realm imglint will not talk to (plain HTTP, private address on another host)."""
+
+
+class RetriesExhausted(TransportError):
+    """429/502/503/504 until the tries or the deadline ran out."""
+
+
+# -- platforms ---------------------------------------------------------------------------------
+
+# The variant a platform means when it names none (containerd's platforms.Normalize).
+_DEFAULT_VARIANT = {"arm64": "v8", "arm": "v7"}
+
+
+def normalize_platform(text: str) -> tuple[str, str, str]:
+    """ "os/arch[/variant]" -> (os, arch, variant) with containerd's defaults filled in."""
+    parts = text.strip().lower().split("/")
+    os_name = parts[0] if parts else ""
+    arch = parts[1] if len(parts) > 1 else ""
+    variant = parts[2] if len(parts) > 2 else ""
+    arch = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armhf": "arm"}.get(
+        arch, arch
+    )
+    if arch == "armel":
+        arch, variant = "arm", variant or "v6"
+    return os_name, arch, variant or _DEFAULT_VARIANT.get(arch, "")
+
+
+def platform_available(wanted: str, available: tuple[str, ...]) -> bool:
+    """Whether an index offering `available` serves `wanted` ("linux/arm64" ~ "linux/arm64/v8").
+
+    An entry without variant serves any variant of its architecture, except on arm where the
+    variant decides (v6 binaries run on v7, not the reverse; we ask for an exact variant).
+    """
+    want = normalize_platform(wanted)
+    for entry in available:
+        have = normalize_platform(entry)
+        if have[:2] != want[:2]:
+            continue
+        if want[1] in ("amd64", "386") or have[2] == want[2]:
+            return True
+    return False
