@@ -51,6 +51,9 @@ def check_identity(old: str, new: str, rewrites: Mapping[Span, str]) -> list[str
     swaps = {_value(old, s): v for s, v in rewrites.items()}
     try:
         before = list(yaml.load_all(old, Loader=_Loader))
+    except yaml.YAMLError:
+        return problems  # nothing to compare with (and nothing imglint would rewrite)
+    try:
         after = list(yaml.load_all(new, Loader=_Loader))
     except yaml.YAMLError as exc:
         problems.append(f"does not load: {exc}")
