@@ -6,12 +6,15 @@ against the real local registry (tests/regserver) through imglint's registry cli
 
 from __future__ import annotations
 
+import io
 import shutil
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
+from imglint.cli import main
 from imglint.fix import FixOutcome, run_fixes
 from imglint.manifests import load
 from imglint.pin import ResolutionLike
@@ -394,3 +397,52 @@ def test_repin_after_a_tag_moved(seeded: Seeded, tmp_path: Path) -> None:
     assert path.read_text() == pod(f"{registry.host}/{repo}:v1@{first}")
     assert run(True).edits == 1
     assert path.read_text() == pod(f"{registry.host}/{repo}:v1@{second}")
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI builds its resolver with `imglint.registry.make_resolver(config, **options)`;
+    here it gets the anonymous, cache-free one above."""
+    import imglint.registry
+
+    def make_resolver(*args: object, **kwargs: object) -> object:
+        return real_resolver
+
+    monkeypatch.setattr(imglint.registry, "make_resolver", make_resolver, raising=False)
+
+
+@pytest.mark.registry
+@pytest.mark.usefixtures("cli_resolver")
+def test_cli_pin_stdin_to_stdout(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
+    """`helm template . | imglint --pin - | kubectl apply -f -`: stdout is the manifest only."""
+    image = seeded.ref("team/app:2.0")
+    sys.stdin = io.TextIOWrapper(io.BytesIO(pod(image).encode()))
+    try:
+        code = main(["--pin", "-"])
+    finally:
+        sys.stdin = sys.__stdin__
+    captured = capsys.readouterr()
+    assert captured.out == pod(f"{image}@{seeded.app_2_0}")
+    assert code == 0
+
+
+@pytest.mark.registry
+@pytest.mark.usefixtures("cli_resolver")
+def test_cli_pin_diff_exit_code_and_failure_message(
+    seeded: Seeded, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(pod(seeded.ref("team/app:1.0")))
+    assert main(["--pin", "--diff", str(path)]) == 1
+    assert f"+    image: {seeded.ref('team/app:1.0')}@{seeded.app_1_0}" in capsys.readouterr().out
+    assert path.read_text() == pod(seeded.ref("team/app:1.0"))
+
+    missing = seeded.ref("team/app:no-such-tag")
+    path.write_text(pod(missing))
+    main(["--pin", str(path)])
+    err = capsys.readouterr().err
+    assert f"{path}:8:12: cannot pin {missing}: tag not found" in err
+    assert path.read_text() == pod(missing)
