@@ -235,21 +235,30 @@ def _lint(
 
         findings = map_helm_sources(findings, collected.sources)
 
-    if args.write_baseline:
-        from imglint import baseline
-
-        baseline.write(args.write_baseline, findings)
-        print(f"imglint: wrote {len(findings)} findings to {args.write_baseline}", file=sys.stderr)
-        return EXIT_ERROR if collected.errors or manifests.errors else EXIT_OK
-    if args.baseline:
-        from imglint import baseline
-
-        findings = baseline.filter_new(baseline.read(args.baseline), findings)
-
     errors = sorted(
         collected.errors + manifests.errors,
         key=lambda e: (e.path, e.line or 0, e.column or 0),
     )
+    notices = collected.notices + manifests.notices
+    if args.write_baseline:
+        from imglint import baseline
+        from imglint.report.common import printable
+
+        baseline.write(args.write_baseline, findings)
+        # A file that could not be read adds nothing to the baseline: say which, and fail.
+        for error in errors:
+            print(f"imglint: error: {printable(str(error))}", file=sys.stderr)
+        print(f"imglint: wrote {len(findings)} findings to {args.write_baseline}", file=sys.stderr)
+        return EXIT_ERROR if errors else EXIT_OK
+    if args.baseline:
+        from imglint import baseline
+        from imglint.report.common import plural
+
+        known = len(findings)
+        findings = baseline.filter_new(baseline.read(args.baseline), findings)
+        if known > len(findings):
+            hidden = plural(known - len(findings), "finding")
+            notices.append(f"{hidden} recorded in baseline {args.baseline} not shown")
     report = Report(
         findings=findings,
         errors=errors,
@@ -257,7 +266,7 @@ def _lint(
         images_checked=len(sites),
         rules=[r for r in rules.RULES if r.code in result.selected_codes],
         fail_on=config.fail_on,
-        notices=collected.notices + manifests.notices,
+        notices=notices,
         registry_summary=registry_summary,
         unused_suppressions=result.unused_suppressions if args.report_unused_suppressions else None,
     )
