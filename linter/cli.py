@@ -233,7 +233,7 @@ def _lint(
     if collected.sources and any(s.path == (args.stdin_filename or "-") for s in collected.sources):
         from imglint.helm import map_helm_sources
 
-        findings = map_helm_sources(findings, collected.sources)
+        findings = map_helm_sources(findings, collected.sources, args.stdin_filename)
 
     errors = sorted(
         collected.errors + manifests.errors,
