@@ -140,7 +140,8 @@ def run_fixes(
         if stdin is not None:
             outcome.stdout_text = stdin.text
     # An aliased node is one scalar reached through several sites: report it once.
-    outcome.errors = list(dict.fromkeys(outcome.errors))
+    unique = dict.fromkeys(outcome.errors)
+    outcome.errors = sorted(unique, key=lambda e: (e.path, e.line or 0, e.column or 0))
     return outcome
 
 

@@ -638,3 +638,13 @@ def test_cli_fix_rewrites_and_then_lints_the_new_text(
     assert (tmp_path / "p.yaml").read_text() == POD.replace("nginx", "docker.io/library/nginx")
     out = capsys.readouterr().out
     assert "IMG004" not in out  # implicit registry: fixed, so no longer reported
+
+
+def test_multi_line_double_quoted_image_becomes_one_line(tmp_path: Path) -> None:
+    text = POD.replace("image: nginx:1.25", 'image: "nginx\\\n      :1.25"  # folded')
+    path = write(tmp_path / "p.yaml", text)
+    outcome = fix_paths([path])
+    assert outcome.errors == []
+    assert Path(path).read_text() == POD.replace(
+        "image: nginx:1.25", 'image: "docker.io/library/nginx:1.25"  # folded'
+    )
