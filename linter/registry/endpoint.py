@@ -80,6 +80,7 @@ class Endpoint:
 
     async def _ping(self) -> None:
         plain_allowed = self.session.plain_http_allowed(self.host)
+        response: Response | None = None
         try:
             # With a plain-HTTP fallback, one HTTPS try is enough to learn it is not spoken.
             response = await self.session.send(
@@ -90,6 +91,7 @@ class Endpoint:
             if not plain_allowed or is_certificate_error(exc):
                 raise
             log.debug("%s: HTTPS failed (%s), trying plain HTTP", self.host, exc)
+        if response is None:
             response = await self.session.send("GET", f"http://{self.host}/v2/", {})
             self.scheme = "http"
         if response.status == 401:

@@ -128,13 +128,26 @@ def build_ssl_context(ca_file: str | None, env: Mapping[str, str] | None = None)
 def describe_transport_error(exc: BaseException, timeout: float) -> str:
     """A one-line cause for a network failure: DNS, refused, TLS, timeout."""
     chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop(0)
+        # An earlier failure of ours (e.g. the HTTPS try before plain HTTP) is another story.
+        if current in chain or isinstance(current, RegistryError):
+            continue
         chain.append(current)
-        current = current.__cause__ or current.__context__
+        # httpcore keeps the original error as the context, anyio groups connection attempts
+        todo.extend(x for x in (current.__cause__, current.__context__) if x is not None)
+        todo.extend(getattr(current, "exceptions", ()))
     for item in chain:
         if isinstance(item, ssl.SSLCertVerificationError):
             return f"TLS: certificate verify failed: {item.verify_message}"
+    for item in chain:
+        # before other TLS errors: a handshake cut short by the timeout is a timeout
+        if isinstance(item, (httpx.TimeoutException, asyncio.TimeoutError, TimeoutError)):
+            connecting = isinstance(item, httpx.ConnectTimeout)
+            return f"timed out after {timeout:g} s " + (
+                "connecting" if connecting else "waiting for an answer"
+            )
     for item in chain:
         if isinstance(item, ssl.SSLError):
             return f"TLS: {item.reason or item}"
@@ -142,12 +155,6 @@ def describe_transport_error(exc: BaseException, timeout: float) -> str:
             return "DNS: cannot resolve the host"
         if isinstance(item, ConnectionRefusedError):
             return "connection refused"
-    for item in chain:
-        if isinstance(item, (httpx.TimeoutException, asyncio.TimeoutError, TimeoutError)):
-            connecting = isinstance(item, httpx.ConnectTimeout)
-            return f"timed out after {timeout:g} s " + (
-                "connecting" if connecting else "waiting for an answer"
-            )
     text = " ".join(str(exc).split())
     lowered = text.lower()
     if "certificate verify failed" in lowered:
