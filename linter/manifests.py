@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import gc
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,7 +58,7 @@ _NOT_WORKLOADS = frozenset(
 # Image values that a tool replaces before apply: not references yet, so never linted as such.
 _PLACEHOLDERS = (
     ("{{", "template placeholder"),
-    ("${", "variable placeholder"),
+    ("$", "variable placeholder"),  # ${IMAGE} and $IMAGE (envsubst, shell)
     ("ko://", "ko build reference"),
 )
 PULL_SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
@@ -126,6 +127,22 @@ def load(sources: list[Source]) -> Manifests:
     return result
 
 
+def compose_documents(text: str) -> list[Node]:
+    """Every YAML document of text as a node tree (raises yaml.YAMLError, RecursionError).
+
+    The cyclic garbage collector is paused meanwhile: composing allocates hundreds of thousands
+    of nodes, none of them in a cycle, and the collector walking them again and again made
+    composing a large file 4-5x slower (argo-cd's install.yaml: 1.4-1.9 s against 0.37 s).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return list(yaml.compose_all(text, Loader=_Loader))
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def parse_image(site: ImageSite) -> None:
     """Fill site.reference or site.error (parse is cached, so repeated images cost nothing)."""
     try:
@@ -144,7 +161,7 @@ class _Reader:
 
     def read(self) -> None:
         try:
-            documents = list(yaml.compose_all(self.source.text, Loader=_Loader))
+            documents = compose_documents(self.source.text)
         except yaml.MarkedYAMLError as exc:
             self._yaml_error(exc)
             return
