@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from imglint import __version__
 from imglint.errors import ImglintError, UsageError
+from imglint.findings import InputError
 
 if TYPE_CHECKING:
     from imglint.config import Config
@@ -189,14 +190,15 @@ def _main(argv: list[str]) -> int:
             render_inventory(fmt, manifests.sites, out)  # type: ignore[arg-type]
         return EXIT_ERROR if collected.errors or manifests.errors else EXIT_OK
 
+    fix_errors: list[InputError] = []
     if args.fix or args.pin:
-        outcome = _fix(args, config, collected, manifests)
-        if outcome is not None:
-            return outcome
+        finished, fix_errors = _fix(args, config, collected, manifests)
+        if finished is not None:
+            return finished
         # The files changed: read them again so the findings describe what is on disk now.
         collected, manifests = _read(args, config)
 
-    return _lint(args, config, collected, manifests, started)
+    return _lint(args, config, collected, manifests, started, fix_errors)
 
 
 def _read(args: argparse.Namespace, config: Config) -> tuple[Collected, Manifests]:
@@ -213,6 +215,7 @@ def _lint(
     collected: Collected,
     manifests: Manifests,
     started: float,
+    fix_errors: list[InputError],
 ) -> int:
     from imglint import engine, rules
     from imglint.context import Context
@@ -236,7 +239,7 @@ def _lint(
         findings = map_helm_sources(findings, collected.sources, args.stdin_filename)
 
     errors = sorted(
-        collected.errors + manifests.errors,
+        collected.errors + manifests.errors + fix_errors,
         key=lambda e: (e.path, e.line or 0, e.column or 0),
     )
     notices = collected.notices + manifests.notices
@@ -299,8 +302,9 @@ def _resolve(
 
 def _fix(
     args: argparse.Namespace, config: Config, collected: Collected, manifests: Manifests
-) -> int | None:
-    """Apply --fix/--pin. Returns an exit code when the run ends here (diff, stdin)."""
+) -> tuple[int | None, list[InputError]]:
+    """Apply --fix/--pin. Returns an exit code when the run ends here (diff, stdin), and the
+    references or files that could not be fixed (input errors of the run: exit 2)."""
     from imglint import fix
 
     resolver = None
@@ -323,23 +327,24 @@ def _fix(
         diff=args.diff,
         resolver=resolver,
     )
-    for error in outcome.errors:
-        print(error, file=sys.stderr)
     errors = bool(collected.errors or manifests.errors or outcome.errors)
-    if outcome.stdout_text is not None:  # stdin in, the rewritten manifest out
-        sys.stdout.write(outcome.stdout_text)
-        return EXIT_ERROR if errors else EXIT_OK
-    if args.diff:
+    if outcome.stdout_text is not None or args.diff:
+        # The run ends here: stdout carries the manifest or the diff, so problems go to stderr.
+        for error in collected.errors + manifests.errors + outcome.errors:
+            print(f"{error}", file=sys.stderr)
+        if outcome.stdout_text is not None:  # stdin in, the rewritten manifest out
+            sys.stdout.write(outcome.stdout_text)
+            return (EXIT_ERROR if errors else EXIT_OK), []
         sys.stdout.write(outcome.diff)
         if errors:
-            return EXIT_ERROR
-        return EXIT_FINDINGS if outcome.diff else EXIT_OK
+            return EXIT_ERROR, []
+        return (EXIT_FINDINGS if outcome.diff else EXIT_OK), []
     if not args.quiet:
         print(
             f"imglint: rewrote {outcome.edits} image references in {len(outcome.changed)} files",
             file=sys.stderr,
         )
-    return None
+    return None, outcome.errors
 
 
 def _rule_docs(args: argparse.Namespace) -> int:

@@ -442,7 +442,7 @@ def test_cli_pin_diff_exit_code_and_failure_message(
 
     missing = seeded.ref("team/app:no-such-tag")
     path.write_text(pod(missing))
-    main(["--pin", str(path)])
-    err = capsys.readouterr().err
-    assert f"{path}:8:12: cannot pin {missing}: tag not found" in err
+    assert main(["--pin", str(path)]) == 2  # a reference that could not be pinned: exit 2
+    out = capsys.readouterr().out
+    assert f"{path}:8:12: error: cannot pin {missing}: tag not found" in out
     assert path.read_text() == pod(missing)
