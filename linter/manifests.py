@@ -178,7 +178,7 @@ class _Reader:
         first_site = len(self.result.sites)
         for document in documents:
             if isinstance(document, MappingNode):
-                self._object(document, in_list=False)
+                self._document(document)
         # Init containers come before containers in a pod spec's walk but may follow them in
         # the file: keep each file's sites in file order.
         self.result.sites[first_site:] = sorted(
@@ -209,18 +209,33 @@ class _Reader:
 
     # -- objects -------------------------------------------------------------------------------
 
-    def _object(self, node: MappingNode, *, in_list: bool) -> None:
+    def _document(self, document: MappingNode) -> None:
+        """Read a document's object, or every object of a `List` (nested Lists too).
+
+        Iterative, and an item reached again through an alias is the same object, read once:
+        Lists of aliased Lists (`items: [*l8, *l8, ...]`) would otherwise expand exponentially,
+        and a List among its own items would recurse forever.
+        """
+        seen: set[int] = set()
+        stack: list[tuple[MappingNode, bool]] = [(document, False)]
+        while stack:
+            node, in_list = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            items = self._object(node, in_list=in_list)
+            stack.extend((item, True) for item in reversed(items))
+
+    def _object(self, node: MappingNode, *, in_list: bool) -> list[MappingNode]:
+        """Read one object; for a List, return its items instead."""
         keys = _keys(node)
         kind = _text(keys.get("kind"))
         api_version = _text(keys.get("apiVersion"))
         if not kind or (not api_version and not in_list):
-            return  # not a Kubernetes object (values file, compose file, CI config...)
+            return []  # not a Kubernetes object (values file, compose file, CI config...)
         items = keys.get("items")
         if kind.endswith("List") and isinstance(items, SequenceNode):
-            for item in items.value:
-                if isinstance(item, MappingNode):
-                    self._object(item, in_list=True)
-            return
+            return [item for item in items.value if isinstance(item, MappingNode)]
         self.result.object_count += 1
         meta = keys.get("metadata")
         meta_keys = _keys(meta) if isinstance(meta, MappingNode) else {}
@@ -245,9 +260,10 @@ class _Reader:
         elif kind == "Secret":
             self._secret(obj, keys, node)
         if kind in _NOT_WORKLOADS and _is_builtin(obj.api_version):
-            return
+            return []
         for pod_keys, pod_node in _pod_specs(keys):
             self._pod(obj, pod_node, pod_keys)
+        return []
 
     def _service_account(self, obj: K8sObject, keys: dict[str, Node]) -> None:
         if obj.name:
