@@ -32,6 +32,10 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
+_MERGE = "tag:yaml.org,2002:merge"
+# Entries that `<<` merge keys may copy in one file. Real manifests merge a few small mappings;
+# mappings that merge mappings that merge... double at each level (a "merge bomb").
+MAX_MERGED_ENTRIES = 1_000_000
 # Built-in kinds that never hold a pod spec but can be huge (schemas, data): not walked. Only
 # when built in: a Knative `serving.knative.dev/v1` Service does hold one.
 _NOT_WORKLOADS = frozenset(
@@ -166,6 +170,15 @@ def parse_image(site: ImageSite) -> None:
         site.error = exc.reason
 
 
+class _Unreadable(Exception):
+    """The file cannot be read as kubectl would read it; reported at node."""
+
+    def __init__(self, message: str, node: Node) -> None:
+        super().__init__(message)
+        self.message = message
+        self.node = node
+
+
 class _Reader:
     """Reads one source: its sites and objects, or only the reason it could not be read."""
 
@@ -173,6 +186,8 @@ class _Reader:
         self.source = source
         self.result = Manifests()
         self.lines: list[str] | None = None
+        self.has_merge_keys = "<<" in source.text
+        self.merge_budget = MAX_MERGED_ENTRIES
 
     def read(self) -> Manifests:
         text = self.source.text
@@ -185,6 +200,8 @@ class _Reader:
                 for document in yaml.compose_all(text, Loader=_Loader):
                     if action_lines:
                         _cover_multiline_scalars(document, covered)
+                    if self.has_merge_keys:
+                        self._expand_merges(document)
                     if isinstance(document, MappingNode):
                         self._document(document)
         except yaml.MarkedYAMLError as exc:
@@ -193,6 +210,9 @@ class _Reader:
         except yaml.YAMLError as exc:
             self._discard()
             self._error(f"YAML error: {exc}")
+        except _Unreadable as exc:
+            self._discard()
+            self._error(exc.message, exc.node)
         except RecursionError:
             self._discard()
             self._error("nesting too deep to read")
@@ -234,6 +254,67 @@ class _Reader:
         line = node.start_mark.line + 1 if node is not None else None
         column = node.start_mark.column + 1 if node is not None else None
         self.result.errors.append(InputError(self.source.path, message, line, column))
+
+    def _expand_merges(self, document: Node) -> None:
+        """Expand `<<` merge keys in place, as kubectl apply's YAML decoder (go-yaml v2) does.
+
+        The merged mappings' entries take the place of the `<<` entry. With `_keys` (the last
+        entry wins) a key written after `<<` overrides the merged one and a key written before
+        it is overridden; in a list of merged mappings the earlier ones win. Every mapping is
+        expanded once, after the mappings it merges (post-order, without recursion, so a chain
+        of 100,000 merges is fine), and the entries copied per file are capped.
+        """
+        entered: set[int] = set()
+        done: set[int] = set()
+        stack: list[tuple[Node, bool]] = [(document, False)]
+        while stack:
+            node, children_done = stack.pop()
+            if children_done:
+                if isinstance(node, MappingNode):
+                    self._expand_mapping(node, done)
+                done.add(id(node))
+                continue
+            if id(node) in entered:
+                continue
+            entered.add(id(node))
+            stack.append((node, True))
+            if isinstance(node, MappingNode):
+                for key, value in reversed(node.value):
+                    stack.append((value, False))
+                    stack.append((key, False))
+            elif isinstance(node, SequenceNode):
+                stack.extend((item, False) for item in reversed(node.value))
+
+    def _expand_mapping(self, node: MappingNode, done: set[int]) -> None:
+        if not any(isinstance(k, ScalarNode) and k.tag == _MERGE for k, _ in node.value):
+            return
+        entries: list[tuple[Node, Node]] = []
+        for key, value in node.value:
+            if not (isinstance(key, ScalarNode) and key.tag == _MERGE):
+                entries.append((key, value))
+                continue
+            # A mapping, or a list of them written in place: go-yaml v2 refuses an alias of a
+            # list here (an aliased node starts before the key that refers to it).
+            if isinstance(value, MappingNode):
+                merged = [value]
+            elif isinstance(value, SequenceNode) and value.start_mark.index > key.start_mark.index:
+                merged = list(value.value)
+            else:
+                raise _Unreadable("a merge key (<<) takes a mapping or a list of mappings", value)
+            for source in reversed(merged):  # earlier mappings win, so their entries go last
+                if not isinstance(source, MappingNode):
+                    raise _Unreadable("a merge key (<<) takes only mappings", source)
+                if id(source) not in done:
+                    raise _Unreadable("a merge key (<<) merges a mapping into itself", source)
+                self.merge_budget -= len(source.value)
+                if self.merge_budget < 0:
+                    raise _Unreadable(
+                        f"merge keys (<<) copy more than {MAX_MERGED_ENTRIES:,} entries "
+                        "(a merge-key bomb?)",
+                        value,
+                    )
+                entries.extend(source.value)
+        node.value = entries
 
     # -- objects -------------------------------------------------------------------------------
 
