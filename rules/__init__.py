@@ -25,6 +25,13 @@ from imglint.rules import (
     img008_disallowed_registry,
     img009_docker_hub_anonymous,
     img010_pull_policy_mutable_tag,
+    img101_tag_not_found,
+    img102_repository_not_found,
+    img103_registry_auth_failed,
+    img104_stale_digest,
+    img105_digest_not_found,
+    img106_platform_missing,
+    img107_registry_unreachable,
 )
 
 CheckFunction = Callable[[ImageSite, Context], Iterable[str]]
@@ -69,6 +76,13 @@ _MODULES: tuple[ModuleType, ...] = (
     img008_disallowed_registry,
     img009_docker_hub_anonymous,
     img010_pull_policy_mutable_tag,
+    img101_tag_not_found,
+    img102_repository_not_found,
+    img103_registry_auth_failed,
+    img104_stale_digest,
+    img105_digest_not_found,
+    img106_platform_missing,
+    img107_registry_unreachable,
 )
 
 RULES: tuple[Rule, ...] = tuple(_rule(m) for m in _MODULES)

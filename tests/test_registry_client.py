@@ -66,7 +66,7 @@ def run(
     *,
     store: CredentialStore | None = None,
     counter: Counter | None = None,
-    pull_secrets: dict[str, list[Credentials]] | None = None,
+    pull_secrets: dict[str, list[list[Credentials]]] | None = None,
     **overrides: Any,
 ) -> Answers:
     settings: dict[str, Any] = {"use_cache": False, "timeout": 30.0, "backoff": 0.05}
@@ -303,11 +303,11 @@ def test_basic_auth_through_a_credential_helper(
 def test_pull_secrets_decide_like_kubelet(basic_registry: RegistryServer, basic_image: str) -> None:
     wrong = Credentials(USERNAME, "nope", source="pull secret a")
     right = Credentials(USERNAME, PASSWORD, source="pull secret b")
-    answers = run([basic_image], pull_secrets={basic_image: [wrong, right]})
+    answers = run([basic_image], pull_secrets={basic_image: [[wrong, right]]})
     assert answers[basic_image].status == "ok"
-    answers = run([basic_image], pull_secrets={basic_image: [wrong]})
+    answers = run([basic_image], pull_secrets={basic_image: [[wrong]]})
     assert answers[basic_image].status == "auth-failed"
-    answers = run([basic_image], pull_secrets={basic_image: []})  # no secret matches: anonymous
+    answers = run([basic_image], pull_secrets={basic_image: [[]]})  # no secret matches: anonymous
     assert answers[basic_image].status == "auth-failed"
 
 
@@ -427,7 +427,7 @@ def test_identity_token_falls_back_to_get(
     assert service is not None
     # The test service answers the OAuth2 POST with 404: the GET with the token as password.
     image = token_images["private"]
-    secrets = {image: [Credentials(USERNAME, identity_token=PASSWORD, source="s")]}
+    secrets = {image: [[Credentials(USERNAME, identity_token=PASSWORD, source="s")]]}
     answers = run([image], pull_secrets=secrets)
     assert answers[image].status == "ok"
     assert [r.method for r in service.requests] == ["POST", "GET"]
@@ -586,7 +586,11 @@ def test_pull_secrets_bypass_the_cache(seeded: Seeded, tmp_path: Path) -> None:
     run([image], use_cache=True, cache_dir=str(tmp_path))
     counter = Counter()
     answers = run(
-        [image], counter=counter, use_cache=True, cache_dir=str(tmp_path), pull_secrets={image: []}
+        [image],
+        counter=counter,
+        use_cache=True,
+        cache_dir=str(tmp_path),
+        pull_secrets={image: [[]]},
     )
     assert answers[image].from_cache is False
     assert counter.manifests("HEAD") == ["HEAD /v2/team/app/manifests/1.0"]

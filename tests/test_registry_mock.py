@@ -74,7 +74,7 @@ def resolve(
     handler: Handler,
     *,
     credentials: Mapping[str, Credentials] | None = None,
-    pull_secrets: Mapping[str, Sequence[Credentials]] | None = None,
+    pull_secrets: Mapping[str, Sequence[Sequence[Credentials]]] | None = None,
     sleeps: list[float] | None = None,
     cache: ResolutionCache | None = None,
     **overrides: Any,
@@ -823,13 +823,13 @@ def test_mirror_miss_falls_back_to_upstream_with_its_own_credentials() -> None:
 
 def test_pull_secrets_tried_in_order_like_kubelet() -> None:
     hub = hub_handler(users={"good": "pw"})
-    secrets = {
-        "docker.io/library/nginx:1.27": [
-            Credentials("bad", SECRET, source="pull secret a"),
-            Credentials("good", "pw", source="pull secret b"),
-        ]
-    }
-    answers, rec = resolve(["nginx:1.27"], hub, pull_secrets=secrets)
+    one_pod = [
+        Credentials("bad", SECRET, source="pull secret a"),
+        Credentials("good", "pw", source="pull secret b"),
+    ]
+    answers, rec = resolve(
+        ["nginx:1.27"], hub, pull_secrets={"docker.io/library/nginx:1.27": [one_pod]}
+    )
     assert only(answers).status == "ok"
     assert [r.headers.get("authorization") for r in rec.to("auth.docker.io")] == [
         basic("bad", SECRET),
@@ -838,16 +838,31 @@ def test_pull_secrets_tried_in_order_like_kubelet() -> None:
 
 
 def test_pull_secrets_all_refused() -> None:
-    secrets = {"docker.io/library/nginx:1.27": [Credentials("bad", SECRET, source="s")]}
+    secrets = {"docker.io/library/nginx:1.27": [[Credentials("bad", SECRET, source="s")]]}
     answers, _ = resolve(["nginx:1.27"], hub_handler(), pull_secrets=secrets)
-    assert only(answers).status == "auth-failed"
+    result = only(answers)
+    assert result.status == "auth-failed"
+    assert result.detail == (
+        "the token service refused the credentials of user 'bad' from s (HTTP 401)"
+    )
 
 
 def test_empty_pull_secret_list_means_anonymous() -> None:
     hub = hub_handler()
-    answers, rec = resolve(["nginx:1.27"], hub, pull_secrets={"docker.io/library/nginx:1.27": []})
+    answers, rec = resolve(["nginx:1.27"], hub, pull_secrets={"docker.io/library/nginx:1.27": [[]]})
     assert only(answers).status == "ok"
     assert "authorization" not in rec.to("auth.docker.io")[0].headers
+
+
+def test_pods_with_different_secrets_keep_the_worst_answer() -> None:
+    hub = hub_handler(users={"good": "pw"})
+    pods = [[Credentials("good", "pw", source="a")], [Credentials("bad", "x", source="b")]]
+    answers, rec = resolve(["nginx:1.27"], hub, pull_secrets={"docker.io/library/nginx:1.27": pods})
+    result = only(answers)
+    assert result.status == "auth-failed"
+    assert "user 'bad' from b" in result.detail
+    assert len(rec.to("auth.docker.io")) == 2
+    assert answers.stats.references == 2  # one per distinct set of secrets
 
 
 # -- odds and ends --------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The registry check (`imglint --resolve`): ask registries whether image references resolve.
 
 Importing this package is cheap: the result and option types live in `model` (no httpx), and
-`resolve_all` / `Resolver` are loaded from `client` (which imports httpx) on first use.
+`resolve_all` / `Resolver` (client.py, which imports httpx) and the command line's
+`run_resolve` / `make_resolver` (run.py) are loaded on first use.
 
     from imglint.registry import ResolveOptions, resolve_all
     answers = resolve_all(references, ResolveOptions(jobs=16, timeout=60))
@@ -29,6 +30,7 @@ from imglint.registry.model import (
 
 if TYPE_CHECKING:
     from imglint.registry.client import Resolver, resolve_all
+    from imglint.registry.run import make_resolver, run_resolve
 
 __all__ = [
     "Answers",
@@ -43,8 +45,10 @@ __all__ = [
     "RetriesExhausted",
     "Status",
     "TransportError",
+    "make_resolver",
     "platform_available",
     "resolve_all",
+    "run_resolve",
 ]
 
 
@@ -53,4 +57,8 @@ def __getattr__(name: str) -> Any:
         from imglint.registry import client
 
         return getattr(client, name)
+    if name in ("run_resolve", "make_resolver"):
+        from imglint.registry import run
+
+        return getattr(run, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -33,7 +33,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
@@ -89,17 +89,19 @@ def resolve_all(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     credentials: CredentialStore | None = None,
-    pull_secrets: Mapping[str, Sequence[Credentials]] | None = None,
+    pull_secrets: Mapping[str, Sequence[Sequence[Credentials]]] | None = None,
     progress: Callable[[int, int], None] | None = None,
     event_hooks: Mapping[str, list[Hook]] | None = None,
 ) -> Answers:
     """Resolve every unique reference; the result is keyed by `str(ref)`.
 
     `credentials`: the user's docker/podman credentials (default: read from the environment).
-    `pull_secrets` maps `str(ref)` to the credentials kubelet would try for it, in order (see
-    `credentials.pull_secret_credentials`); an empty sequence means anonymous; those references
-    bypass the cache. `progress(done, total)` is called as references finish. `transport` and
-    `event_hooks` are for tests. Raises RegistryError only for bad options (the CA file).
+    `pull_secrets` (for --use-pull-secrets) maps `str(ref)` to the credential lists of the pods
+    using it, one list per distinct set of pull secrets, each in the order kubelet tries them
+    (`credentials.pull_secret_credentials`); an empty list means anonymous. Each list is asked
+    on its own and the worst answer is kept: a finding means some pod would not pull. Such
+    references bypass the cache. `progress(done, total)` is called as references finish.
+    `transport` and `event_hooks` are for tests. Raises RegistryError only for bad options.
     """
     resolver = Resolver(
         options or ResolveOptions(),
@@ -145,7 +147,7 @@ class Resolver:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         credentials: CredentialStore | None = None,
-        pull_secrets: Mapping[str, Sequence[Credentials]] | None = None,
+        pull_secrets: Mapping[str, Sequence[Sequence[Credentials]]] | None = None,
         cache: ResolutionCache | None = None,
         progress: Callable[[int, int], None] | None = None,
         event_hooks: Mapping[str, list[Hook]] | None = None,
@@ -181,31 +183,38 @@ class Resolver:
         finally:
             await self._session.aclose()
         answers: dict[str, Resolution] = {}
+        per_credentials: dict[tuple[str, tuple[Any, ...]], Resolution] = {}
         for target, result in zip(targets, results, strict=True):
             for key in target.keys:
-                answers[key] = replace(result, reference=key)
+                mine = replace(result, reference=key)
+                if target.secrets is not None:
+                    per_credentials[(key, target.secrets)] = mine
+                known = answers.get(key)
+                if known is None or _badness(mine) > _badness(known):
+                    answers[key] = mine
         if self._cache is not None:
             warning = self._cache.save()
             if warning:
                 self.stats.warnings.append(warning)
         self.stats.warnings.extend(self._store.warnings)
         self.stats.elapsed = time.monotonic() - started
-        return Answers(answers, self.stats)
+        return Answers(answers, self.stats, per_credentials)
 
     def _targets(self, refs: Iterable[ReferenceLike]) -> list[_Target]:
         by_identity: dict[tuple[object, ...], _Target] = {}
         for ref in refs:
             key = str(ref)
             tag = ref.tag if ref.tag or ref.digest else "latest"
-            secrets = self._pull_secrets.get(key)
-            frozen = tuple(secrets) if secrets is not None else None
-            identity = (ref.domain, ref.path, tag, ref.digest, frozen)
-            target = by_identity.get(identity)
-            if target is None:
-                target = _Target(ref.domain, ref.path, tag, ref.digest, frozen)
-                by_identity[identity] = target
-            if key not in target.keys:
-                target.keys.append(key)
+            alternatives = self._pull_secrets.get(key)
+            for secrets in [None] if alternatives is None else alternatives:
+                frozen = tuple(secrets) if secrets is not None else None
+                identity = (ref.domain, ref.path, tag, ref.digest, frozen)
+                target = by_identity.get(identity)
+                if target is None:
+                    target = _Target(ref.domain, ref.path, tag, ref.digest, frozen)
+                    by_identity[identity] = target
+                if key not in target.keys:
+                    target.keys.append(key)
         return list(by_identity.values())
 
     async def _run(self, targets: list[_Target]) -> list[Resolution]:
@@ -283,7 +292,9 @@ class Resolver:
             if result is not None and result.ok:
                 break
         assert result is not None
-        if result.ok:
+        # Answers got with pod secrets stay out of the cache: a later run without them must
+        # not learn from the cache that the image could be read.
+        if result.ok and target.secrets is None:
             self._remember(target, result)
         return result
 
@@ -538,6 +549,11 @@ def _resolution(
         detail=answer.detail,
         registry=host,
     )
+
+
+def _badness(result: Resolution) -> int:
+    """Which answer to keep when several pods ask for one image: the most telling failure."""
+    return {"ok": 0, "unreachable": 1}.get(result.status, 2)
 
 
 def _auth_trouble(result: Resolution | None) -> bool:

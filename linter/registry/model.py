@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from imglint.errors import ImglintError
 
@@ -83,11 +83,21 @@ class ResolveStats:
 
 
 class Answers(dict[str, Resolution]):
-    """`resolve_all`'s result: canonical reference -> Resolution, plus the run's stats."""
+    """`resolve_all`'s result: canonical reference -> Resolution, plus the run's stats.
 
-    def __init__(self, answers: Mapping[str, Resolution], stats: ResolveStats) -> None:
+    With pull secrets, a reference used by pods with different secrets maps to the worst answer;
+    `per_credentials[(reference, credentials)]` keeps the answer for each credential list.
+    """
+
+    def __init__(
+        self,
+        answers: Mapping[str, Resolution],
+        stats: ResolveStats,
+        per_credentials: Mapping[tuple[str, tuple[Any, ...]], Resolution] | None = None,
+    ) -> None:
         super().__init__(answers)
         self.stats = stats
+        self.per_credentials = dict(per_credentials or {})
 
 
 # -- errors ----------------------------------------------------------------------------------

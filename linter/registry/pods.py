@@ -1,0 +1,73 @@
+"""Which pull secrets a pod pulls with, for `--use-pull-secrets`. No network code (no httpx).
+
+A pod's secrets are its own `imagePullSecrets`, else its ServiceAccount's (`default` when it
+names none): the ServiceAccount admission plugin copies them in only when the pod lists none,
+never merged. A pod whose secrets the manifest set does not fully show (a ServiceAccount or
+Secret defined elsewhere, a Secret that could not be decoded) is left out: the user's own
+credentials answer for it rather than a guess.
+
+Pods using one image with different secrets get their own answers: the command line stores each
+under `answer_key(site, objects)` next to the reference's worst answer, and the registry rules
+look there first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from imglint.context import ObjectIndex, PullSecret
+from imglint.manifests import ImageSite
+from imglint.registry.credentials import Credentials, pull_secret_credentials
+
+
+def secret_names(site: ImageSite, objects: ObjectIndex) -> tuple[str, ...] | None:
+    """The names of the pull secrets the pod uses; None when the manifest set does not say."""
+    if site.pod.image_pull_secrets:
+        return tuple(site.pod.image_pull_secrets)
+    listed = objects.service_account(site.obj.namespace, site.pod.service_account or "default")
+    return None if listed is None else tuple(listed)
+
+
+def pod_pull_secrets(site: ImageSite, objects: ObjectIndex) -> list[PullSecret] | None:
+    """The pod's pull Secrets, or None unless every one is in the manifest set and readable."""
+    names = secret_names(site, objects)
+    if names is None:
+        return None
+    secrets: list[PullSecret] = []
+    for name in names:
+        secret = objects.secret(site.obj.namespace, name)
+        if secret is None or secret.error is not None:
+            return None
+        secrets.append(secret)
+    return secrets
+
+
+def answer_key(site: ImageSite, objects: ObjectIndex) -> str | None:
+    """Where the answer for this pod's own secrets is stored (None: the pod has none known)."""
+    names = secret_names(site, objects)
+    if site.reference is None or names is None:
+        return None
+    return f"{site.reference}#pull-secrets:{site.obj.namespace or ''}/{','.join(names)}"
+
+
+def pod_credentials(
+    sites: Sequence[ImageSite], objects: ObjectIndex
+) -> dict[str, list[list[Credentials]]]:
+    """For each reference, the credential lists its pods would use (one per distinct set),
+    each in the order the kubelet tries them."""
+    found: dict[str, list[list[Credentials]]] = {}
+    for site in sites:
+        creds = site_credentials(site, objects)
+        if creds is None or site.reference is None:
+            continue
+        alternatives = found.setdefault(str(site.reference), [])
+        if creds not in alternatives:
+            alternatives.append(creds)
+    return found
+
+
+def site_credentials(site: ImageSite, objects: ObjectIndex) -> list[Credentials] | None:
+    secrets = pod_pull_secrets(site, objects)
+    if secrets is None or site.reference is None:
+        return None
+    return pull_secret_credentials(secrets, site.reference.name)

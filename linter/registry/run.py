@@ -1,0 +1,187 @@
+"""The registry check as the command line runs it: options from the config, pull secrets from
+the manifest set, progress and warnings on stderr, and the summary line.
+
+    answers, summary = run_resolve(sites, config, objects=..., use_pull_secrets=..., ...)
+    resolver = make_resolver(config, ...)      # for --pin: list[Reference] -> answers
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+from imglint.registry.client import resolve_all
+from imglint.registry.model import Answers, Resolution, ResolveOptions
+from imglint.registry.pods import answer_key, pod_credentials, site_credentials
+
+if TYPE_CHECKING:
+    from imglint.config import Config
+    from imglint.context import ObjectIndex
+    from imglint.manifests import ImageSite
+    from imglint.reference import Reference
+
+PLATFORM_RULE = "IMG106"  # the platform check costs a GET per index: only when the rule runs
+log = logging.getLogger("imglint.registry")
+
+
+def options_from(
+    config: Config,
+    *,
+    jobs: int | None = None,
+    timeout: float | None = None,
+    ca_file: str | None = None,
+    use_cache: bool = True,
+) -> ResolveOptions:
+    """ResolveOptions from the config file, command-line values winning."""
+    defaults = ResolveOptions()
+    return ResolveOptions(
+        jobs=jobs or config.jobs or defaults.jobs,
+        timeout=timeout or config.timeout or defaults.timeout,
+        check_platforms=PLATFORM_RULE in config.enabled,
+        ca_file=ca_file,
+        insecure_registries=tuple(config.insecure_registries),
+        mirrors={k: tuple(v) for k, v in config.mirrors.items()},
+        use_cache=use_cache,
+        tag_ttl=config.cache_ttl if config.cache_ttl is not None else defaults.tag_ttl,
+    )
+
+
+def run_resolve(
+    sites: Sequence[ImageSite],
+    config: Config,
+    *,
+    objects: ObjectIndex,
+    use_pull_secrets: bool = False,
+    jobs: int | None = None,
+    timeout: float | None = None,
+    ca_file: str | None = None,
+    use_cache: bool = True,
+    verbose: bool = False,
+    progress: bool = False,
+    stderr: TextIO | None = None,
+) -> tuple[dict[str, Any], str]:
+    """Resolve every image of `sites`; returns (answers by `str(reference)`, summary line).
+
+    The answers are `Resolution` values (typed Any to fit `Context.answers`)."""
+    err = stderr or sys.stderr
+    refs = {str(s.reference): s.reference for s in sites if s.reference is not None}
+    secrets = pod_credentials(sites, objects) if use_pull_secrets else None
+    options = options_from(config, jobs=jobs, timeout=timeout, ca_file=ca_file, use_cache=use_cache)
+    with _verbose_logging(verbose, err):
+        answers = resolve_all(
+            list(refs.values()),
+            options,
+            pull_secrets=secrets,
+            progress=_progress_line(err) if progress else None,
+        )
+    if progress:
+        err.write("\r\033[K")
+        err.flush()
+    for warning in answers.stats.warnings:
+        print(f"imglint: warning: {warning}", file=err)
+    found: dict[str, Any] = dict(answers)
+    if secrets is not None:
+        # each pod's own answer, for the rules (imglint.rules._registry.answer looks here first)
+        for site in sites:
+            key = answer_key(site, objects)
+            creds = site_credentials(site, objects)
+            if key is not None and creds is not None:
+                own = answers.per_credentials.get((str(site.reference), tuple(creds)))
+                if own is not None:
+                    found[key] = own
+    return found, summary(answers)
+
+
+def make_resolver(
+    config: Config,
+    *,
+    jobs: int | None = None,
+    timeout: float | None = None,
+    ca_file: str | None = None,
+    use_cache: bool = True,
+) -> Callable[[list[Reference]], Mapping[str, Resolution]]:
+    """For --pin: a function from tag references to their answers (no platform reads)."""
+    options = options_from(config, jobs=jobs, timeout=timeout, ca_file=ca_file, use_cache=use_cache)
+    options = dataclasses.replace(options, check_platforms=False)
+
+    def resolve(refs: list[Reference]) -> Mapping[str, Resolution]:
+        answers = resolve_all(refs, options)
+        for warning in answers.stats.warnings:
+            print(f"imglint: warning: {warning}", file=sys.stderr)
+        return answers
+
+    return resolve
+
+
+# -- output -------------------------------------------------------------------------------------
+
+
+def summary(answers: Answers) -> str:
+    """`14 images in 1.2 s: 12 found, 1 not found, 1 unreachable (3 from cache)`."""
+    stats = answers.stats
+    counts: dict[str, int] = {}
+    for result in answers.values():
+        counts[result.status] = counts.get(result.status, 0) + 1
+    found = counts.get("ok", 0)
+    missing = sum(counts.get(s, 0) for s in _MISSING)
+    parts = [f"{found} found"]
+    if missing:
+        parts.append(f"{missing} not found")
+    if counts.get("auth-failed"):
+        parts.append(f"{counts['auth-failed']} refused")
+    if counts.get("unreachable"):
+        parts.append(f"{counts['unreachable']} unreachable")
+    text = f"{_plural(len(answers), 'image')} in {stats.elapsed:.1f} s: " + ", ".join(parts)
+    extras = []
+    if stats.from_cache:
+        extras.append(f"{stats.from_cache} from cache")
+    for host, remaining in sorted(stats.ratelimit_remaining.items()):
+        extras.append(f"{host} pulls left: {_ratelimit(remaining)}")
+    return text + (f" ({'; '.join(extras)})" if extras else "")
+
+
+_MISSING = ("tag-not-found", "repository-not-found", "digest-not-found")
+
+
+def _ratelimit(value: str) -> str:
+    """`76;w=21600` -> `76 per 6 h`."""
+    count, _, window = value.partition(";w=")
+    if window.isdigit():
+        seconds = int(window)
+        unit = f"{seconds // 3600} h" if seconds % 3600 == 0 else f"{seconds} s"
+        return f"{count} per {unit}"
+    return value
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _progress_line(err: TextIO) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        err.write(f"\r\033[Kresolving images: {done}/{total}")
+        err.flush()
+
+    return show
+
+
+@contextlib.contextmanager
+def _verbose_logging(verbose: bool, err: TextIO) -> Iterator[None]:
+    """With -v, registry requests are logged to stderr (methods, URLs, statuses; no secrets)."""
+    if not verbose:
+        yield
+        return
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(logging.Formatter("imglint: registry: %(message)s"))
+    level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
