@@ -36,6 +36,9 @@ _MERGE = "tag:yaml.org,2002:merge"
 # Entries that `<<` merge keys may copy in one file. Real manifests merge a few small mappings;
 # mappings that merge mappings that merge... double at each level (a "merge bomb").
 MAX_MERGED_ENTRIES = 1_000_000
+# Nodes that the objects of a List may reach again through aliases (items sharing an anchored
+# template), per file: beyond it, Lists of items sharing one huge subtree cost items x subtree.
+MAX_SHARED_VISITS = 100_000
 # Built-in kinds that never hold a pod spec but can be huge (schemas, data): not walked. Only
 # when built in: a Knative `serving.knative.dev/v1` Service does hold one.
 _NOT_WORKLOADS = frozenset(
@@ -188,6 +191,8 @@ class _Reader:
         self.lines: list[str] | None = None
         self.has_merge_keys = "<<" in source.text
         self.merge_budget = MAX_MERGED_ENTRIES
+        self.shared_budget = MAX_SHARED_VISITS
+        self.walked: set[int] = set()  # nodes walked by earlier objects of this document
 
     def read(self) -> Manifests:
         text = self.source.text
@@ -326,6 +331,7 @@ class _Reader:
         and a List among its own items would recurse forever.
         """
         seen: set[int] = set()
+        self.walked = set()
         stack: list[tuple[MappingNode, bool]] = [(document, False)]
         while stack:
             node, in_list = stack.pop()
@@ -370,8 +376,19 @@ class _Reader:
             self._secret(obj, keys, node)
         if kind in _NOT_WORKLOADS and _is_builtin(obj.api_version):
             return []
-        for pod_keys, pod_node in _pod_specs(keys):
-            self._pod(obj, pod_node, pod_keys)
+        walked: set[int] = set()  # this object's nodes, each walked once
+        for pod_keys, pod_node in _pod_specs(keys, walked):
+            self._pod(obj, pod_node, pod_keys, walked)
+        # Objects of one List may share nodes through aliases; each walks them again (and
+        # reports their images with its own name), up to a budget.
+        self.shared_budget -= len(walked & self.walked)
+        if self.shared_budget < 0:
+            raise _Unreadable(
+                f"aliases lead imglint through the same nodes more than {MAX_SHARED_VISITS:,} "
+                "times (an alias bomb?)",
+                node,
+            )
+        self.walked |= walked
         return []
 
     def _service_account(self, obj: K8sObject, keys: dict[str, Node]) -> None:
@@ -424,7 +441,9 @@ class _Reader:
 
     # -- pod specs and images ------------------------------------------------------------------
 
-    def _pod(self, obj: K8sObject, pod_node: MappingNode, pod_keys: dict[str, Node]) -> None:
+    def _pod(
+        self, obj: K8sObject, pod_node: MappingNode, pod_keys: dict[str, Node], walked: set[int]
+    ) -> None:
         service_account = _text(pod_keys.get("serviceAccountName")) or _text(
             pod_keys.get("serviceAccount")
         )
@@ -439,8 +458,11 @@ class _Reader:
             if not isinstance(containers, SequenceNode):
                 continue
             for container in containers.value:
-                if not isinstance(container, MappingNode):
+                # An aliased container (`[*c, *c]`, or one list shared by two pod specs of the
+                # object) is one container of the object: reported once.
+                if not isinstance(container, MappingNode) or id(container) in walked:
                     continue
+                walked.add(id(container))
                 ckeys = _keys(container)
                 image = ckeys.get("image")
                 if image is not None:
@@ -450,8 +472,9 @@ class _Reader:
         volumes = pod_keys.get("volumes")
         if isinstance(volumes, SequenceNode):
             for volume in volumes.value:
-                if not isinstance(volume, MappingNode):
+                if not isinstance(volume, MappingNode) or id(volume) in walked:
                     continue
+                walked.add(id(volume))
                 vkeys = _keys(volume)
                 source = vkeys.get("image")
                 if isinstance(source, MappingNode):
@@ -540,15 +563,17 @@ def _secret_names(node: Node | None) -> list[str]:
     return names
 
 
-def _pod_specs(top: dict[str, Node]) -> Iterator[tuple[dict[str, Node], MappingNode]]:
+def _pod_specs(
+    top: dict[str, Node], seen: set[int]
+) -> Iterator[tuple[dict[str, Node], MappingNode]]:
     """Find pod specs anywhere below an object's top level (except metadata and status).
 
     A pod spec is a mapping with a `containers` (or `initContainers`) list of mappings. This finds
     the built-in workloads (Pod `spec`, `spec.template.spec`, CronJob's job template) and custom
     resources (Argo Rollouts, Knative Services, operators' pod templates) with one rule, and never
-    expands a shared (aliased) node twice, so an alias bomb costs nothing.
+    expands a shared (aliased) node twice, so an alias bomb costs nothing. `seen` collects the
+    ids of the nodes walked.
     """
-    seen: set[int] = set()
     stack: list[Node] = [v for k, v in top.items() if k not in ("metadata", "status")]
     while stack:
         node = stack.pop()
