@@ -39,6 +39,12 @@ MAX_MERGED_ENTRIES = 1_000_000
 # Nodes that the objects of a List may reach again through aliases (items sharing an anchored
 # template), per file: beyond it, Lists of items sharing one huge subtree cost items x subtree.
 MAX_SHARED_VISITS = 100_000
+# Image sites per file. The largest file of the corpus has 32; each site costs ~4 KB through
+# linting and reporting, so this keeps one hostile file (50 MB of tiny Pods) near 200 MB.
+MAX_SITES_PER_FILE = 50_000
+# An image value longer than this is no reference (DNS names stop at 253 characters, paths at
+# 255, tags at 128, digests at 135): an input error, so no message quotes a megabyte of it.
+MAX_IMAGE_CHARS = 4096
 # Built-in kinds that never hold a pod spec but can be huge (schemas, data): not walked. Only
 # when built in: a Knative `serving.knative.dev/v1` Service does hold one.
 _NOT_WORKLOADS = frozenset(
@@ -193,6 +199,7 @@ class _Reader:
         self.merge_budget = MAX_MERGED_ENTRIES
         self.shared_budget = MAX_SHARED_VISITS
         self.walked: set[int] = set()  # nodes walked by earlier objects of this document
+        self.reported: set[InputError] = set()
 
     def read(self) -> Manifests:
         text = self.source.text
@@ -237,6 +244,7 @@ class _Reader:
     def _discard(self) -> None:
         """Forget what was read so far: a file that fails is reported, never half linted."""
         self.result = Manifests()
+        self.reported = set()
 
     def _template(self) -> None:
         message = f"looks like a template, not a manifest; {HELM_HINT}"
@@ -258,7 +266,11 @@ class _Reader:
     def _error(self, message: str, node: Node | None = None) -> None:
         line = node.start_mark.line + 1 if node is not None else None
         column = node.start_mark.column + 1 if node is not None else None
-        self.result.errors.append(InputError(self.source.path, message, line, column))
+        error = InputError(self.source.path, message, line, column)
+        # One anchored value aliased by many containers is one error, not one per container.
+        if error not in self.reported:
+            self.reported.add(error)
+            self.result.errors.append(error)
 
     def _expand_merges(self, document: Node) -> None:
         """Expand `<<` merge keys in place, as kubectl apply's YAML decoder (go-yaml v2) does.
@@ -501,10 +513,18 @@ class _Reader:
             value = ""  # `image:` left empty: the runtime sees an empty reference
         elif node.tag != _STR:
             kind = node.tag.rsplit(":", 1)[-1]
-            self._error(f"image must be a string, not {kind} {node.value!r} (quote it)", node)
+            shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+            self._error(f"image must be a string, not {kind} {shown!r} (quote it)", node)
             return
         else:
             value = node.value
+        if len(value) > MAX_IMAGE_CHARS:
+            self._error(f"image is {len(value):,} characters long, not an image reference", node)
+            return
+        if len(self.result.sites) >= MAX_SITES_PER_FILE:
+            raise _Unreadable(
+                f"more than {MAX_SITES_PER_FILE:,} images in one file; split it to lint it", node
+            )
         start, end = node.start_mark, node.end_mark
         if self.lines is None:
             self.lines = self.source.text.splitlines()
