@@ -200,6 +200,8 @@ class _Reader:
         self.shared_budget = MAX_SHARED_VISITS
         self.walked: set[int] = set()  # nodes walked by earlier objects of this document
         self.reported: set[InputError] = set()
+        # Entries as written of the mappings merge keys expanded (this document's), by node id.
+        self.written: dict[int, list[tuple[Node, Node]]] = {}
 
     def read(self) -> Manifests:
         text = self.source.text
@@ -213,6 +215,7 @@ class _Reader:
                     if action_lines:
                         _cover_multiline_scalars(document, covered)
                     if self.has_merge_keys:
+                        self.written = {}
                         self._expand_merges(document)
                     if isinstance(document, MappingNode):
                         self._document(document)
@@ -331,6 +334,7 @@ class _Reader:
                         value,
                     )
                 entries.extend(source.value)
+        self.written[id(node)] = node.value
         node.value = entries
 
     # -- objects -------------------------------------------------------------------------------
@@ -478,6 +482,7 @@ class _Reader:
                 ckeys = _keys(container)
                 image = ckeys.get("image")
                 if image is not None:
+                    self._check_ambiguous(container, "image", image, "container")
                     self._site(
                         pod, image, field_name, ckeys.get("name"), ckeys.get("imagePullPolicy")
                     )
@@ -493,9 +498,38 @@ class _Reader:
                     skeys = _keys(source)
                     reference = skeys.get("reference")
                     if reference is not None:
+                        self._check_ambiguous(source, "reference", reference, "image volume")
                         self._site(
                             pod, reference, "volumes", vkeys.get("name"), skeys.get("pullPolicy")
                         )
+
+    def _check_ambiguous(self, mapping: MappingNode, key: str, value: Node, where: str) -> None:
+        """Report an image that YAML decoders read differently.
+
+        kubectl apply keeps the last of duplicate keys where kustomize refuses the file; and a key
+        written before a merge key (<<) that merges the same key is overridden for kubectl
+        (go-yaml v2) but wins for kustomize and the YAML merge spec. imglint lints what kubectl
+        applies (`value`) and says that the file is ambiguous.
+        """
+        written = [
+            (k, v)
+            for k, v in self.written.get(id(mapping), mapping.value)
+            if isinstance(k, ScalarNode) and k.value == key
+        ]
+        if len(written) > 1:
+            self._error(
+                f"{key} given twice in one {where} (also on line "
+                f"{written[0][0].start_mark.line + 1}): kubectl apply uses this one, kustomize "
+                "refuses the file",
+                written[-1][0],
+            )
+        elif written and written[0][1] is not value:
+            self._error(
+                f"{key} overridden by the merge key (<<) after it: kubectl apply uses the "
+                f"merged one (line {value.start_mark.line + 1}), kustomize this one; "
+                "write << first",
+                written[0][0],
+            )
 
     def _site(
         self,
