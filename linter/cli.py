@@ -35,6 +35,18 @@ exit status: 0 no findings at or above --fail-on, 1 findings, 2 usage, config or
 """
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter, given its width up front: by default it imports shutil (and with it
+    bz2 and lzma) to measure the terminal, on every run, even when no help is printed."""
+
+    def __init__(self, prog: str) -> None:
+        try:
+            width = int(os.environ.get("COLUMNS") or os.get_terminal_size(2).columns)
+        except (OSError, ValueError):
+            width = 80
+        super().__init__(prog, width=max(width, 40) - 2)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="imglint",
@@ -42,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         "applied: invalid names, latest or missing tags, implicit Docker Hub, missing pull "
         "secrets, disallowed registries, and (with --resolve) tags that do not exist.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders; - for stdin")
     parser.add_argument("--version", action="version", version=f"imglint {__version__}")

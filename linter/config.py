@@ -14,7 +14,6 @@ file ignores.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import re
 import sys
@@ -303,6 +302,8 @@ _Value = Any
 def _build(data: Mapping[str, Any], source: str | None) -> Config:
     for key in data:
         if not isinstance(key, str) or key not in _KEYS:
+            import difflib  # only on this error path: it costs start-up time
+
             guess = difflib.get_close_matches(str(key).replace("_", "-"), _KEYS, n=1)
             hint = f' (did you mean "{guess[0]}"?)' if guess else ""
             raise _Invalid(f'unknown key "{key}"{hint}', (str(key),))
