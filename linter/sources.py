@@ -68,6 +68,10 @@ def collect(
             if not data.strip():
                 result.errors.append(InputError(stdin_name, "no input on stdin"))
                 continue
+            if len(data) > MAX_FILE_BYTES:
+                reason = f"input too large (over {MAX_FILE_BYTES:,} bytes)"
+                result.errors.append(InputError(stdin_name, f"{reason}; not a manifest?"))
+                continue
             _add_source(result, stdin_name, None, data, named=True)
             continue
         try:
@@ -146,9 +150,15 @@ def _walk(root: str, exclude: Sequence[str], result: Collected) -> Iterator[str]
                     continue
                 subfolders.append(path)
             elif entry.name.endswith(MANIFEST_SUFFIXES):
-                if entry.is_symlink() and not os.path.exists(path):
-                    result.errors.append(InputError(path, "broken symbolic link"))
-                    continue
+                if entry.is_symlink():
+                    try:
+                        os.stat(path)
+                    except FileNotFoundError:
+                        result.errors.append(InputError(path, "broken symbolic link"))
+                        continue
+                    except OSError as exc:  # a.yaml -> b.yaml -> a.yaml is a loop, not broken
+                        result.errors.append(InputError(path, _os_reason(exc)))
+                        continue
                 yield path
         stack.extend(reversed(subfolders))
 
@@ -242,8 +252,9 @@ def decode(data: bytes) -> tuple[str, str, bool] | InputError:
 
 
 def _read_stdin() -> bytes:
+    """At most one byte past the size limit: `imglint - < /dev/zero` must end, not fill memory."""
     try:
-        return sys.stdin.buffer.read()
+        return sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
     except (OSError, AttributeError, ValueError):
         return b""
 
