@@ -225,6 +225,11 @@ def decode(data: bytes) -> tuple[str, str, bool] | InputError:
     if b"\0" in data[:8192] and not data.startswith(
         (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
     ):
+        encoding = _unmarked_encoding(data)
+        if encoding:
+            # Valid YAML 1.2, but libyaml (PyYAML) and go-yaml (kubectl) detect an encoding by
+            # its byte order mark only and see NUL bytes: name the real problem.
+            return InputError("", f"{encoding} text without a byte order mark; save it as UTF-8")
         return InputError("", "binary file (contains NUL bytes), not a manifest")
     for bom, encoding in (
         (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -249,6 +254,27 @@ def decode(data: bytes) -> tuple[str, str, bool] | InputError:
         line = text.count("\n", 0, text.index("\0")) + 1
         return InputError("", "binary file (contains NUL bytes), not a manifest", line)
     return text, "utf-8", False
+
+
+def _unmarked_encoding(data: bytes) -> str | None:
+    """The UTF-16/32 encoding of text that has no byte order mark, if it is one.
+
+    YAML 1.2 (section 5.2) tells them apart by the NUL bytes around the first, ASCII, character;
+    a manifest is then almost all ASCII and holds no control characters.
+    """
+    for encoding in ("UTF-32-BE", "UTF-32-LE", "UTF-16-BE", "UTF-16-LE"):
+        try:
+            text = codecs.getincrementaldecoder(encoding)().decode(data[:8192])
+        except UnicodeDecodeError:
+            continue
+        if not text or not text[0].isascii():
+            continue
+        ascii_chars = sum(ch.isascii() for ch in text)
+        if ascii_chars >= 0.9 * len(text) and all(
+            ch.isprintable() or ch in "\t\n\r" for ch in text
+        ):
+            return encoding
+    return None
 
 
 def _read_stdin() -> bytes:
