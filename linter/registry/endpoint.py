@@ -161,7 +161,8 @@ class Endpoint:
     async def _fetch_token(
         self, challenge: Challenge, repository: str, credentials: Credentials | None
     ) -> Token:
-        plain = self.scheme == "http"
+        # A plain-HTTP realm only for registries that may be spoken to in plain HTTP themselves.
+        plain = self.scheme == "http" or self.session.plain_http_allowed(self.host)
         check_realm(challenge.realm or "", self.host, registry_plain_http=plain)
 
         def check_redirect(target: httpx.URL) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from imglint import __version__
 from imglint.errors import ImglintError
 
 Status = Literal[
@@ -65,7 +66,7 @@ class ResolveOptions:
     use_cache: bool = True
     cache_dir: str | None = None  # default: $XDG_CACHE_HOME/imglint or ~/.cache/imglint
     tag_ttl: float = 600.0  # how long a cached tag -> digest answer is trusted
-    user_agent: str = "imglint"
+    user_agent: str = f"imglint/{__version__}"
 
 
 @dataclass
