@@ -222,9 +222,12 @@ class _Reader:
         except yaml.MarkedYAMLError as exc:
             self._discard()
             self._yaml_error(exc)
+        except yaml.reader.ReaderError as exc:
+            self._discard()
+            self._reader_error(exc)
         except yaml.YAMLError as exc:
             self._discard()
-            self._error(f"YAML error: {exc}")
+            self._error("YAML error: " + " ".join(str(exc).split()))
         except _Unreadable as exc:
             self._discard()
             self._error(exc.message, exc.node)
@@ -265,6 +268,25 @@ class _Reader:
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
         self.result.errors.append(InputError(self.source.path, f"YAML: {problem}", line, column))
+
+    def _reader_error(self, exc: yaml.reader.ReaderError) -> None:
+        """A character YAML forbids (a control character, U+FFFE...), at its line and column.
+
+        The error's position counts characters or UTF-8 bytes depending on the loader; the
+        reader stops at the first forbidden character, so the first occurrence is the one.
+        """
+        code = (
+            exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        )
+        message = f"YAML: unacceptable character U+{code:04X} ({exc.reason})"
+        text = self.source.text
+        index = text.find(chr(code))
+        if index < 0:
+            self.result.errors.append(InputError(self.source.path, message))
+            return
+        line = text.count("\n", 0, index) + 1
+        column = index - (text.rfind("\n", 0, index) + 1) + 1
+        self.result.errors.append(InputError(self.source.path, message, line, column))
 
     def _error(self, message: str, node: Node | None = None) -> None:
         line = node.start_mark.line + 1 if node is not None else None
@@ -511,11 +533,8 @@ class _Reader:
         (go-yaml v2) but wins for kustomize and the YAML merge spec. imglint lints what kubectl
         applies (`value`) and says that the file is ambiguous.
         """
-        written = [
-            (k, v)
-            for k, v in self.written.get(id(mapping), mapping.value)
-            if isinstance(k, ScalarNode) and k.value == key
-        ]
+        entries: list[tuple[Node, Node]] = self.written.get(id(mapping)) or mapping.value
+        written = [(k, v) for k, v in entries if isinstance(k, ScalarNode) and k.value == key]
         if len(written) > 1:
             self._error(
                 f"{key} given twice in one {where} (also on line "
