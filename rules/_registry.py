@@ -5,7 +5,6 @@ from __future__ import annotations
 from imglint.context import Context
 from imglint.manifests import ImageSite
 from imglint.registry.model import Resolution
-from imglint.registry.pods import answer_key
 
 
 def answer(site: ImageSite, ctx: Context) -> Resolution | None:
@@ -14,8 +13,12 @@ def answer(site: ImageSite, ctx: Context) -> Resolution | None:
     With --use-pull-secrets the answer for the pod's own secrets comes first: pods that use one
     image with different secrets can get different answers.
     """
-    if site.reference is None:
+    if site.reference is None or not ctx.answers:
         return None
+    # Imported here: it pulls in the credential machinery (subprocess, pathlib), which a run
+    # without --resolve never needs, and every run imports the rule modules.
+    from imglint.registry.pods import answer_key
+
     key = answer_key(site, ctx.objects)
     found = ctx.answers.get(key) if key is not None else None
     if found is None:
