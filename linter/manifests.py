@@ -45,6 +45,8 @@ MAX_SITES_PER_FILE = 50_000
 # An image value longer than this is no reference (DNS names stop at 253 characters, paths at
 # 255, tags at 128, digests at 135): an input error, so no message quotes a megabyte of it.
 MAX_IMAGE_CHARS = 4096
+# Input errors shown per file: 20 MB of containers with `image: 1` made 250,000 of them.
+MAX_ERRORS_PER_FILE = 1_000
 # Built-in kinds that never hold a pod spec but can be huge (schemas, data): not walked. Only
 # when built in: a Knative `serving.knative.dev/v1` Service does hold one.
 _NOT_WORKLOADS = frozenset(
@@ -293,9 +295,14 @@ class _Reader:
         column = node.start_mark.column + 1 if node is not None else None
         error = InputError(self.source.path, message, line, column)
         # One anchored value aliased by many containers is one error, not one per container.
-        if error not in self.reported:
-            self.reported.add(error)
+        if error in self.reported or len(self.reported) > MAX_ERRORS_PER_FILE:
+            return
+        self.reported.add(error)
+        if len(self.reported) <= MAX_ERRORS_PER_FILE:
             self.result.errors.append(error)
+        else:
+            more = f"more than {MAX_ERRORS_PER_FILE:,} errors in this file; the rest are not shown"
+            self.result.errors.append(InputError(self.source.path, more, line, column))
 
     def _expand_merges(self, document: Node) -> None:
         """Expand `<<` merge keys in place, as kubectl apply's YAML decoder (go-yaml v2) does.
