@@ -13,19 +13,18 @@ file ignores.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from imglint import rules
+from imglint import records, rules
 from imglint.errors import ConfigError, UsageError
 from imglint.findings import Severity
+from imglint.records import dataclass, field
 from imglint.rules._shared import RegistryPattern
 
 try:
@@ -100,7 +99,7 @@ class Config:
                 changes["timeout"] = _seconds(timeout, "--timeout", allow_zero=False)
         except _Invalid as exc:
             raise UsageError(exc.message) from None
-        return dataclasses.replace(self, **changes)
+        return records.replace(self, **changes)
 
     def severity_of(self, rule: rules.Rule) -> Severity:
         return self.severity.get(rule.code, rule.severity)

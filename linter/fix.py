@@ -19,7 +19,6 @@ import re
 import stat
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -28,6 +27,7 @@ from imglint import pin as pinning
 from imglint.errors import UsageError
 from imglint.findings import InputError
 from imglint.manifests import ImageSite, compose_documents
+from imglint.records import dataclass, field, replace
 from imglint.reference import Reference
 from imglint.sources import Source
 

@@ -12,12 +12,12 @@ Chart.yaml), the chart name is replaced by that folder: `charts/shop/templates/d
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from imglint import records
 from imglint.findings import Finding, Span
 from imglint.sources import Source
 
@@ -56,7 +56,7 @@ def map_helm_sources(
             end=span.end,
         )
         extra = {**finding.extra, "rendered_path": finding.path, "rendered_line": str(span.line)}
-        mapped.append(dataclasses.replace(finding, path=template, span=moved, extra=extra))
+        mapped.append(records.replace(finding, path=template, span=moved, extra=extra))
     return sorted(mapped, key=lambda f: f.sort_key)
 
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TypeVar
+
+from imglint.records import dataclass
 
 T = TypeVar("T")
 

@@ -11,17 +11,17 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import dataclasses
 import gc
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from imglint import records
 from imglint.context import ObjectIndex, PullSecret
 from imglint.findings import InputError, Span
+from imglint.records import dataclass
 from imglint.reference import InvalidReference, Reference, parse
 from imglint.sources import HELM_HINT, Source, template_action_lines
 
@@ -117,8 +117,8 @@ class ImageSite:
     error: str | None = None  # why the reference is invalid, in the runtime's words
     placeholder: str | None = None  # set when the value is a template/variable, not a reference
     # Lines of the source text, for suppression comments; shared by all sites of a file.
-    source_lines: list[str] = dataclasses.field(default_factory=list, repr=False, compare=False)
-    source: Source | None = dataclasses.field(default=None, repr=False, compare=False)
+    source_lines: list[str] = records.field(default_factory=list, repr=False, compare=False)
+    source: Source | None = records.field(default=None, repr=False, compare=False)
 
     @property
     def obj(self) -> K8sObject:
@@ -129,10 +129,10 @@ class ImageSite:
 class Manifests:
     """Everything read from a set of sources."""
 
-    sites: list[ImageSite] = dataclasses.field(default_factory=list)
-    objects: ObjectIndex = dataclasses.field(default_factory=ObjectIndex)
-    errors: list[InputError] = dataclasses.field(default_factory=list)
-    notices: list[str] = dataclasses.field(default_factory=list)
+    sites: list[ImageSite] = records.field(default_factory=list)
+    objects: ObjectIndex = records.field(default_factory=ObjectIndex)
+    errors: list[InputError] = records.field(default_factory=list)
+    notices: list[str] = records.field(default_factory=list)
     object_count: int = 0
 
 
@@ -141,7 +141,7 @@ def load(sources: list[Source]) -> Manifests:
     for source in sources:
         part = _Reader(source).read()
         result.sites.extend(part.sites)
-        for index_field in dataclasses.fields(ObjectIndex):  # every table of the index
+        for index_field in records.fields(ObjectIndex):  # every table of the index
             getattr(result.objects, index_field.name).update(
                 getattr(part.objects, index_field.name)
             )

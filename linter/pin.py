@@ -8,10 +8,10 @@ answered for that tag, which for a multi-platform image is the index digest.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from imglint import records
 from imglint.reference import DEFAULT_TAG, InvalidReference, Reference
 
 
@@ -66,7 +66,7 @@ def lookup(ref: Reference, *, repin: bool) -> Reference | None:
     if ref.digest is not None and (ref.tag is None or not repin):
         return None
     tag = ref.tag if ref.tag is not None else DEFAULT_TAG
-    return dataclasses.replace(ref, tag=tag, digest=None)
+    return records.replace(ref, tag=tag, digest=None)
 
 
 def pinned_value(name: str, tag_ref: Reference, resolution: ResolutionLike | None) -> str:

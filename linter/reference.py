@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, replace
+
+from imglint.records import dataclass, replace
 
 # --- grammar -------------------------------------------------------------------------------
 

@@ -14,9 +14,9 @@ import re
 import stat
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 
 from imglint.findings import InputError
+from imglint.records import dataclass, field
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 # Larger files are refused rather than read: a manifest this big is almost surely not one (the

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
 
 from imglint import rules
 from imglint.manifests import ImageSite, K8sObject
+from imglint.records import dataclass, field
 from imglint.report import UnusedSuppression
 
 ANNOTATION = "imglint.dev/ignore"

@@ -8,12 +8,12 @@ its documentation (what it does, why it matters, example, use instead), and
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from types import ModuleType
 
 from imglint.context import Context
 from imglint.findings import Severity
 from imglint.manifests import ImageSite
+from imglint.records import dataclass
 from imglint.rules import (
     img001_invalid_reference,
     img002_latest_tag,

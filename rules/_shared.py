@@ -9,10 +9,10 @@ from __future__ import annotations
 import fnmatch
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from imglint.context import Context, PullSecret
 from imglint.manifests import ImageSite
+from imglint.records import dataclass
 from imglint.reference import Reference
 
 DOCKER_HUB = "docker.io"

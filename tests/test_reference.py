@@ -12,10 +12,9 @@ upstream expectation has to change for it.
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
+from imglint import records
 from imglint.reference import (
     DOMAIN_RE,
     ERR_DIGEST_INVALID_FORMAT,
@@ -1010,7 +1009,7 @@ def test_with_digest_validates_like_parse() -> None:
 def test_reference_is_frozen_and_cached() -> None:
     ref = parse("busybox:1.36")
     assert parse("busybox:1.36") is ref
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(records.FrozenInstanceError):
         ref.tag = "x"  # type: ignore[misc]
 
 

@@ -3,13 +3,12 @@ exact message of every rule and the edge cases of their shared helpers."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from pathlib import Path
 
 import pytest
 
-from imglint import rules
+from imglint import records, rules
 from imglint.context import Context
 from imglint.findings import Severity
 from imglint.reference import parse
@@ -273,7 +272,7 @@ def test_img007_silent_when_anything_is_unknown() -> None:
     site = make_site("ghcr.io/a/b:1", pull_secrets=["known", "missing"])
     ctx = make_context(secrets=[known], private_registries=private)
     assert messages(img007_pull_secret_registry_mismatch, site, ctx) == []
-    broken = dataclasses.replace(known, keys=(), error=".dockercfg is not valid base64")
+    broken = records.replace(known, keys=(), error=".dockercfg is not valid base64")
     ctx = make_context(secrets=[broken], private_registries=private)
     site = make_site("ghcr.io/a/b:1", pull_secrets=["known"])
     assert messages(img007_pull_secret_registry_mismatch, site, ctx) == []

@@ -21,9 +21,9 @@ import ipaddress
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
+from imglint.records import dataclass, field
 from imglint.registry.credentials import Credentials
 from imglint.registry.model import ProtocolError, RealmRejected
 

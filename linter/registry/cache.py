@@ -18,9 +18,10 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from imglint.records import dataclass
 
 FILE_NAME = "registry-v1.json"
 MAX_ENTRIES = 20_000  # per table; the oldest go first

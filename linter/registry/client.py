@@ -31,12 +31,12 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 
+from imglint.records import dataclass, field, replace
 from imglint.registry.cache import ResolutionCache, default_cache_dir
 from imglint.registry.credentials import Credentials, CredentialStore, is_docker_hub
 from imglint.registry.endpoint import Endpoint, who_asked

@@ -34,12 +34,12 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from imglint.context import PullSecret
 from imglint.keyring import matching_entries
+from imglint.records import dataclass, field
 
 HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 HUB_SERVER_URL = "https://index.docker.io/v1/"  # the key docker login writes for Docker Hub

@@ -6,11 +6,11 @@ Rules read `Resolution` values from `Context.answers`; the CLI builds `ResolveOp
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from imglint import __version__
 from imglint.errors import ImglintError
+from imglint.records import dataclass, field
 
 Status = Literal[
     "ok",

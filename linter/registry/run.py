@@ -8,12 +8,12 @@ the manifest set, progress and warnings on stderr, and the summary line.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from imglint import records
 from imglint.registry.client import resolve_all
 from imglint.registry.model import Answers, Resolution, ResolveOptions
 from imglint.registry.pods import answer_key, pod_credentials, site_credentials
@@ -106,7 +106,7 @@ def make_resolver(
 ) -> Callable[[list[Reference]], Mapping[str, Resolution]]:
     """For --pin: a function from tag references to their answers (no platform reads)."""
     options = options_from(config, jobs=jobs, timeout=timeout, ca_file=ca_file, use_cache=use_cache)
-    options = dataclasses.replace(options, check_platforms=False)
+    options = records.replace(options, check_platforms=False)
 
     def resolve(refs: list[Reference]) -> Mapping[str, Resolution]:
         answers = resolve_all(refs, options)

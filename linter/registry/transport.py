@@ -28,11 +28,11 @@ import ssl
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from imglint.records import dataclass
 from imglint.registry.model import (
     ProtocolError,
     RegistryError,

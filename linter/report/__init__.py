@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, TextIO
 
 from imglint.findings import Finding, InputError, Severity
+from imglint.records import dataclass, field
 
 if TYPE_CHECKING:
     from imglint.manifests import ImageSite

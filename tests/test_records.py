@@ -1,0 +1,88 @@
+"""imglint.records behaves like dataclasses for everything imglint uses."""
+
+from __future__ import annotations
+
+import pytest
+
+from imglint import records
+from imglint.records import dataclass, field
+
+
+@dataclass(frozen=True)
+class Point:
+    x: int
+    y: int = 0
+    label: str = field(default="", compare=False)
+    secret: str = field(default="", repr=False)
+
+
+@dataclass
+class Bag:
+    items: list[int] = field(default_factory=list)
+    name: str | None = None
+
+
+@dataclass
+class Custom:
+    value: int
+
+    def __repr__(self) -> str:
+        return "Custom(<hidden>)"
+
+
+def test_init_defaults_and_factories() -> None:
+    assert (Point(1).x, Point(1).y) == (1, 0)
+    first, second = Bag(), Bag()
+    first.items.append(1)
+    assert second.items == [] and first.items == [1]
+    assert Bag([3], name="n").items == [3]
+    with pytest.raises(TypeError):
+        Point()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Point(1, z=2)  # type: ignore[call-arg]
+
+
+def test_repr_respects_repr_false_and_own_methods() -> None:
+    assert repr(Point(1, 2, "a", "hunter2")) == "Point(x=1, y=2, label='a')"
+    assert repr(Custom(5)) == "Custom(<hidden>)"
+
+
+def test_eq_and_hash() -> None:
+    assert Point(1, 2, "a") == Point(1, 2, "b")  # label is not compared
+    assert Point(1, 2) != Point(2, 1)
+    assert Point(1) != (1, 0)
+    assert hash(Point(1, 2, "a")) == hash(Point(1, 2, "b"))
+    assert len({Point(1), Point(1), Point(2)}) == 2
+    with pytest.raises(TypeError):
+        hash(Bag())  # mutable records are unhashable, as with dataclasses
+
+
+def test_frozen() -> None:
+    point = Point(1)
+    with pytest.raises(records.FrozenInstanceError):
+        point.x = 3  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        del point.x  # type: ignore[misc]
+
+
+def test_replace_and_fields() -> None:
+    moved = records.replace(Point(1, 2, "a"), y=5)
+    assert (moved.x, moved.y, moved.label) == (1, 5, "a")
+    assert [f.name for f in records.fields(Point)] == ["x", "y", "label", "secret"]
+    with pytest.raises(TypeError):
+        records.replace(Point(1), nope=1)
+
+
+def test_field_order_rule() -> None:
+    with pytest.raises(TypeError, match="non-default argument"):
+
+        @dataclass
+        class Broken:
+            a: int = 1
+            b: int  # type: ignore[misc]
+
+
+def test_pattern_matching() -> None:
+    match Point(1, 2):
+        case Point(x, y):
+            assert (x, y) == (1, 2)
