@@ -28,7 +28,8 @@ from imglint.cli import main
 FIXTURES = Path(__file__).parent / "fixtures"
 HELM = FIXTURES / "helm"
 KUSTOMIZE = FIXTURES / "kustomize"
-SARIF_SCHEMA_FILE = Path(__file__).resolve().parents[2] / "shared/schemas/sarif-schema-2.1.0.json"
+# The OASIS SARIF 2.1.0 schema, kept in the repository so the suite runs on any machine.
+SARIF_SCHEMA_FILE = Path(__file__).parent / "fixtures" / "sarif-schema-2.1.0.json"
 
 _WHERE = re.compile(r"^(\S+:\d+:\d+): (IMG\d{3}) ")
 

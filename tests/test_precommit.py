@@ -35,7 +35,8 @@ from tests.test_helm_kustomize import PROD, SHOP
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 USER_REPO = FIXTURES / "precommit"
-SARIF_SCHEMA_FILE = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+# The OASIS SARIF 2.1.0 schema, kept in the repository so the suite runs on any machine.
+SARIF_SCHEMA_FILE = Path(__file__).parent / "fixtures" / "sarif-schema-2.1.0.json"
 BIN = Path(sys.executable).parent  # the test environment's scripts: imglint
 PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
 README_REPO = "https://github.com/imglint/imglint"

@@ -41,8 +41,8 @@ from imglint.report.sarif import artifact_uri, cap, full_description
 from imglint.rules import Rule
 
 GOLDEN = Path(__file__).parent / "fixtures" / "report"
-SARIF_SCHEMA = Path(__file__).resolve().parents[1] / ".." / "shared" / "schemas"
-SARIF_SCHEMA_FILE = SARIF_SCHEMA / "sarif-schema-2.1.0.json"
+# The OASIS SARIF 2.1.0 schema, kept in the repository so the suite runs on any machine.
+SARIF_SCHEMA_FILE = Path(__file__).parent / "fixtures" / "sarif-schema-2.1.0.json"
 REGEN = os.environ.get("IMGLINT_REGEN_GOLDEN") == "1"
 
 
