@@ -269,6 +269,13 @@ class _Reader:
         problem = exc.problem or exc.context or "invalid YAML"
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
+        if (
+            "tab" not in problem
+            and mark
+            and _char_at(self.source.text, mark.line, mark.column) == "\t"
+        ):
+            # libyaml only says "found character that cannot start any token"
+            problem += " (a tab: YAML indents with spaces only)"
         self.result.errors.append(InputError(self.source.path, f"YAML: {problem}", line, column))
 
     def _reader_error(self, exc: yaml.reader.ReaderError) -> None:
@@ -613,6 +620,16 @@ class _Reader:
         else:
             parse_image(site)
         self.result.sites.append(site)
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    """The character at a 0-based line and column ("" past the end)."""
+    start = 0
+    for _ in range(line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return ""
+    return text[start + column : start + column + 1]
 
 
 def _is_builtin(api_version: str) -> bool:
