@@ -405,6 +405,13 @@ class Resolver:
             missing: Status = "digest-not-found" if by_digest else "tag-not-found"
             return await self._classify_missing(endpoint, target, missing, credentials)
         who = who_asked(credentials)
+        other = endpoint.other_host(response)
+        if status == 401 and other is not None:
+            return _Answer(
+                "auth-failed",
+                detail=f"the registry redirected to {other}, which wants credentials; "
+                f"credentials for {endpoint.host} are never sent to another host",
+            )
         if status == 401 and is_docker_hub(endpoint.host):
             return _Answer("repository-not-found", detail=f"{HUB_MISSING_OR_PRIVATE} ({who})")
         if status == 401 and credentials is None:

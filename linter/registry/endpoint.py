@@ -35,6 +35,7 @@ from imglint.registry.transport import (
     HttpSession,
     Response,
     is_certificate_error,
+    netloc,
 )
 
 log = logging.getLogger("imglint.registry")
@@ -94,10 +95,21 @@ class Endpoint:
         if response is None:
             response = await self.session.send("GET", f"http://{self.host}/v2/", {})
             self.scheme = "http"
-        if response.status == 401:
+        if response.status == 401 and self.other_host(response) is None:
             self.challenge = pick_challenge(
                 parse_challenges(response.headers.get_list("www-authenticate"))
             )
+
+    def other_host(self, response: Response) -> str | None:
+        """The host that answered when it is not this one (a redirect led there), else None.
+        Another host's challenge is never met with this host's credentials: they would go to
+        the realm that host names."""
+        if response.url is None:
+            return None
+        own = httpx.URL(self.url("/"))
+        if (response.url.host, response.url.port) == (own.host, own.port):
+            return None
+        return netloc(response.url)
 
     # -- authorized requests -------------------------------------------------------------------
 
@@ -116,7 +128,7 @@ class Endpoint:
         extra = headers or {}
         auth, reused = await self._auth_header(repository, credentials)
         response = await self.session.send(method, url, {**extra, **auth}, limit=limit)
-        if response.status != 401:
+        if response.status != 401 or self.other_host(response) is not None:
             return response
         challenge = pick_challenge(parse_challenges(response.headers.get_list("www-authenticate")))
         if challenge is None:

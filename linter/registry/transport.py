@@ -63,6 +63,7 @@ class Response:
     status: int
     headers: httpx.Headers
     body: bytes
+    url: httpx.URL | None = None  # what answered, after redirects
 
     def error_codes(self) -> set[str]:
         """The `errors[].code` values of a distribution error body."""
@@ -416,6 +417,6 @@ class HttpSession:
                             f"answer from {request.url.host} is larger than {limit // 1024} KiB"
                         )
                     chunks.append(chunk)
-            return Response(response.status_code, response.headers, b"".join(chunks))
+            return Response(response.status_code, response.headers, b"".join(chunks), request.url)
         finally:
             await response.aclose()
