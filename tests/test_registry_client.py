@@ -416,7 +416,7 @@ def test_token_service_failure(
     result = answers[token_images["public"]]
     assert (result.status, result.detail) == (
         "unreachable",
-        "HTTP 503 Service Unavailable after 2 tries",
+        "token service: HTTP 503 Service Unavailable after 2 tries",
     )
 
 

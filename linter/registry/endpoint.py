@@ -205,6 +205,8 @@ class Endpoint:
                 )
         except ProtocolError as exc:
             raise ProtocolError(f"token service: {exc}") from None
+        except TransportError as exc:  # name it: else a token service down looks like the registry
+            raise type(exc)(f"token service: {exc}") from None
         if response.status in (401, 403):
             who = who_asked(credentials)
             raise AuthError(f"the token service refused {who} (HTTP {response.status})")

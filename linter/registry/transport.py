@@ -170,7 +170,14 @@ def describe_transport_error(exc: BaseException, timeout: float) -> str:
             return "DNS: cannot resolve the host"
         if isinstance(item, ConnectionRefusedError):
             return "connection refused"
+        if isinstance(item, ConnectionResetError):  # httpx says only "ReadError" then
+            return "connection reset by the server"
     text = " ".join(str(exc).split())
+    # h11 quotes the offending bytes ("illegal status line: bytearray(b'...')"): a server's
+    # bytes, of any length, do not belong in a one-line message.
+    text = text.split(": bytearray(", 1)[0]
+    if text == "Receive buffer too long":  # h11's words for a head over httpcore's 100 KiB
+        return "answer headers larger than 100 KiB"
     lowered = text.lower()
     if "certificate verify failed" in lowered:
         return "TLS: " + text[lowered.index("certificate verify failed") :]
