@@ -4,9 +4,10 @@
 With the registry check (`--resolve`), reports images whose registry did not give an answer:
 the host name does not resolve (DNS), the connection was refused or timed out, TLS failed (an
 untrusted or misnamed certificate: pass the registry's CA with `--ca-file`), the registry kept
-answering 5xx or 429 after retries, or the overall `--timeout` ran out. The message names the
-cause. A warning by default, as the registry may be reachable from the cluster but not from
-here; make it fail the gate with `--fail-on warning` or a severity override.
+answering 5xx or 429 after retries, or the overall `--timeout` ran out. Also reported: an image
+index that could not be read for the platform check (IMG106), though the tag was found. The
+message names the cause. A warning by default, as the registry may be reachable from the
+cluster but not from here; make it fail the gate with `--fail-on warning` or a severity override.
 
 ## Why is this bad?
 Nothing is known about the image: it may not exist. And when the cluster cannot reach the
@@ -44,7 +45,11 @@ NEEDS_REGISTRY = True
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     result = answer(site, ctx)
     ref = site.reference
-    if result is None or ref is None or result.status != "unreachable":
+    if result is None or ref is None:
         return
     host = result.registry or ref.domain or "the registry"
-    yield f'image "{site.image}": could not ask {host}: {result.detail}'
+    if result.status == "unreachable":
+        yield f'image "{site.image}": could not ask {host}: {result.detail}'
+    elif result.status == "ok" and result.platform_error:
+        # the tag exists, but IMG106 could not be checked: saying nothing would pass it
+        yield f'image "{site.image}": the platform check failed on {host}: {result.platform_error}'

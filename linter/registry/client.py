@@ -342,12 +342,13 @@ class Resolver:
             assert ref is not None
             answer = await self._manifest(endpoint, target, ref, credentials)
         platforms: tuple[str, ...] | None = None
+        problem = ""
         if answer.status == "ok" and self._wants_platforms(answer.media_type):
             platforms, problem = await self._platforms(endpoint, target, answer, credentials)
             notes.append(problem)
         result = _resolution(target, host, answer, platforms=platforms, tag_digest=tag_digest)
         detail = "; ".join(x for x in (result.detail, *notes) if x)
-        return replace(result, detail=detail)
+        return replace(result, detail=detail, platform_error=problem)
 
     def _wants_platforms(self, media: str | None) -> bool:
         return self.options.check_platforms and media in INDEX_TYPES

@@ -39,6 +39,9 @@ class Resolution:
     detail: str = ""  # a human reason, e.g. "HTTP 503 after 3 tries"
     from_cache: bool = False
     registry: str = ""  # the host that answered ("registry-1.docker.io", a mirror, ...)
+    # Why the platform check could not read the image index of an "ok" answer ("" if it could,
+    # or was not asked): the registry misbehaved, and IMG106 could not be checked.
+    platform_error: str = ""
 
     @property
     def ok(self) -> bool:
