@@ -13,6 +13,7 @@ import binascii
 import contextlib
 import gc
 import json
+import re
 from collections.abc import Iterator
 
 import yaml
@@ -72,6 +73,8 @@ _NOT_WORKLOADS = frozenset(
     }
 )
 # Image values that a tool replaces before apply: not references yet, so never linted as such.
+# Text that any Kubernetes object has, in YAML or JSON form.
+_MENTIONS_OBJECT = re.compile(r"""["']?\bapiVersion["']?\s*:""")
 _PLACEHOLDERS = (
     ("{{", "template placeholder"),
     ("$", "variable placeholder"),  # ${IMAGE} and $IMAGE (envsubst, shell)
@@ -264,6 +267,13 @@ class _Reader:
     def _yaml_error(self, exc: yaml.MarkedYAMLError) -> None:
         if template_action_lines(self.source.text):
             self._template()
+            return
+        if not self.source.named and not _MENTIONS_OBJECT.search(self.source.text):
+            # Met while walking a folder, unreadable, and naming no Kubernetes object at all:
+            # a JSON-with-comments editor config (tsconfig.json, .vscode), not a broken manifest.
+            self.result.notices.append(
+                f"{self.source.path}: skipped, not YAML or JSON and no Kubernetes object in it"
+            )
             return
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"

@@ -315,3 +315,20 @@ def test_multi_megabyte_file_is_read(tmp_path: Path) -> None:
     assert os.path.getsize(path) > 4_000_000
     result = manifests.load(sources.collect([str(path)]).sources)
     assert len(result.sites) == 2_000 and result.errors == []
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_unparsable_file_without_any_object_is_skipped_only_when_found_in_a_folder(
+    named: bool,
+) -> None:
+    tsconfig = '{\n  // JSON with comments\n  "compilerOptions": {"strict": true,}\n}\n'
+    result = manifests.load([sources.Source("tsconfig.json", tsconfig, named=named)])
+    if named:
+        assert [e.path for e in result.errors] == ["tsconfig.json"]
+    else:
+        assert result.errors == []
+        assert result.notices == [
+            "tsconfig.json: skipped, not YAML or JSON and no Kubernetes object in it"
+        ]
+    broken = manifests.load([sources.Source("b.yaml", "apiVersion: v1\nspec: [\n", named=named)])
+    assert [e.path for e in broken.errors] == ["b.yaml"]  # a broken manifest is always an error
