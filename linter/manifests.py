@@ -268,11 +268,16 @@ class _Reader:
         if template_action_lines(self.source.text):
             self._template()
             return
-        if not self.source.named and not _MENTIONS_OBJECT.search(self.source.text):
-            # Met while walking a folder, unreadable, and naming no Kubernetes object at all:
+        if (
+            not self.source.named
+            and self.source.path.endswith(".json")
+            and not _MENTIONS_OBJECT.search(self.source.text)
+        ):
+            # A .json file met while walking a folder that neither parses nor names any object:
             # a JSON-with-comments editor config (tsconfig.json, .vscode), not a broken manifest.
+            # (A .yaml file that does not parse stays an input error: it may be a manifest.)
             self.result.notices.append(
-                f"{self.source.path}: skipped, not YAML or JSON and no Kubernetes object in it"
+                f"{self.source.path}: skipped, not JSON and no Kubernetes object in it"
             )
             return
         mark = exc.problem_mark or exc.context_mark

@@ -318,7 +318,7 @@ def test_multi_megabyte_file_is_read(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("named", [True, False])
-def test_unparsable_file_without_any_object_is_skipped_only_when_found_in_a_folder(
+def test_unparsable_json_without_any_object_is_skipped_only_when_found_in_a_folder(
     named: bool,
 ) -> None:
     tsconfig = '{\n  // JSON with comments\n  "compilerOptions": {"strict": true,}\n}\n'
@@ -327,8 +327,7 @@ def test_unparsable_file_without_any_object_is_skipped_only_when_found_in_a_fold
         assert [e.path for e in result.errors] == ["tsconfig.json"]
     else:
         assert result.errors == []
-        assert result.notices == [
-            "tsconfig.json: skipped, not YAML or JSON and no Kubernetes object in it"
-        ]
-    broken = manifests.load([sources.Source("b.yaml", "apiVersion: v1\nspec: [\n", named=named)])
-    assert [e.path for e in broken.errors] == ["b.yaml"]  # a broken manifest is always an error
+        assert result.notices == ["tsconfig.json: skipped, not JSON and no Kubernetes object in it"]
+    for path, text in (("b.json", '{"apiVersion": "v1", '), ("c.yaml", "spec: [\n")):
+        broken = manifests.load([sources.Source(path, text, named=named)])
+        assert [e.path for e in broken.errors] == [path]  # a broken manifest is always an error
