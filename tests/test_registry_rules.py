@@ -354,14 +354,13 @@ def test_pod_credentials_follow_admission_rules() -> None:
     unknown_sa = make_site("ghcr.io/acme/app:1", service_account="elsewhere")
     missing = make_site("ghcr.io/acme/app:1", pull_secrets=["not-in-the-files"])
     found = pod_credentials([own, via_sa, default_sa, unknown_sa, missing, own], ctx.objects)
-    assert [[c.username for c in alt] for alt in found["ghcr.io/acme/app:1"]] == [
-        ["pod-user"],
-        ["sa-user"],
-        [],
-    ]
+    # None: pods whose secrets the files do not show are asked with the user's own credentials
+    assert [
+        None if alt is None else [c.username for c in alt] for alt in found["ghcr.io/acme/app:1"]
+    ] == [["pod-user"], ["sa-user"], [], None]
     assert answer_key(own, ctx.objects) == "ghcr.io/acme/app:1#pull-secrets:apps/own"
     assert answer_key(via_sa, ctx.objects) == "ghcr.io/acme/app:1#pull-secrets:apps/sa"
-    assert answer_key(unknown_sa, ctx.objects) is None
+    assert answer_key(unknown_sa, ctx.objects) == "ghcr.io/acme/app:1#own-credentials"
 
 
 def test_pod_answer_wins_over_the_reference_answer() -> None:

@@ -89,7 +89,7 @@ def resolve_all(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     credentials: CredentialStore | None = None,
-    pull_secrets: Mapping[str, Sequence[Sequence[Credentials]]] | None = None,
+    pull_secrets: Mapping[str, Sequence[Sequence[Credentials] | None]] | None = None,
     progress: Callable[[int, int], None] | None = None,
     event_hooks: Mapping[str, list[Hook]] | None = None,
 ) -> Answers:
@@ -98,10 +98,12 @@ def resolve_all(
     `credentials`: the user's docker/podman credentials (default: read from the environment).
     `pull_secrets` (for --use-pull-secrets) maps `str(ref)` to the credential lists of the pods
     using it, one list per distinct set of pull secrets, each in the order kubelet tries them
-    (`credentials.pull_secret_credentials`); an empty list means anonymous. Each list is asked
-    on its own and the worst answer is kept: a finding means some pod would not pull. Such
-    references bypass the cache. `progress(done, total)` is called as references finish.
-    `transport` and `event_hooks` are for tests. Raises RegistryError only for bad options.
+    (`credentials.pull_secret_credentials`); an empty list means anonymous, None the user's own
+    credentials (pods whose secrets the manifests do not show). Each is asked on its own and
+    the worst answer is kept: a finding means some pod would not pull; `per_credentials` keeps
+    each one's answer. Answers got with pull secrets bypass the cache. `progress(done, total)`
+    is called as references finish. `transport` and `event_hooks` are for tests. Raises
+    RegistryError only for bad options.
     """
     resolver = Resolver(
         options or ResolveOptions(),
@@ -147,7 +149,7 @@ class Resolver:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         credentials: CredentialStore | None = None,
-        pull_secrets: Mapping[str, Sequence[Sequence[Credentials]]] | None = None,
+        pull_secrets: Mapping[str, Sequence[Sequence[Credentials] | None]] | None = None,
         cache: ResolutionCache | None = None,
         progress: Callable[[int, int], None] | None = None,
         event_hooks: Mapping[str, list[Hook]] | None = None,
@@ -183,12 +185,11 @@ class Resolver:
         finally:
             await self._session.aclose()
         answers: dict[str, Resolution] = {}
-        per_credentials: dict[tuple[str, tuple[Any, ...]], Resolution] = {}
+        per_credentials: dict[tuple[str, tuple[Any, ...] | None], Resolution] = {}
         for target, result in zip(targets, results, strict=True):
             for key in target.keys:
                 mine = replace(result, reference=key)
-                if target.secrets is not None:
-                    per_credentials[(key, target.secrets)] = mine
+                per_credentials[(key, target.secrets)] = mine
                 known = answers.get(key)
                 if known is None or _badness(mine) > _badness(known):
                     answers[key] = mine

@@ -90,14 +90,15 @@ class Answers(dict[str, Resolution]):
     """`resolve_all`'s result: canonical reference -> Resolution, plus the run's stats.
 
     With pull secrets, a reference used by pods with different secrets maps to the worst answer;
-    `per_credentials[(reference, credentials)]` keeps the answer for each credential list.
+    `per_credentials[(reference, credentials)]` keeps the answer for each credential list
+    (None: the user's own credentials).
     """
 
     def __init__(
         self,
         answers: Mapping[str, Resolution],
         stats: ResolveStats,
-        per_credentials: Mapping[tuple[str, tuple[Any, ...]], Resolution] | None = None,
+        per_credentials: Mapping[tuple[str, tuple[Any, ...] | None], Resolution] | None = None,
     ) -> None:
         super().__init__(answers)
         self.stats = stats

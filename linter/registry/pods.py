@@ -43,23 +43,26 @@ def pod_pull_secrets(site: ImageSite, objects: ObjectIndex) -> list[PullSecret] 
 
 
 def answer_key(site: ImageSite, objects: ObjectIndex) -> str | None:
-    """Where the answer for this pod's own secrets is stored (None: the pod has none known)."""
+    """Where the answer for this pod's own secrets is stored (None: no reference)."""
     names = secret_names(site, objects)
-    if site.reference is None or names is None:
+    if site.reference is None:
         return None
+    if names is None:  # answered with the user's own credentials
+        return f"{site.reference}#own-credentials"
     return f"{site.reference}#pull-secrets:{site.obj.namespace or ''}/{','.join(names)}"
 
 
 def pod_credentials(
     sites: Sequence[ImageSite], objects: ObjectIndex
-) -> dict[str, list[list[Credentials]]]:
+) -> dict[str, list[list[Credentials] | None]]:
     """For each reference, the credential lists its pods would use (one per distinct set),
-    each in the order the kubelet tries them."""
-    found: dict[str, list[list[Credentials]]] = {}
+    each in the order the kubelet tries them; None for pods answered with the user's own
+    credentials (their secrets are not all in the manifest set)."""
+    found: dict[str, list[list[Credentials] | None]] = {}
     for site in sites:
-        creds = site_credentials(site, objects)
-        if creds is None or site.reference is None:
+        if site.reference is None:
             continue
+        creds = site_credentials(site, objects)
         alternatives = found.setdefault(str(site.reference), [])
         if creds not in alternatives:
             alternatives.append(creds)

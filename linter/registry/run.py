@@ -89,8 +89,9 @@ def run_resolve(
         for site in sites:
             key = answer_key(site, objects)
             creds = site_credentials(site, objects)
-            if key is not None and creds is not None:
-                own = answers.per_credentials.get((str(site.reference), tuple(creds)))
+            if key is not None:
+                asked = None if creds is None else tuple(creds)
+                own = answers.per_credentials.get((str(site.reference), asked))
                 if own is not None:
                     found[key] = own
     return found, summary(answers)
