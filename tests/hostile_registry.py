@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import socket
@@ -87,6 +88,7 @@ class Recorded:
     target: str  # path with the query, as sent
     headers: tuple[tuple[str, str], ...]  # names lowercase, in order
     server: str  # "host:port" of the server that received it
+    body: bytes = b""
 
     @property
     def path(self) -> str:
@@ -485,7 +487,7 @@ class HostileRegistry:
             request = self._parse(first + rest)
             length = int(request.header("content-length") or 0)
             if length:
-                await reader.readexactly(length)
+                request = dataclasses.replace(request, body=await reader.readexactly(length))
             with self._lock:
                 self._requests.append(request)
             exchange = Exchange(request, reader, writer, self)
