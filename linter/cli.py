@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING, TextIO
 
 from imglint import __version__
 from imglint.errors import ImglintError, UsageError
-from imglint.findings import InputError
+from imglint.findings import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, InputError
 
 if TYPE_CHECKING:
     from imglint.config import Config
     from imglint.manifests import ImageSite, Manifests
     from imglint.sources import Collected
 
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 EPILOG = """\
 examples:

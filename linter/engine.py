@@ -15,14 +15,12 @@ from collections.abc import Callable, Iterable, Sequence
 from imglint import rules
 from imglint.config import Config
 from imglint.context import Context
-from imglint.findings import Finding, InputError, Severity
+from imglint.findings import Finding
 from imglint.manifests import ImageSite, parse_image
 from imglint.report import UnusedSuppression
 from imglint.suppress import Suppressions
 
 INVALID_REFERENCE = "IMG001"  # drawn alone: other rules need a parsed reference
-
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 class LintResult:
@@ -118,12 +116,3 @@ def image_matcher(globs: Iterable[str]) -> Callable[[ImageSite], bool] | None:
         return found
 
     return ignored
-
-
-def exit_code(findings: Iterable[Finding], errors: Sequence[InputError], fail_on: Severity) -> int:
-    """0 clean, 1 a finding at or above `fail_on`, 2 any input or config error (2 wins)."""
-    if errors:
-        return EXIT_ERROR
-    if any(f.severity >= fail_on for f in findings):
-        return EXIT_FINDINGS
-    return EXIT_OK

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Sequence
 
 from imglint.records import dataclass, field
+
+# The exit status of every run: nothing at or above fail-on, findings, or an error of any kind.
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 class Severity(enum.IntEnum):
@@ -79,3 +83,12 @@ class InputError:
             if self.column is not None:
                 where += f":{self.column}"
         return f"{where}: {self.message}"
+
+
+def exit_code(findings: Iterable[Finding], errors: Sequence[InputError], fail_on: Severity) -> int:
+    """0 clean, 1 a finding at or above `fail_on`, 2 any input or config error (2 wins)."""
+    if errors:
+        return EXIT_ERROR
+    if any(f.severity >= fail_on for f in findings):
+        return EXIT_FINDINGS
+    return EXIT_OK

@@ -11,7 +11,7 @@ import importlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, TextIO
 
-from imglint.findings import Finding, InputError, Severity
+from imglint.findings import Finding, InputError, Severity, exit_code
 from imglint.records import dataclass, field
 
 if TYPE_CHECKING:
@@ -60,11 +60,7 @@ class Report:
     @property
     def exit_code(self) -> int:
         """0 clean, 1 a finding at or above `fail_on`, 2 an input error (2 wins over 1)."""
-        if self.errors:
-            return 2
-        if any(f.severity >= self.fail_on for f in self.findings):
-            return 1
-        return 0
+        return exit_code(self.findings, self.errors, self.fail_on)
 
     def severity_counts(self) -> dict[Severity, int]:
         """Findings per severity, most severe first, every severity present."""
