@@ -80,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--list-rules", action="store_true", help="list the rules and exit")
     out.add_argument("--explain", metavar="RULE", help="print a rule's documentation and exit")
     out.add_argument("-v", "--verbose", action="store_true", help="say more on stderr")
-    out.add_argument("-q", "--quiet", action="store_true", help="print findings only")
+    out.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress line or fix summary on stderr"
+    )
 
     sel = parser.add_argument_group("rule selection")
     sel.add_argument("--config", metavar="FILE", help="configuration file (default: discovered)")
@@ -199,6 +201,11 @@ def _main(argv: list[str]) -> int:
 
         with _output(args.output_file) as out:
             render_inventory(fmt, manifests.sites, out)  # type: ignore[arg-type]
+        # stdout is the inventory (perhaps JSON for a script): what could not be read goes to stderr
+        from imglint.report.common import printable
+
+        for error in collected.errors + manifests.errors:
+            print(f"imglint: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_ERROR if collected.errors or manifests.errors else EXIT_OK
 
     fix_errors: list[InputError] = []

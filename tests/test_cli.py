@@ -210,3 +210,13 @@ def test_startup_does_not_import_the_registry_stack(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == ""
+
+
+def test_list_images_names_unreadable_files_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "broken.yaml").write_text("apiVersion: v1\nkind: Pod\nspec: [\n")
+    code, out, err = run(["--list-images", "--format", "json", str(tmp_path)], capsys)
+    assert code == 2
+    assert json.loads(out) == {"images": []}
+    assert err.startswith(f"imglint: error: {tmp_path / 'broken.yaml'}:4:1: YAML:")
