@@ -220,3 +220,18 @@ def test_list_images_names_unreadable_files_on_stderr(
     assert code == 2
     assert json.loads(out) == {"images": []}
     assert err.startswith(f"imglint: error: {tmp_path / 'broken.yaml'}:4:1: YAML:")
+
+
+def test_readme_quick_start_output_is_what_imglint_prints(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    shown = quick_start.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    monkeypatch.chdir(ROOT)
+    code, out, _ = run(["--config", "examples/imglint.yaml", "examples/"], capsys)
+    printed = out.splitlines()
+    assert code == 1
+    dots = shown.index("...")
+    assert printed[:dots] == shown[:dots]
+    assert printed[-1] == shown[-1]
