@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from imglint import baseline
-from imglint.cli import main
 from imglint.findings import Finding, Severity, Span
+from tests.cli_runner import run
 
 WEB = """\
 apiVersion: apps/v1
@@ -41,19 +39,6 @@ WEB_ENTRIES = [
     }
     for code in ("IMG002", "IMG004")
 ]
-
-
-def run(
-    args: list[str], capsys: pytest.CaptureFixture[str], stdin: str | None = None
-) -> tuple[int, str, str]:
-    if stdin is not None:
-        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()))
-    try:
-        code = main(args)
-    finally:
-        sys.stdin = sys.__stdin__
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(autouse=True)

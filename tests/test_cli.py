@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -13,22 +12,10 @@ import pytest
 
 from imglint import __version__
 from imglint.cli import main
+from tests.cli_runner import run
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).parent.parent
-
-
-def run(
-    args: list[str], capsys: pytest.CaptureFixture[str], stdin: str | None = None
-) -> tuple[int, str, str]:
-    if stdin is not None:
-        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()))
-    try:
-        code = main(args)
-    finally:
-        sys.stdin = sys.__stdin__
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(autouse=True)

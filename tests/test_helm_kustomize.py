@@ -12,18 +12,16 @@ v5.5.0) of the folders beside it.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from imglint.cli import main
+from tests.cli_runner import run
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HELM = FIXTURES / "helm"
@@ -53,19 +51,6 @@ PROD = [
     ("-:36:16", "IMG002"),
     ("-:57:20", "IMG004"),
 ]
-
-
-def run(
-    args: list[str], capsys: pytest.CaptureFixture[str], stdin: bytes | None = None
-) -> tuple[int, str, str]:
-    if stdin is not None:
-        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin))
-    try:
-        code = main(args)
-    finally:
-        sys.stdin = sys.__stdin__
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def located(text_output: str) -> list[tuple[str, ...]]:
