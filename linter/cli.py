@@ -251,10 +251,14 @@ def _lint(
         ctx.answers, registry_summary = _resolve(args, config, sites, manifests)
     result = engine.lint(sites, ctx, config)
     findings = result.findings
-    if collected.sources and any(s.path == (args.stdin_filename or "-") for s in collected.sources):
-        from imglint.helm import map_helm_sources
+    unused = result.unused_suppressions if args.report_unused_suppressions else None
+    if any(s.real_path is None for s in collected.sources):  # stdin: `helm template` output?
+        from imglint.helm import RenderedSources
 
-        findings = map_helm_sources(findings, collected.sources, args.stdin_filename)
+        rendered = RenderedSources(collected.sources, args.stdin_filename)
+        findings = rendered.findings(findings)
+        if unused is not None:
+            unused = rendered.suppressions(unused)
 
     errors = sorted(
         collected.errors + manifests.errors + fix_errors,
@@ -289,7 +293,7 @@ def _lint(
         fail_on=config.fail_on,
         notices=notices,
         registry_summary=registry_summary,
-        unused_suppressions=result.unused_suppressions if args.report_unused_suppressions else None,
+        unused_suppressions=unused,
     )
     fmt = args.format or "text"
     with _output(args.output_file) as out:

@@ -18,46 +18,65 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from imglint import records
-from imglint.findings import Finding, Span
+from imglint.findings import Finding
+from imglint.report import UnusedSuppression
 from imglint.sources import Source
 
 _SOURCE = re.compile(r"^# Source: (\S.*?)\s*$")
 _SEPARATOR = re.compile(r"^---(\s|$)")
 
 
-def map_helm_sources(
-    findings: Sequence[Finding], sources: Sequence[Source], chart_dir: str | None = None
-) -> list[Finding]:
-    """Findings with stdin positions moved to their `# Source:` templates, resorted.
+class RenderedSources:
+    """Maps positions on stdin to the `# Source:` templates of `helm template` output.
 
     `chart_dir`: the stdin name; if it is a chart's folder, template paths are placed in it.
     """
-    by_path = {s.path: s for s in sources if s.real_path is None}
-    root = (
-        chart_dir if chart_dir and os.path.isfile(os.path.join(chart_dir, "Chart.yaml")) else None
-    )
-    mapped: list[Finding] = []
-    for finding in findings:
-        source = by_path.get(finding.path)
-        origin = _origin(source.text, finding.span.line) if source is not None else None
+
+    def __init__(self, sources: Sequence[Source], chart_dir: str | None = None) -> None:
+        self._texts = {s.path: s.text for s in sources if s.real_path is None}
+        is_chart = chart_dir and os.path.isfile(os.path.join(chart_dir, "Chart.yaml"))
+        self._root = chart_dir if is_chart else None
+
+    def locate(self, path: str, line: int) -> tuple[str, int] | None:
+        """(template path, lines to subtract) for a 1-based line of stdin; None: not Helm's."""
+        text = self._texts.get(path)
+        origin = _origin(text, line) if text is not None else None
         if origin is None:
-            mapped.append(finding)
-            continue
+            return None
         template, comment_line = origin
-        if root is not None:
-            template = _in_chart(root, template)
-        span = finding.span
-        moved = Span(
-            line=span.line - comment_line,
-            column=span.column,
-            end_line=span.end_line - comment_line,
-            end_column=span.end_column,
-            start=span.start,
-            end=span.end,
-        )
-        extra = {**finding.extra, "rendered_path": finding.path, "rendered_line": str(span.line)}
-        mapped.append(records.replace(finding, path=template, span=moved, extra=extra))
-    return sorted(mapped, key=lambda f: f.sort_key)
+        if self._root is not None:
+            template = _in_chart(self._root, template)
+        return template, comment_line
+
+    def findings(self, findings: Sequence[Finding]) -> list[Finding]:
+        """Findings moved to their templates, resorted."""
+        mapped: list[Finding] = []
+        for finding in findings:
+            span = finding.span
+            place = self.locate(finding.path, span.line)
+            if place is None:
+                mapped.append(finding)
+                continue
+            template, offset = place
+            moved = records.replace(span, line=span.line - offset, end_line=span.end_line - offset)
+            extra = {
+                **finding.extra,
+                "rendered_path": finding.path,
+                "rendered_line": str(span.line),
+            }
+            mapped.append(records.replace(finding, path=template, span=moved, extra=extra))
+        return sorted(mapped, key=lambda f: f.sort_key)
+
+    def suppressions(self, unused: Sequence[UnusedSuppression]) -> list[UnusedSuppression]:
+        """Unused suppression comments moved to their templates, like findings."""
+        mapped: list[UnusedSuppression] = []
+        for item in unused:
+            place = self.locate(item.path, item.line)
+            if place is None:
+                mapped.append(item)
+            else:
+                mapped.append(records.replace(item, path=place[0], line=item.line - place[1]))
+        return sorted(mapped, key=lambda u: (u.path, u.line, u.column or 0))
 
 
 def _in_chart(root: str, template: str) -> str:

@@ -332,3 +332,20 @@ def test_a_live_kustomize_build_gives_the_stored_findings(
         return sorted((f["code"], f["object"], f["container"]) for f in json.loads(out)["findings"])
 
     assert what(built) == what((KUSTOMIZE / "prod.rendered.yaml").read_bytes())
+
+
+def test_unused_suppressions_on_helm_stdin_point_at_the_templates(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rendered = (
+        "---\n# Source: web/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\n"
+        "metadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n"
+        "        - name: web\n"
+        "          image: docker.io/library/nginx:1.25  # imglint: ignore[IMG002]\n"
+    )
+    code, out, _ = run(
+        ["--report-unused-suppressions", "--format", "json", "-"], capsys, rendered.encode()
+    )
+    assert code == 0
+    unused = json.loads(out)["unused_suppressions"]
+    assert [(u["path"], u["line"]) for u in unused] == [("web/templates/deployment.yaml", 9)]
