@@ -48,6 +48,10 @@ MAX_SITES_PER_FILE = 50_000
 MAX_IMAGE_CHARS = 4096
 # Input errors shown per file: 20 MB of containers with `image: 1` made 250,000 of them.
 MAX_ERRORS_PER_FILE = 1_000
+# YAML nodes in one document. Composed nodes cost ~400 bytes each, so this bounds a document
+# near 400 MB (a dense 30 MB document needed 1.5 GB; the largest corpus document is far below
+# 100,000 nodes). A node takes at least two characters, so only longer texts are counted first.
+MAX_NODES_PER_DOCUMENT = 1_000_000
 # Built-in kinds that never hold a pod spec but can be huge (schemas, data): not walked. Only
 # when built in: a Knative `serving.knative.dev/v1` Service does hold one.
 _NOT_WORKLOADS = frozenset(
@@ -187,10 +191,11 @@ def parse_image(site: ImageSite) -> None:
 class _Unreadable(Exception):
     """The file cannot be read as kubectl would read it; reported at node."""
 
-    def __init__(self, message: str, node: Node) -> None:
+    def __init__(self, message: str, node: Node | None, line: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.node = node
+        self.line = line  # 1-based, when there is no node to point at
 
 
 class _Reader:
@@ -213,6 +218,8 @@ class _Reader:
         action_lines = template_action_lines(text)
         covered: set[int] = set()  # lines inside multi-line scalars: data, not template actions
         try:
+            if len(text) > 2 * MAX_NODES_PER_DOCUMENT:
+                self._check_document_sizes(text)
             with _gc_paused():
                 # One document at a time, each dropped once read: memory follows the largest
                 # document, not the file (a 10 MB file of small Pods held 850 MB as one list).
@@ -235,7 +242,7 @@ class _Reader:
             self._error("YAML error: " + " ".join(str(exc).split()))
         except _Unreadable as exc:
             self._discard()
-            self._error(exc.message, exc.node)
+            self._error(exc.message, exc.node, exc.line)
         except RecursionError:
             self._discard()
             self._error("nesting too deep to read")
@@ -251,6 +258,27 @@ class _Reader:
             # in the file: keep each file's sites in file order.
             self.result.sites.sort(key=lambda site: site.span.start)
         return self.result
+
+    @staticmethod
+    def _check_document_sizes(text: str) -> None:
+        """Refuse a document with too many nodes before composing it: counting parse events
+        holds one event at a time, composing holds every node of the document at once."""
+        count, start = 0, 1
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.DocumentStartEvent):
+                mark = event.start_mark
+                count, start = 0, (mark.line + 1 if mark is not None else 1)
+            elif isinstance(event, (yaml.ScalarEvent, yaml.NodeEvent)) and not isinstance(
+                event, yaml.AliasEvent
+            ):
+                count += 1
+                if count > MAX_NODES_PER_DOCUMENT:
+                    raise _Unreadable(
+                        f"a YAML document of more than {MAX_NODES_PER_DOCUMENT:,} nodes is too "
+                        "large to read; split it",
+                        None,
+                        start,
+                    )
 
     def _discard(self) -> None:
         """Forget what was read so far: a file that fails is reported, never half linted."""
@@ -312,9 +340,10 @@ class _Reader:
         column = index - (text.rfind("\n", 0, index) + 1) + 1
         self.result.errors.append(InputError(self.source.path, message, line, column))
 
-    def _error(self, message: str, node: Node | None = None) -> None:
-        line = node.start_mark.line + 1 if node is not None else None
-        column = node.start_mark.column + 1 if node is not None else None
+    def _error(self, message: str, node: Node | None = None, line: int | None = None) -> None:
+        column = None
+        if node is not None:
+            line, column = node.start_mark.line + 1, node.start_mark.column + 1
         error = InputError(self.source.path, message, line, column)
         # One anchored value aliased by many containers is one error, not one per container.
         if error in self.reported or len(self.reported) > MAX_ERRORS_PER_FILE:

@@ -331,3 +331,27 @@ def test_unparsable_json_without_any_object_is_skipped_only_when_found_in_a_fold
     for path, text in (("b.json", '{"apiVersion": "v1", '), ("c.yaml", "spec: [\n")):
         broken = manifests.load([sources.Source(path, text, named=named)])
         assert [e.path for e in broken.errors] == [path]  # a broken manifest is always an error
+
+
+def test_running_out_of_memory_is_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def exhausted(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(manifests.yaml, "compose_all", exhausted)
+    result = load_text("apiVersion: v1\nkind: Pod\n")
+    assert [str(e) for e in result.errors] == [
+        "m.yaml: too large to read in the memory available (25 characters)"
+    ]
+
+
+def test_documents_with_too_many_nodes_are_refused_before_composing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(manifests, "MAX_NODES_PER_DOCUMENT", 50)
+    small = "apiVersion: v1\nkind: Pod\nspec:\n  containers: [{image: 'a:1'}]\n"
+    big = "apiVersion: v1\nkind: ConfigMap\ndata: [" + ", ".join(["x"] * 60) + "]\n"
+    result = load_text(small + "---\n" + big)
+    assert [str(e) for e in result.errors] == [
+        "m.yaml:5: a YAML document of more than 50 nodes is too large to read; split it"
+    ]
+    assert result.sites == []  # a file that fails is reported, never half linted
