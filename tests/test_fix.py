@@ -16,6 +16,7 @@ import pytest
 
 from imglint import fix
 from imglint.cli import main
+from imglint.errors import UsageError
 from imglint.findings import Span
 from imglint.fix import Edit, FixOutcome, OverlappingEdits, Unsafe, run_fixes, scalar_edit
 from imglint.manifests import Manifests, load
@@ -44,9 +45,9 @@ def read(paths: list[str]) -> tuple[list[Source], Manifests]:
     return collected.sources, manifests
 
 
-def fix_paths(paths: list[str], **options: bool) -> FixOutcome:
+def fix_paths(paths: list[str], *, diff: bool = False) -> FixOutcome:
     sources, manifests = read(paths)
-    return run_fixes(sources, manifests.sites, explicit_registry=True, **options)
+    return run_fixes(sources, manifests.sites, explicit_registry=True, diff=diff)
 
 
 def write(path: Path, text: str) -> str:
@@ -543,7 +544,7 @@ def test_failing_rename_leaves_the_original_and_no_temp_file(
     def refuse(src: str, dst: str) -> None:
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(fix.os, "replace", refuse)
+    monkeypatch.setattr("imglint.fix.os.replace", refuse)
     outcome = fix_paths([path])
     monkeypatch.undo()
     assert [str(e) for e in outcome.errors] == [f"{path}: not rewritten: input/output error"]
@@ -557,7 +558,7 @@ def test_unwritable_folder_is_reported(tmp_path: Path, monkeypatch: pytest.Monke
     def denied(**kwargs: object) -> tuple[int, str]:
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(fix.tempfile, "mkstemp", denied)
+    monkeypatch.setattr("imglint.fix.tempfile.mkstemp", denied)
     outcome = fix_paths([path])
     monkeypatch.undo()
     assert [str(e) for e in outcome.errors] == [f"{path}: not rewritten: permission denied"]
@@ -588,7 +589,7 @@ def test_files_that_are_not_manifests_are_never_written(tmp_path: Path) -> None:
 
 
 def test_pin_without_a_resolver_is_a_usage_error() -> None:
-    with pytest.raises(fix.UsageError):
+    with pytest.raises(UsageError):
         run_fixes([], [], pin=True)
 
 

@@ -337,7 +337,7 @@ def test_running_out_of_memory_is_an_input_error(monkeypatch: pytest.MonkeyPatch
     def exhausted(*args: object, **kwargs: object) -> None:
         raise MemoryError
 
-    monkeypatch.setattr(manifests.yaml, "compose_all", exhausted)
+    monkeypatch.setattr("yaml.compose_all", exhausted)
     result = load_text("apiVersion: v1\nkind: Pod\n")
     assert [str(e) for e in result.errors] == [
         "m.yaml: too large to read in the memory available (25 characters)"

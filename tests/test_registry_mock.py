@@ -24,8 +24,9 @@ import pytest
 from imglint.reference import Reference, parse
 from imglint.registry import Answers, Resolution, ResolveOptions, resolve_all
 from imglint.registry.cache import ResolutionCache
-from imglint.registry.client import ACCEPT, Resolver
+from imglint.registry.client import Resolver
 from imglint.registry.credentials import Credentials, CredentialStore
+from imglint.registry.media import ACCEPT
 from imglint.registry.model import HUB_MISSING_OR_PRIVATE
 from tests.regserver.content import build_image, build_multiarch
 

@@ -8,6 +8,7 @@ import base64
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -203,7 +204,7 @@ def isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def run_cli(
     args: list[str], capsys: pytest.CaptureFixture[str]
-) -> tuple[int, list[tuple[int, str]], dict[str, object]]:
+) -> tuple[int, list[tuple[int, str]], dict[str, Any]]:
     code = main(["--format", "json", *args])
     out = json.loads(capsys.readouterr().out)
     found = [(f["line"], f["code"]) for f in out["findings"]]
