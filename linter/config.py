@@ -327,7 +327,7 @@ def _build(data: Mapping[str, Any], source: str | None) -> Config:
             _platform(p, "platforms", i)
             for i, p in enumerate(_strings(get("platforms", ["linux/amd64"]), "platforms"))
         ),
-        insecure_registries=_hosts(get("insecure-registries", []), "insecure-registries"),
+        insecure_registries=_insecure(get("insecure-registries", [])),
         mirrors=_mirrors(get("mirrors", {})),
         cache_ttl=None if get("cache-ttl") is None else _seconds(get("cache-ttl"), "cache-ttl"),
         timeout=None
@@ -450,6 +450,25 @@ def _hosts(value: _Value, key: str) -> tuple[str, ...]:
     items = _strings(value, key)
     for index, item in enumerate(items):
         if "://" in item or "/" in item or any(c.isspace() for c in item):
+            raise _Invalid(f"{key}[{index}]: {item!r} is not a registry host[:port]", (key, index))
+    return items
+
+
+def _insecure(value: _Value) -> tuple[str, ...]:
+    """Hosts (`host[:port]`) and, as Docker's daemon allows, IP ranges (`10.0.0.0/8`)."""
+    key = "insecure-registries"
+    items = _strings(value, key)
+    for index, item in enumerate(items):
+        if "/" in item and "://" not in item:
+            import ipaddress
+
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise _Invalid(
+                    f"{key}[{index}]: {item!r} is not an IP range", (key, index)
+                ) from None
+        elif "://" in item or any(c.isspace() for c in item):
             raise _Invalid(f"{key}[{index}]: {item!r} is not a registry host[:port]", (key, index))
     return items
 

@@ -273,6 +273,10 @@ def test_durations(value: object, seconds: float) -> None:
             "not a registry host[:port]",
         ),
         (
+            "insecure-registries: [10.0.0.0/33]\n",
+            ".imglint.yaml:1: insecure-registries[0]: '10.0.0.0/33' is not an IP range",
+        ),
+        (
             "mirrors: [mirror.gcr.io]\n",
             ".imglint.yaml:1: mirrors must map a registry host to a list of mirrors",
         ),
@@ -417,3 +421,10 @@ def test_python_310_without_tomli_says_so(tmp_path: Path, monkeypatch: pytest.Mo
     # A pyproject.toml without the table is never parsed, so it needs no TOML reader.
     write(tmp_path / "pyproject.toml", '[project]\nname = "x"\n')
     assert load(None, str(tmp_path)) == Config()
+
+
+def test_insecure_registries_take_ip_ranges() -> None:
+    config = from_mapping(
+        {"insecure-registries": ["registry.local:5000", "10.0.0.0/8", "fd00::/8"]}
+    )
+    assert config.insecure_registries == ("registry.local:5000", "10.0.0.0/8", "fd00::/8")

@@ -968,3 +968,18 @@ def test_unreadable_ca_file_is_an_option_error(tmp_path: Path) -> None:
 def test_reference_protocol_accepts_the_parser_type() -> None:
     ref: Reference = parse("ghcr.io/org/app:1")
     assert (ref.domain, ref.path, ref.tag, ref.digest) == ("ghcr.io", "org/app", "1", None)
+
+
+def test_insecure_ip_range_allows_plain_http_for_addresses_in_it() -> None:
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "https":
+            raise httpx.ConnectError("[SSL: WRONG_VERSION_NUMBER] wrong version number")
+        return manifest_ok(IMAGE.manifest.data, IMAGE.manifest.media_type, DIGEST)
+
+    inside = "10.1.2.3:5000/app:1.0"
+    answers, _ = resolve([inside], handle, insecure_registries=("10.0.0.0/8",))
+    assert only(answers).status == "ok"
+    # A name is never trusted through the addresses it might resolve to, nor an address outside.
+    for image in ("registry.internal:5000/app:1.0", "192.168.1.9:5000/app:1.0"):
+        answers, _ = resolve([image], handle, insecure_registries=("10.0.0.0/8",))
+        assert only(answers).status == "unreachable"

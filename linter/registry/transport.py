@@ -228,7 +228,9 @@ class HttpSession:
         self._sleep = sleep or asyncio.sleep
         # A mock transport ignores TLS settings: skip loading the trust store for it.
         self._ssl = build_ssl_context(options.ca_file) if transport is None else None
-        self._insecure = {h.strip().lower() for h in options.insecure_registries if h.strip()}
+        entries = [h.strip().lower() for h in options.insecure_registries if h.strip()]
+        self._insecure = {h for h in entries if "/" not in h}
+        self._insecure_ranges = [ipaddress.ip_network(h, strict=False) for h in entries if "/" in h]
         self._clients: dict[bool, httpx.AsyncClient] = {}
         self._deadline = time.monotonic() + options.timeout
         self._semaphore: asyncio.Semaphore | None = None
@@ -252,7 +254,16 @@ class HttpSession:
 
     def is_insecure(self, host: str) -> bool:
         host = host.lower()
-        return host in self._insecure or hostname(host) in self._insecure
+        if host in self._insecure or hostname(host) in self._insecure:
+            return True
+        if self._insecure_ranges:
+            # IP ranges match registries named by address only: no DNS lookup decides trust.
+            try:
+                address = ipaddress.ip_address(hostname(host))
+            except ValueError:
+                return False
+            return any(address in network for network in self._insecure_ranges)
+        return False
 
     def plain_http_allowed(self, host: str) -> bool:
         return is_loopback(host) or self.is_insecure(host)
