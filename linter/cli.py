@@ -177,6 +177,10 @@ def _main(argv: list[str]) -> int:
         raise UsageError("--diff needs --fix or --pin")
     if args.paths.count("-") > 1:
         raise UsageError("stdin (-) given more than once")
+    if (args.fix or args.pin) and not args.diff and "-" in args.paths and len(args.paths) > 1:
+        # The rewritten stdin goes to stdout, which leaves no room for the other files' report.
+        raise UsageError("--fix/--pin on stdin (-) prints the manifest: name no other PATH")
+    _check_flag_combinations(args)
 
     from imglint import config as config_module
 
@@ -186,6 +190,8 @@ def _main(argv: list[str]) -> int:
         extend_select=_split(args.extend_select),
         ignore=_split(args.ignore),
         fail_on=args.fail_on,
+        jobs=args.jobs,
+        timeout=args.timeout,
     )
     if args.platform:
         config = config.with_overrides(platforms=tuple(args.platform))
@@ -199,8 +205,13 @@ def _main(argv: list[str]) -> int:
             raise UsageError("--list-images supports --format text or json")
         from imglint.report import render_inventory
 
+        sites = manifests.sites
+        if any(s.real_path is None for s in collected.sources):  # `helm template` output?
+            from imglint.helm import RenderedSources
+
+            sites = RenderedSources(collected.sources, args.stdin_filename).sites(sites)
         with _output(args.output_file) as out:
-            render_inventory(fmt, manifests.sites, out)  # type: ignore[arg-type]
+            render_inventory(fmt, sites, out)  # type: ignore[arg-type]
         # stdout is the inventory (perhaps JSON for a script): what could not be read goes to stderr
         from imglint.report.common import printable
 
@@ -351,22 +362,47 @@ def _fix(
     )
     errors = bool(collected.errors or manifests.errors or outcome.errors)
     if outcome.stdout_text is not None or args.diff:
-        # The run ends here: stdout carries the manifest or the diff, so problems go to stderr.
+        from imglint.report.common import printable
+
+        # The run ends here: stdout (or -o) carries the manifest or the diff, so problems go to
+        # stderr.
         for error in collected.errors + manifests.errors + outcome.errors:
-            print(f"{error}", file=sys.stderr)
-        if outcome.stdout_text is not None:  # stdin in, the rewritten manifest out
-            sys.stdout.write(outcome.stdout_text)
-            return (EXIT_ERROR if errors else EXIT_OK), []
-        sys.stdout.write(outcome.diff)
+            print(f"imglint: error: {printable(str(error))}", file=sys.stderr)
+        with _output(args.output_file) as out:
+            if outcome.stdout_text is not None:  # stdin in, the rewritten manifest out
+                out.write(outcome.stdout_text)
+                return (EXIT_ERROR if errors else EXIT_OK), []
+            out.write(outcome.diff)
         if errors:
             return EXIT_ERROR, []
         return (EXIT_FINDINGS if outcome.diff else EXIT_OK), []
     if not args.quiet:
+        from imglint.report.common import plural
+
+        edits = plural(outcome.edits, "image reference")
         print(
-            f"imglint: rewrote {outcome.edits} image references in {len(outcome.changed)} files",
-            file=sys.stderr,
+            f"imglint: rewrote {edits} in {plural(len(outcome.changed), 'file')}", file=sys.stderr
         )
     return None, outcome.errors
+
+
+def _check_flag_combinations(args: argparse.Namespace) -> None:
+    """Refuse options that would be silently ignored in this run."""
+    if args.statistics and args.format in ("sarif", "github", "junit"):
+        raise UsageError(f"--statistics works with --format text or json, not {args.format}")
+    if args.use_pull_secrets and not args.resolve:
+        raise UsageError("--use-pull-secrets needs --resolve (--pin uses your own credentials)")
+    if args.platform and not args.resolve:
+        raise UsageError("--platform needs --resolve (the platform check asks the registries)")
+    if not (args.resolve or args.pin):
+        for flag, value in (
+            ("--jobs", args.jobs),
+            ("--timeout", args.timeout),
+            ("--ca-file", args.ca_file),
+            ("--no-cache", args.no_cache or None),
+        ):
+            if value is not None:
+                raise UsageError(f"{flag} needs --resolve or --pin (it is a registry option)")
 
 
 def _rule_docs(args: argparse.Namespace) -> int:

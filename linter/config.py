@@ -13,6 +13,8 @@ file ignores.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import re
 import sys
@@ -511,12 +513,18 @@ def _seconds(value: _Value, key: str, *, allow_zero: bool = True) -> float:
     """A number of seconds, or a duration with a unit: 500ms, 30s, 10m, 12h, 7d."""
     seconds: float | None = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
+        with contextlib.suppress(OverflowError):  # an int of 400 digits
+            seconds = float(value)
     elif isinstance(value, str):
         match = _DURATION.fullmatch(value.strip())
         if match:
             seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    if seconds is None or seconds < 0 or (seconds == 0 and not allow_zero):
+    if (
+        seconds is None
+        or not math.isfinite(seconds)  # `--timeout nan` and `inf` are no deadline
+        or seconds < 0
+        or (seconds == 0 and not allow_zero)
+    ):
         lowest = "0" if allow_zero else "more than 0"
         raise _Invalid(
             f"{key} must be seconds ({lowest}) or a duration like 30s, 10m, 12h, not {value!r}",

@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from imglint import records
 from imglint.findings import Finding
+from imglint.manifests import ImageSite
 from imglint.report import UnusedSuppression
 from imglint.sources import Source
 
@@ -66,6 +67,20 @@ class RenderedSources:
             }
             mapped.append(records.replace(finding, path=template, span=moved, extra=extra))
         return sorted(mapped, key=lambda f: f.sort_key)
+
+    def sites(self, sites: Sequence[ImageSite]) -> list[ImageSite]:
+        """Image sites moved to their templates, resorted (`--list-images`, like findings)."""
+        mapped: list[ImageSite] = []
+        for site in sites:
+            span = site.span
+            place = self.locate(site.path, span.line)
+            if place is None:
+                mapped.append(site)
+                continue
+            template, offset = place
+            moved = records.replace(span, line=span.line - offset, end_line=span.end_line - offset)
+            mapped.append(records.replace(site, path=template, span=moved))
+        return sorted(mapped, key=lambda s: (s.path, s.span.line, s.span.column))
 
     def suppressions(self, unused: Sequence[UnusedSuppression]) -> list[UnusedSuppression]:
         """Unused suppression comments moved to their templates, like findings."""
