@@ -259,7 +259,9 @@ def _lint(
     )
     registry_summary = None
     if args.resolve:
-        ctx.answers, registry_summary = _resolve(args, config, sites, manifests)
+        ctx.answers, registry_summary = _resolve(
+            args, config, _not_ignored(sites, config), manifests
+        )
     result = engine.lint(sites, ctx, config)
     findings = result.findings
     unused = result.unused_suppressions if args.report_unused_suppressions else None
@@ -353,7 +355,7 @@ def _fix(
         )
     outcome = fix.run_fixes(
         collected.sources,
-        manifests.sites,
+        _not_ignored(manifests.sites, config),
         explicit_registry=args.fix,
         pin=args.pin,
         repin=args.repin,
@@ -384,6 +386,14 @@ def _fix(
             f"imglint: rewrote {edits} in {plural(len(outcome.changed), 'file')}", file=sys.stderr
         )
     return None, outcome.errors
+
+
+def _not_ignored(sites: list[ImageSite], config: Config) -> list[ImageSite]:
+    """The sites `ignore-images` leaves to imglint: no registry request or rewrite for the rest."""
+    from imglint.engine import image_matcher
+
+    ignored = image_matcher(config.ignore_images)
+    return sites if ignored is None else [site for site in sites if not ignored(site)]
 
 
 def _check_flag_combinations(args: argparse.Namespace) -> None:

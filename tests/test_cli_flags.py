@@ -3,6 +3,7 @@ do what they say (`-o` with `--diff` and stdin, `--list-images` on `helm templat
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -149,3 +150,18 @@ def test_list_images_of_helm_output_points_at_the_templates(
         "shop/templates/workers.yaml:16:18",
         "shop/templates/workers.yaml:16:18",
     ]
+
+
+def test_ignored_images_are_neither_asked_about_nor_rewritten(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".imglint.yaml").write_text('ignore-images: ["127.0.0.1:1/*", "nginx*"]\n')
+    (tmp_path / "p.yaml").write_text(
+        POD + '    - {name: app, image: "127.0.0.1:1/team/app:1.0"}\n'
+    )  # port 1: nothing listens, so a request would make IMG107
+    code, out, _ = run(["--resolve", "--no-cache", "--format", "json", "p.yaml"], capsys)
+    report = json.loads(out)
+    assert (code, report["findings"]) == (0, [])
+    assert report["summary"]["registry"].startswith("0 images in ")
+    code, out, _ = run(["--fix", "--diff", "p.yaml"], capsys)
+    assert (code, out) == (0, "")
