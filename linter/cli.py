@@ -113,10 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="authenticate with the pods' own pull secrets from the manifests",
     )
-    reg.add_argument("--jobs", type=int, metavar="N", help="concurrent registry requests")
-    reg.add_argument("--timeout", type=float, metavar="SECONDS", help="overall registry deadline")
+    reg.add_argument(
+        "--jobs", type=int, metavar="N", help="concurrent registry requests (default: 16)"
+    )
+    reg.add_argument(
+        "--timeout", type=float, metavar="SECONDS", help="overall registry deadline (default: 60)"
+    )
     reg.add_argument("--ca-file", metavar="FILE", help="extra CA certificates (PEM)")
-    reg.add_argument("--platform", action="append", metavar="OS/ARCH", help="required platform")
+    reg.add_argument(
+        "--platform",
+        action="append",
+        metavar="OS/ARCH",
+        help="a platform every image must offer; repeat for more (default: linux/amd64)",
+    )
     reg.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
 
     fix = parser.add_argument_group("fixes")
