@@ -1,22 +1,26 @@
-"""The multi-platform image has no entry for a platform the cluster runs.
+"""The image is not built for a platform the cluster runs.
 
 ## What it does
-With the registry check (`--resolve`), reads the image index (OCI image index or Docker manifest
-list) of each multi-platform image and reports images that offer none of the entries for a
-configured platform (`platforms` in the configuration or `--platform`, default `linux/amd64`).
-`linux/arm64` and `linux/arm64/v8` are the same platform; on 32-bit arm the variant must match.
-Single-platform images are not checked (their platform is in the config blob, which would cost
-another download).
+With the registry check (`--resolve`), reports images that offer nothing for a configured
+platform (`platforms` in the configuration or `--platform`, default `linux/amd64`). For a
+multi-platform image it reads the image index (OCI image index or Docker manifest list) and
+looks for an entry for each platform; for a single-platform image it reads the image's config
+blob, which names the one `os`/`architecture`/`variant` it was built for. `linux/arm64` and
+`linux/arm64/v8` are the same platform; on 32-bit arm the variant must match.
 
-Reading an index is a manifest GET, which Docker Hub counts as a pull against the rate limit
-(a HEAD does not). Disable this rule (`ignore = ["IMG106"]`) to keep the check at HEADs only.
+What this costs: one manifest GET per image, by digest (an index or a single image alike), and
+one blob GET (at most 1 MiB, checked against its digest) per single-platform image. Docker Hub
+counts each manifest GET as a pull against the rate limit; HEADs and blob GETs are not counted.
+The platform of a digest never changes, so the cache keeps it: a warm run sends no GET. Disable
+this rule (`ignore: [IMG106]`, or `--ignore IMG106`) to keep the registry check at HEADs only.
+An index, manifest or config that cannot be read is reported by IMG107, never guessed.
 
 ## Why is this bad?
 A node pulls the index entry for its own platform. When there is none, the pull fails with `no
-match for platform in manifest`; with a single-platform image of the wrong architecture, the
-container starts and dies at once with `exec format error` and the pod loops in
-`CrashLoopBackOff`. Mixed clusters (Graviton or Ampere arm64 pools next to amd64 ones) hit this
-the first time a pod lands on the other pool.
+match for platform in manifest`. A single-platform image of the wrong architecture (an
+arm64-only image on amd64 nodes) is pulled, and its container dies at once with
+`exec format error`: the pod loops in `CrashLoopBackOff`. Mixed clusters (Graviton or Ampere
+arm64 pools next to amd64 ones) hit this the first time a pod lands on the other pool.
 
 ## Example
 ```yaml
@@ -24,6 +28,8 @@ the first time a pod lands on the other pool.
 containers:
   - name: tool
     image: ghcr.io/acme/tool:1.0   # index with linux/amd64 only
+  - name: agent
+    image: ghcr.io/acme/agent:2.3  # single image built on an arm64 laptop: linux/arm64 only
 ```
 
 ## Use instead
@@ -39,6 +45,7 @@ from collections.abc import Iterator
 from imglint.context import Context
 from imglint.findings import Severity
 from imglint.manifests import ImageSite
+from imglint.registry.media import IMAGE_TYPES
 from imglint.registry.model import platform_available
 from imglint.rules._registry import answer
 
@@ -57,6 +64,12 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     if not missing:
         return
     offered = ", ".join(result.platforms) or "no platforms"
+    if result.media_type in IMAGE_TYPES:  # a single image: its one platform, from its config
+        yield (
+            f'image "{site.image}" is built for {offered} only; nodes running '
+            f"{' or '.join(missing)} fail with exec format error"
+        )
+        return
     yield (
         f'image "{site.image}" has no {" or ".join(missing)} image (it offers {offered}): '
         f"pods on such nodes fail to pull it"

@@ -5,9 +5,10 @@ With the registry check (`--resolve`), reports images whose registry did not giv
 the host name does not resolve (DNS), the connection was refused or timed out, TLS failed (an
 untrusted or misnamed certificate: pass the registry's CA with `--ca-file`), the registry kept
 answering 5xx or 429 after retries, or the overall `--timeout` ran out. Also reported: an image
-index that could not be read for the platform check (IMG106), though the tag was found. The
-message names the cause. A warning by default, as the registry may be reachable from the
-cluster but not from here; make it fail the gate with `--fail-on warning` or a severity override.
+index, or a single image's manifest or config blob, that could not be read (or did not match
+its digest) for the platform check (IMG106), though the tag was found. The message names the
+cause. A warning by default, as the registry may be reachable from the cluster but not from
+here; make it fail the gate with `--fail-on warning` or a severity override.
 
 ## Why is this bad?
 Nothing is known about the image: it may not exist. And when the cluster cannot reach the

@@ -45,15 +45,23 @@ START_TIMEOUT = 10.0
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
-# A small valid Docker manifest and a one-platform OCI index (linux/amd64), with digests.
+
+def digest_of(body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+# A small valid Docker manifest (linux/amd64, its config below) and a one-platform OCI index
+# (linux/amd64), with digests.
+CONFIG_BODY = b'{"architecture":"amd64","os":"linux","rootfs":{"diff_ids":[],"type":"layers"}}'
+CONFIG_DIGEST = digest_of(CONFIG_BODY)
 MANIFEST_BODY = json.dumps(
     {
         "schemaVersion": 2,
         "mediaType": DOCKER_MANIFEST,
         "config": {
             "mediaType": "application/vnd.docker.container.image.v1+json",
-            "digest": "sha256:" + "1" * 64,
-            "size": 2,
+            "digest": CONFIG_DIGEST,
+            "size": len(CONFIG_BODY),
         },
         "layers": [],
     },
@@ -74,10 +82,6 @@ INDEX_BODY = json.dumps(
     },
     separators=(",", ":"),
 ).encode()
-
-
-def digest_of(body: bytes) -> str:
-    return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -164,9 +168,28 @@ def respond(
 
 
 def manifest(body: bytes = MANIFEST_BODY, media_type: str = DOCKER_MANIFEST) -> Behaviour:
-    """A manifest found: content type and Docker-Content-Digest."""
-    return respond(
+    """A manifest found: content type and Docker-Content-Digest. The default manifest routed
+    over a repository ("/v2/*") is a whole image: a GET of its config blob
+    (`/v2/<name>/blobs/<CONFIG_DIGEST>`) gets CONFIG_BODY, for the platform check (IMG106)."""
+    found = respond(
         200, body, {"Content-Type": media_type, "Docker-Content-Digest": digest_of(body)}
+    )
+    config = blob(CONFIG_BODY)
+
+    async def behave(x: Exchange) -> bool:
+        if body == MANIFEST_BODY and x.request.path.endswith(f"/blobs/{CONFIG_DIGEST}"):
+            return await config(x)
+        return await found(x)
+
+    return behave
+
+
+def blob(data: bytes = CONFIG_BODY) -> Behaviour:
+    """A blob found, as registries and storage serve them (application/octet-stream)."""
+    return respond(
+        200,
+        data,
+        {"Content-Type": "application/octet-stream", "Docker-Content-Digest": digest_of(data)},
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from imglint.reference import parse
 from imglint.registry import ResolveOptions
-from imglint.registry.cache import FILE_NAME, ResolutionCache, default_cache_dir
+from imglint.registry.cache import FILE_NAME, DigestInfo, ResolutionCache, default_cache_dir
 from imglint.registry.client import Resolver
 from imglint.registry.credentials import CredentialStore
 from tests.regserver.content import build_image, build_multiarch
@@ -164,7 +164,11 @@ def registry(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200)
     ref = request.url.path.rpartition("/")[2]
     blob = {"1.0": IMAGE.manifest, "2.0": INDEX.manifest}.get(ref)
-    blob = blob or {IMAGE.digest: IMAGE.manifest, INDEX.digest: INDEX.manifest}.get(ref)
+    blob = blob or {
+        IMAGE.digest: IMAGE.manifest,
+        INDEX.digest: INDEX.manifest,
+        IMAGE.config.digest: IMAGE.config,  # the platform check reads a single image's config
+    }.get(ref)
     if blob is None:
         return httpx.Response(404)
     headers = {"Content-Type": blob.media_type, "Docker-Content-Digest": blob.digest}
@@ -220,6 +224,36 @@ def test_index_cached_without_platforms_is_read_when_the_check_is_on(tmp_path: P
     answers, seen = run(["r.example/team/app:2.0"], ResolutionCache(tmp_path))
     assert answers == {"r.example/team/app:2.0": ("ok", False)}
     assert f"GET /v2/team/app/manifests/{INDEX.digest}" in seen
+
+
+def test_single_image_platform_is_cached_with_its_digest(tmp_path: Path) -> None:
+    _, seen = run(["r.example/team/app:1.0"], ResolutionCache(tmp_path))
+    assert seen == [
+        "GET /v2/",
+        "HEAD /v2/team/app/manifests/1.0",
+        f"GET /v2/team/app/manifests/{IMAGE.digest}",
+        f"GET /v2/team/app/blobs/{IMAGE.config.digest}",
+    ]
+    info = ResolutionCache(tmp_path).digest("r.example", "team/app", IMAGE.digest)
+    assert info == DigestInfo(IMAGE.manifest.media_type, ("linux/amd64",))
+    # by digest (no tag to expire): nothing to ask
+    _, seen = run([f"r.example/team/app@{IMAGE.digest}"], ResolutionCache(tmp_path))
+    assert seen == []
+
+
+def test_single_image_cached_without_platform_is_read_when_the_check_is_on(
+    tmp_path: Path,
+) -> None:
+    _, seen = run(["r.example/team/app:1.0"], ResolutionCache(tmp_path), check_platforms=False)
+    assert seen == ["GET /v2/", "HEAD /v2/team/app/manifests/1.0"]
+    answers, seen = run(["r.example/team/app:1.0"], ResolutionCache(tmp_path))
+    assert answers == {"r.example/team/app:1.0": ("ok", False)}
+    assert seen[2:] == [
+        f"GET /v2/team/app/manifests/{IMAGE.digest}",
+        f"GET /v2/team/app/blobs/{IMAGE.config.digest}",
+    ]
+    _, seen = run(["r.example/team/app:1.0"], ResolutionCache(tmp_path))
+    assert seen == []
 
 
 def test_negative_answers_are_not_cached(tmp_path: Path) -> None:

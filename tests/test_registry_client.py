@@ -3,8 +3,8 @@
 Every auth path (anonymous, htpasswd Basic, token service anonymous / user / reader / wrong
 password, TLS with a CA file, SSL_CERT_FILE, insecure registries), the request count (one
 manifest request per unique reference, counted with httpx event hooks), stale digests, the
-platform check on an OCI index and a Docker manifest list, the cache, and the network faults a
-real socket can produce (refused, silent, untrusted or misnamed certificate).
+platform check on an OCI index, a Docker manifest list and a single image, the cache, and the
+network faults a real socket can produce (refused, silent, untrusted or misnamed certificate).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from tests.regserver import (
     RegistryServer,
     Seeded,
 )
+from tests.regserver.content import build_image
 
 pytestmark = pytest.mark.registry
 
@@ -119,7 +120,7 @@ def test_every_outcome_against_the_seeded_registry(seeded: Seeded) -> None:
 
     assert (got["docker"].status, got["docker"].digest) == ("ok", seeded.app_1_0)
     assert got["docker"].media_type == "application/vnd.docker.distribution.manifest.v2+json"
-    assert got["docker"].platforms is None
+    assert got["docker"].platforms == ("linux/amd64",)  # from its config blob
     assert got["docker"].registry == seeded.registry.host
     assert (got["oci-index"].digest, got["oci-index"].platforms) == (
         seeded.app_2_0,
@@ -201,13 +202,13 @@ def test_one_manifest_request_per_unique_reference(seeded: Seeded) -> None:
     assert answers.stats.requests == len(counter.requests)
 
 
-def test_platform_check_reads_each_index_once(seeded: Seeded) -> None:
+def test_platform_check_reads_each_manifest_once(seeded: Seeded) -> None:
     host = seeded.registry.host
     images = [
         f"{host}/team/app:2.0",
         f"{host}/team/app:2.0",
         f"{host}/library/nginx:1.25",
-        f"{host}/team/app:1.0",  # a single manifest: nothing to read
+        f"{host}/team/app:1.0",  # a single manifest: its config blob names the platform
     ]
     counter = Counter()
     run(images, counter=counter)
@@ -215,9 +216,14 @@ def test_platform_check_reads_each_index_once(seeded: Seeded) -> None:
         [
             f"GET /v2/team/app/manifests/{seeded.app_2_0}",
             f"GET /v2/library/nginx/manifests/{seeded.nginx_1_25}",
+            f"GET /v2/team/app/manifests/{seeded.app_1_0}",
         ]
     )
     assert len(counter.manifests("HEAD")) == 3
+    config = build_image("team/app:1.0").config.digest
+    assert [line for line in counter.lines() if "/blobs/" in line] == [
+        f"GET /v2/team/app/blobs/{config}"
+    ]
 
 
 def test_a_few_hundred_references_with_bounded_concurrency(seeded: Seeded) -> None:
@@ -509,6 +515,8 @@ def test_plain_http_loopback_registry(seeded: Seeded) -> None:
         "https GET /v2/",
         "http GET /v2/",
         "http HEAD /v2/team/app/manifests/1.0",
+        f"http GET /v2/team/app/manifests/{seeded.app_1_0}",  # the platform check (IMG106)
+        f"http GET /v2/team/app/blobs/{build_image('team/app:1.0').config.digest}",
     ]
 
 

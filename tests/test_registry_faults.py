@@ -38,6 +38,7 @@ from imglint.registry import Answers, Resolution, ResolveOptions, resolve_all
 from imglint.registry.credentials import CredentialStore
 from tests.hostile_registry import (
     HostileRegistry,
+    blob,
     by_method,
     challenge,
     close,
@@ -429,7 +430,8 @@ def test_realm_on_the_registrys_own_host_other_port_gets_the_credentials(
     realm.route("/token", token_json({"token": TOKEN}))
     assert one(app(server), store_for(tmp_path, server.host)).status == "ok"
     assert realm.authorizations() == [BASIC]
-    assert server.authorizations() == [f"Bearer {TOKEN}"]
+    # one token for the HEAD and the platform check's manifest and config blob GETs
+    assert server.authorizations() == [f"Bearer {TOKEN}"] * 3
 
 
 def test_plain_http_realm_of_a_loopback_https_registry_is_allowed(
@@ -470,7 +472,7 @@ def test_https_realm_on_a_public_host_gets_the_credentials_the_token_stays(
     with names(NAMES):
         assert one(app(host), store_for(tmp_path, host), ca_file=ca_file).status == "ok"
     assert realm.authorizations() == [BASIC]
-    assert server.authorizations() == [f"Bearer {TOKEN}"]  # the token only to the registry
+    assert server.authorizations() == [f"Bearer {TOKEN}"] * 3  # the token only to the registry
 
 
 @pytest.mark.parametrize("target", ["127.0.0.2", "localhost", "other port"])
@@ -484,12 +486,24 @@ def test_redirect_to_another_host_carries_no_credentials(
         "localhost": f"http://localhost:{cdn.port}/blob",
         "other port": f"{cdn.url}/blob",
     }[target]
-    server.route("/v2/*", challenge('Basic realm="r"', BASIC, redirect(location)))
-    cdn.route("/blob", manifest())
-    assert one(app(server), store_for(tmp_path, server.host)).status == "ok"
-    assert server.authorizations() == [BASIC]
-    assert [r.line() for r in cdn.requests] == ["HEAD /blob"]
+    redirect_with_basic(server, cdn, location.removesuffix("/blob"))
+    result = one(app(server), store_for(tmp_path, server.host))
+    assert (result.status, result.platforms, result.platform_error) == ("ok", ("linux/amd64",), "")
+    # the HEAD, and the platform check's manifest GET and config blob GET
+    assert server.authorizations() == [BASIC] * 3
+    assert [r.line() for r in cdn.requests] == ["HEAD /blob", "GET /blob", "GET /config"]
     assert cdn.authorizations() == []
+
+
+def redirect_with_basic(server: HostileRegistry, cdn: HostileRegistry, base: str) -> None:
+    """`server` wants BASIC, then redirects manifests to `base`/blob and the config blob (the
+    platform check reads it) to `base`/config, which `cdn` serves."""
+    server.route("/v2/*", challenge('Basic realm="r"', BASIC, redirect(f"{base}/blob")))
+    server.route(
+        "/v2/team/app/blobs/*", challenge('Basic realm="r"', BASIC, redirect(f"{base}/config"))
+    )
+    cdn.route("/blob", manifest())
+    cdn.route("/config", blob())
 
 
 def test_redirect_target_asking_for_credentials_does_not_get_them(
@@ -590,8 +604,7 @@ def http_realm_named(start: Start, ca: trustme.CA) -> str:
 
 def redirect_elsewhere(start: Start, _ca: trustme.CA) -> str:
     server, cdn = start(), start(bind="127.0.0.2")
-    server.route("/v2/*", challenge('Basic realm="r"', BASIC, redirect(f"{cdn.url}/blob")))
-    cdn.route("/blob", manifest())
+    redirect_with_basic(server, cdn, cdn.url)
     return app(server)
 
 

@@ -38,6 +38,10 @@ IMAGE = build_image("library/nginx:1.27", ("linux", "amd64"), "docker")
 INDEX = build_multiarch("library/nginx:1.27", [("linux", "amd64"), ("linux", "arm64", "v8")])
 DIGEST = IMAGE.digest
 OTHER_DIGEST = "sha256:" + "e" * 64
+# Config blobs the mock registries serve (the platform check reads a single image's config).
+BLOBS = {blob.digest: blob.data for blob in [IMAGE.config, *(i.config for i in INDEX.images)]}
+# Docker Hub answers a blob GET with a redirect to its CDN, as S3, GCS and others do elsewhere.
+HUB_CDN = "production.cloudflare.docker.com"
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -137,6 +141,7 @@ def hub_handler(
 
     repositories: path -> tag or digest -> (manifest bytes, media type). A missing or private
     repository answers 401, as Hub does. users: username -> password for the token service.
+    Blob GETs (BLOBS) are redirected to HUB_CDN, which serves them to anyone, as Hub does.
     """
     repos = (
         repositories
@@ -157,10 +162,14 @@ def hub_handler(
             if token_body is not None:
                 return httpx.Response(200, content=token_body(scope))
             return httpx.Response(200, json={"token": f"tok:{scope}", "expires_in": 300})
+        if url.host == HUB_CDN:
+            data = BLOBS.get(url.path.split("/")[-2])
+            return httpx.Response(404) if data is None else httpx.Response(200, content=data)
         assert url.host == HUB, url
         if url.path == "/v2/":
             return httpx.Response(401, headers={"WWW-Authenticate": HUB_CHALLENGE})
-        path, _, ref = url.path[len("/v2/") :].rpartition("/manifests/")
+        kind = "/blobs/" if "/blobs/" in url.path else "/manifests/"
+        path, _, ref = url.path[len("/v2/") :].rpartition(kind)
         scope = f"repository:{path}:pull"
         if request.headers.get("authorization") != f"Bearer tok:{scope}" or path not in repos:
             challenge = f'{HUB_CHALLENGE},scope="{scope}",error="insufficient_scope"'
@@ -169,6 +178,11 @@ def hub_handler(
                 headers={"WWW-Authenticate": challenge},
                 json={"errors": [{"code": "UNAUTHORIZED"}]},
             )
+        if kind == "/blobs/":
+            if ref not in BLOBS:
+                return httpx.Response(404, json={"errors": [{"code": "BLOB_UNKNOWN"}]})
+            cdn = f"https://{HUB_CDN}/registry-v2/blobs/{ref}/data?verify=signed"
+            return httpx.Response(307, headers={"Location": cdn})
         headers = {"ratelimit-limit": "100;w=21600"}
         if ratelimit:
             headers["ratelimit-remaining"] = ratelimit
@@ -192,7 +206,8 @@ def hub_handler(
 
 
 def test_docker_hub_token_flow_and_one_head() -> None:
-    answers, rec = resolve(["nginx:1.27"], hub_handler())
+    # IMG106 ignored: nothing but the HEAD, which Hub does not count as a pull
+    answers, rec = resolve(["nginx:1.27"], hub_handler(), check_platforms=False)
     result = answers["docker.io/library/nginx:1.27"]
     assert (result.status, result.digest, result.media_type) == (
         "ok",
@@ -216,6 +231,23 @@ def test_docker_hub_token_flow_and_one_head() -> None:
     assert head.headers["authorization"] == "Bearer tok:repository:library/nginx:pull"
     assert answers.stats.manifest_requests == 1
     assert answers.stats.ratelimit_remaining == {HUB: "76;w=21600"}
+
+
+def test_docker_hub_single_image_platform_one_manifest_get_and_a_cdn_blob_get() -> None:
+    answers, rec = resolve(["nginx:1.27", "docker.io/library/nginx:1.27"], hub_handler())
+    result = answers["docker.io/library/nginx:1.27"]
+    assert (result.status, result.platforms, result.platform_error) == ("ok", ("linux/amd64",), "")
+    assert rec.lines() == [
+        f"GET https://{HUB}/v2/",
+        f"GET {HUB_REALM}",
+        f"HEAD https://{HUB}/v2/library/nginx/manifests/1.27",
+        f"GET https://{HUB}/v2/library/nginx/manifests/{DIGEST}",  # a pull, for Hub
+        f"GET https://{HUB}/v2/library/nginx/blobs/{IMAGE.config.digest}",  # not a pull
+        f"GET https://{HUB_CDN}/registry-v2/blobs/{IMAGE.config.digest}/data",
+    ]
+    bearer = "Bearer tok:repository:library/nginx:pull"
+    assert [r.headers.get("authorization") for r in rec.requests[2:]] == [bearer] * 3 + [None]
+    assert answers.stats.manifest_requests == 2
 
 
 def test_accept_lists_all_four_manifest_types() -> None:
@@ -300,7 +332,8 @@ def test_one_token_per_repository_scope() -> None:
     assert {r.status for r in answers.values()} == {"ok"}
     scopes = sorted(parse_qs(r.url.query.decode())["scope"][0] for r in rec.to("auth.docker.io"))
     assert scopes == ["repository:library/nginx:pull", "repository:library/redis:pull"]
-    assert len(rec.manifest_requests()) == 3  # redis:7 and library/redis:7 are one reference
+    heads = [r for r in rec.manifest_requests() if r.method == "HEAD"]
+    assert len(heads) == 3  # redis:7 and library/redis:7 are one reference
     assert [r.url.path for r in rec.requests].count("/v2/") == 1
 
 
@@ -353,6 +386,9 @@ def simple_registry(
         if "/manifests/" in request.url.path:
             calls["n"] += 1
             return manifest(request, calls["n"])
+        data = BLOBS.get(request.url.path.rpartition("/blobs/")[2])
+        if data is not None:
+            return httpx.Response(200, content=data)
         if request.url.path.endswith("/tags/list"):
             return httpx.Response(200, json={"name": "app", "tags": ["1.0", "1.1", "2.0"]})
         return httpx.Response(404)
@@ -372,7 +408,12 @@ def test_429_with_retry_after_then_ok() -> None:
         return ok_head(request)
 
     sleeps: list[float] = []
-    answers, rec = resolve(["registry.example/app:1.0"], simple_registry(manifest), sleeps=sleeps)
+    answers, rec = resolve(
+        ["registry.example/app:1.0"],
+        simple_registry(manifest),
+        sleeps=sleeps,
+        check_platforms=False,
+    )
     assert only(answers).status == "ok"
     assert sleeps == [2.0, 2.0]
     assert len(rec.manifest_requests()) == 3
@@ -510,7 +551,10 @@ def test_head_405_falls_back_to_get() -> None:
 
     answers, rec = resolve(["registry.example/app:1.0"], simple_registry(manifest))
     assert (only(answers).status, only(answers).digest) == ("ok", DIGEST)
+    # the platform check reads the manifest the GET brought: only the config blob is added
     assert [r.method for r in rec.manifest_requests()] == ["HEAD", "GET"]
+    assert only(answers).platforms == ("linux/amd64",)
+    assert rec.lines()[-1] == f"GET https://registry.example/v2/app/blobs/{IMAGE.config.digest}"
 
 
 def test_missing_digest_header_computes_the_digest_from_the_body() -> None:
@@ -570,18 +614,23 @@ def test_redirect_to_another_host_drops_authorization() -> None:
 
     def handle(request: httpx.Request) -> httpx.Response:
         if request.url.host == "cdn.example":
-            return ok_head(request)
+            return simple_registry(ok_head, host="cdn.example")(request)
         if request.url.path == "/v2/":
             return httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="x"'})
         assert request.headers["authorization"] == basic("bob", SECRET)
-        return httpx.Response(
-            307, headers={"Location": "https://cdn.example/v2/app/manifests/1.0?sig=1"}
-        )
+        location = f"https://cdn.example{request.url.path}?sig=1"
+        return httpx.Response(307, headers={"Location": location})
 
     answers, rec = resolve(["registry.example/app:1.0"], handle, credentials=creds)
-    assert only(answers).status == "ok"
+    assert (only(answers).status, only(answers).platforms) == ("ok", ("linux/amd64",))
     cdn = rec.to("cdn.example")
-    assert len(cdn) == 1 and "authorization" not in cdn[0].headers
+    # the HEAD, the manifest GET and the config blob GET of the platform check
+    assert [f"{r.method} {r.url.path}" for r in cdn] == [
+        "HEAD /v2/app/manifests/1.0",
+        f"GET /v2/app/manifests/{DIGEST}",
+        f"GET /v2/app/blobs/{IMAGE.config.digest}",
+    ]
+    assert not any("authorization" in r.headers for r in cdn)
 
 
 def test_redirect_to_plain_http_is_refused() -> None:
@@ -716,6 +765,8 @@ def test_insecure_registry_falls_back_to_plain_http() -> None:
         "GET https://registry.internal:5000/v2/",  # one try only: plain HTTP may follow
         "GET http://registry.internal:5000/v2/",
         "HEAD http://registry.internal:5000/v2/app/manifests/1.0",
+        f"GET http://registry.internal:5000/v2/app/manifests/{DIGEST}",
+        f"GET http://registry.internal:5000/v2/app/blobs/{IMAGE.config.digest}",
     ]
 
 
@@ -803,7 +854,10 @@ def test_mirror_answers_first() -> None:
     answers, rec = resolve(["nginx:1.27"], handle, mirrors={"docker.io": ("mirror.example",)})
     result = only(answers)
     assert (result.status, result.registry) == ("ok", "mirror.example")
-    assert rec.lines()[-1] == "HEAD https://mirror.example/v2/library/nginx/manifests/1.27"
+    assert "HEAD https://mirror.example/v2/library/nginx/manifests/1.27" in rec.lines()
+    # the platform is read where the answer came from
+    assert result.platforms == ("linux/amd64",)
+    assert {r.url.host for r in rec.requests} == {"mirror.example"}
 
 
 def test_mirror_miss_falls_back_to_upstream_with_its_own_credentials() -> None:
@@ -884,7 +938,8 @@ def test_same_reference_spelled_differently_is_asked_once() -> None:
     answers, rec = resolve(images, hub_handler(repositories=repos))
     assert sorted(answers) == ["docker.io/library/nginx", "docker.io/library/nginx:latest"]
     assert {a.status for a in answers.values()} == {"ok"}
-    assert len(rec.manifest_requests()) == 1
+    # one HEAD, and one GET for the platform check
+    assert [r.method for r in rec.manifest_requests()] == ["HEAD", "GET"]
     assert answers.stats.references == 1
 
 
@@ -914,7 +969,7 @@ def test_event_hooks_see_every_request() -> None:
         credentials=FakeStore({}),
         event_hooks={"request": [hook]},
     )
-    assert seen == ["GET", "HEAD"]
+    assert seen == ["GET", "HEAD", "GET", "GET"]  # ping, HEAD, manifest and config GETs
 
 
 def test_internal_error_does_not_escape(monkeypatch: pytest.MonkeyPatch) -> None:

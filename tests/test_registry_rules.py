@@ -159,8 +159,27 @@ def test_img106_messages() -> None:
         'image "a.io/tool:1" has no linux/amd64 image (it offers linux/arm64/v8): pods on such '
         "nodes fail to pull it"
     ]
-    single = answer("ok", digest=D_NEW, platforms=None)  # not an index: not checked
-    assert messages(img106_platform_missing, "a.io/tool:1", single) == []
+    unread = answer("ok", digest=D_NEW, platforms=None)  # not read (check off, or IMG107)
+    assert messages(img106_platform_missing, "a.io/tool:1", unread) == []
+
+
+def test_img106_messages_for_a_single_image() -> None:
+    docker = "application/vnd.docker.distribution.manifest.v2+json"
+    arm = answer("ok", digest=D_NEW, media_type=docker, platforms=("linux/arm64",))
+    assert messages(img106_platform_missing, "a.io/tool:1", arm) == [
+        'image "a.io/tool:1" is built for linux/arm64 only; nodes running linux/amd64 fail with '
+        "exec format error"
+    ]
+    assert (
+        messages(img106_platform_missing, "a.io/tool:1", arm, platforms=("linux/arm64/v8",)) == []
+    )
+    oci = "application/vnd.oci.image.manifest.v1+json"
+    amd = answer("ok", digest=D_NEW, media_type=oci, platforms=("linux/amd64",))
+    both = ("linux/amd64", "linux/arm64", "linux/arm/v7")
+    assert messages(img106_platform_missing, "a.io/tool:1", amd, platforms=both) == [
+        'image "a.io/tool:1" is built for linux/amd64 only; nodes running linux/arm64 or '
+        "linux/arm/v7 fail with exec format error"
+    ]
 
 
 def test_img107_message() -> None:

@@ -37,6 +37,7 @@ from imglint.registry import ResolveOptions, resolve_all
 from imglint.registry.credentials import CredentialStore
 from tests.hostile_registry import (
     HostileRegistry,
+    blob,
     by_method,
     challenge,
     manifest,
@@ -168,11 +169,17 @@ def build(folder: Path, basic_registry: RegistryServer, token_registry: Registry
         # 127.0.0.2: a redirect target and a foreign realm, neither may ever get credentials
         elsewhere = servers["elsewhere"] = HostileRegistry(bind="127.0.0.2").start()
         elsewhere.route("/blob", manifest())
+        elsewhere.route("/config", blob())
         elsewhere.route("/token", token_json({"token": "elsewhere-token"}))
 
         userpass = servers["userpass"] = HostileRegistry().start()
         userpass.route(
             "/v2/*", challenge('Basic realm="r"', USERPASS.basic, redirect(f"{elsewhere.url}/blob"))
+        )
+        # the platform check's config blob GET, redirected to storage as registries do
+        userpass.route(
+            "/v2/secrets/app/blobs/*",
+            challenge('Basic realm="r"', USERPASS.basic, redirect(f"{elsewhere.url}/config")),
         )
 
         store = servers["store"] = HostileRegistry().start()  # token service on its own host
@@ -438,6 +445,7 @@ def test_servers_received_only_their_own_credentials(audit: Audit) -> None:
                     assert leaks(seen, secret.forms()) == [], (name, secret.where, request)
     elsewhere = setup.servers["elsewhere"]
     assert elsewhere.authorizations() == []
+    assert "GET /config" in elsewhere.lines()  # the redirected config blob GET came, bare
     assert [r.line() for r in elsewhere.requests if r.path == "/token"] == []
 
 

@@ -3,8 +3,9 @@
 One JSON file, `registry-v1.json`, in `$XDG_CACHE_HOME/imglint` (else `~/.cache/imglint`, or the
 folder given). Two tables, keyed by registry, repository and reference:
   * tags    "docker.io/library/nginx:1.27" -> digest, trusted for `tag_ttl` seconds;
-  * digests "docker.io/library/nginx@sha256:..." -> media type (+ index platforms), for good:
-    content behind a digest never changes.
+  * digests "docker.io/library/nginx@sha256:..." -> media type (+ platforms: an index's
+    entries, or a single image's own from its config), for good: content behind a digest never
+    changes.
 Only positive answers are stored (a tag missing now may be pushed in a minute), and never a
 credential or token. Writes are atomic (temporary file + rename) and merge with what another
 run wrote meanwhile; an unreadable or corrupt file is ignored, never fatal.

@@ -3,9 +3,12 @@
 One `HEAD /v2/<path>/manifests/<ref>` per unique reference (Docker Hub does not count HEADs
 against the pull rate limit), with an Accept header listing the Docker manifest and manifest
 list and the OCI manifest and index types. A GET only where a registry needs it (405, no
-`Docker-Content-Digest`) or where the body is needed (the platform check reads an image index,
-once per reference, by digest). On Docker Hub such a GET counts as a pull:
-`check_platforms=False` avoids it.
+`Docker-Content-Digest`) or where the body is needed: the platform check reads each manifest
+once per reference, by digest: an image index names its platforms; a single image names its
+config blob, whose `os`/`architecture`/`variant` are read with one blob GET (at most 1 MiB,
+checked against its digest; a redirect to storage on another host gets no credentials). On
+Docker Hub a manifest GET counts as a pull, a blob GET does not: `check_platforms=False` avoids
+both. The platforms of a digest never change: with the cache, a warm run sends no GET.
 
 Outcomes: 200 -> ok; 404 -> tag/digest not found, or repository not found when `tags/list`
 says NAME_UNKNOWN (a manifest 404 does not tell); 401 -> auth failed, except on Docker Hub,
@@ -42,12 +45,17 @@ from imglint.registry.credentials import Credentials, CredentialStore, is_docker
 from imglint.registry.endpoint import Endpoint, who_asked
 from imglint.registry.media import (
     ACCEPT,
+    IMAGE_TYPES,
     INDEX_TYPES,
     body_digest,
     body_media_type,
     header_digest,
+    matches,
     media_type,
+    parse_config_descriptor,
+    parse_config_platform,
     parse_platforms,
+    verifiable,
 )
 from imglint.registry.model import (
     HUB_MISSING_OR_PRIVATE,
@@ -66,6 +74,7 @@ log = logging.getLogger("imglint.registry")
 
 DOCKER_HUB_REGISTRY = "registry-1.docker.io"
 MANIFEST_BODY_LIMIT = 4 * 1024 * 1024  # the OCI spec's suggested manifest size limit
+CONFIG_BODY_LIMIT = 1024 * 1024  # image configs are a few KiB; a huge history stays far below
 TAGS_BODY_LIMIT = 1024 * 1024
 TAG_SUGGESTIONS = 3
 
@@ -352,7 +361,7 @@ class Resolver:
         return replace(result, detail=detail, platform_error=problem)
 
     def _wants_platforms(self, media: str | None) -> bool:
-        return self.options.check_platforms and media in INDEX_TYPES
+        return self.options.check_platforms and (media in INDEX_TYPES or media in IMAGE_TYPES)
 
     # -- manifests -----------------------------------------------------------------------------
 
@@ -464,13 +473,16 @@ class Resolver:
         answer: _Answer,
         credentials: Credentials | None,
     ) -> tuple[tuple[str, ...] | None, str]:
-        """The platforms of an image index (one GET by digest, unless known): (platforms, why
-        they could not be read)."""
-        body = answer.body
-        if body is None and self._cache is not None and answer.digest:
+        """The platforms of an image index, or the one platform of a single image: (platforms,
+        why they could not be read). The manifest is read by digest (one GET) unless the answer
+        has its body already; a single image's config is one blob GET. Nothing when cached."""
+        if self._cache is not None and answer.digest:
             info = self._cache.digest(target.domain, target.path, answer.digest)
             if info is not None and info.platforms is not None:
                 return info.platforms, ""
+        index = answer.media_type in INDEX_TYPES
+        what = "image index" if index else "image manifest"
+        body = answer.body
         if body is None:
             path = f"/v2/{target.path}/manifests/{answer.digest}"
             try:
@@ -483,12 +495,49 @@ class Resolver:
                     limit=MANIFEST_BODY_LIMIT,
                 )
             except RegistryError as exc:
-                return None, f"could not read the image index: {exc}"
+                return None, f"could not read the {what}: {exc}"
             if response.status != 200:
-                return None, f"could not read the image index (HTTP {response.status})"
+                return None, f"could not read the {what} (HTTP {response.status})"
             body = response.body
         try:
-            return parse_platforms(body), ""
+            if index:
+                return parse_platforms(body), ""
+            # The config digest is only as good as the manifest naming it.
+            if answer.digest and verifiable(answer.digest) and not matches(answer.digest, body):
+                return None, f"the image manifest does not match its digest {answer.digest}"
+            config, size = parse_config_descriptor(body)
+        except ProtocolError as exc:
+            return None, str(exc)
+        return await self._image_platform(endpoint, target, config, size, credentials)
+
+    async def _image_platform(
+        self,
+        endpoint: Endpoint,
+        target: _Target,
+        config: str,
+        size: int | None,
+        credentials: Credentials | None,
+    ) -> tuple[tuple[str, ...] | None, str]:
+        """A single image's platform from its config blob (`config` is a verifiable digest)."""
+        if size is not None and size > CONFIG_BODY_LIMIT:
+            return None, f"the image config is larger than {CONFIG_BODY_LIMIT // 1024} KiB"
+        # Registries often answer a blob GET with a redirect to storage or a CDN on another
+        # host: the transport follows it and sends this host's credentials to no other host.
+        path = f"/v2/{target.path}/blobs/{config}"
+        try:
+            response = await endpoint.request(
+                "GET", path, target.path, credentials, limit=CONFIG_BODY_LIMIT
+            )
+        except RegistryError as exc:
+            return None, f"could not read the image config: {exc}"
+        if response.status != 200:
+            other = endpoint.other_host(response)
+            where = f" from {other}" if other else ""
+            return None, f"could not read the image config (HTTP {response.status}{where})"
+        if not matches(config, response.body):
+            return None, f"the image config does not match its digest {config}"
+        try:
+            return (parse_config_platform(response.body),), ""
         except ProtocolError as exc:
             return None, str(exc)
 

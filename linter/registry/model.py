@@ -32,15 +32,16 @@ class Resolution:
     status: Status
     digest: str | None = None  # what the tag (or digest) resolves to now
     media_type: str | None = None
-    # For an image index: its "os/arch[/variant]" entries; None when not checked or no index.
+    # With the platform check: an image index's "os/arch[/variant]" entries, or a single image's
+    # own platform (from its config blob); None when not checked or it could not be read.
     platforms: tuple[str, ...] | None = None
     # For "name:tag@digest": where the tag points now (None: not asked, or the tag is gone).
     tag_digest: str | None = None
     detail: str = ""  # a human reason, e.g. "HTTP 503 after 3 tries"
     from_cache: bool = False
     registry: str = ""  # the host that answered ("registry-1.docker.io", a mirror, ...)
-    # Why the platform check could not read the image index of an "ok" answer ("" if it could,
-    # or was not asked): the registry misbehaved, and IMG106 could not be checked.
+    # Why the platform check could not read the image index (or a single image's manifest or
+    # config) of an "ok" answer ("" if it could, or was not asked): IMG106 could not be checked.
     platform_error: str = ""
 
     @property
@@ -58,8 +59,9 @@ class ResolveOptions:
     tries: int = 3  # attempts per request on 429/502/503/504 and connection errors
     backoff: float = 0.5  # first retry delay, doubled each time (Retry-After wins if given)
     max_retry_after: float = 30.0  # a longer Retry-After is not waited for
-    # Read image indexes (one manifest GET per index) for IMG106. On Docker Hub a manifest GET
-    # counts as a pull against the rate limit; a HEAD does not.
+    # Read platforms for IMG106: one manifest GET per image (index or single image), plus one
+    # config blob GET per single image. On Docker Hub a manifest GET counts as a pull against the
+    # rate limit; a HEAD or a blob GET does not.
     check_platforms: bool = True
     ca_file: str | None = None  # extra CA bundle (PEM), added to the system trust store
     # hosts ("host[:port]") that may be used over plain HTTP or with an unverified certificate
