@@ -5,9 +5,9 @@
 Starts the CNCF distribution registry (`docker-registry`, as the tests do) on loopback, pushes
 --images unique tags (a third of them two-platform OCI indexes, spread over repositories of ten
 tags each, plus a tag and a repository that do not exist per 50), then measures `resolve_all`:
-  cold   no cache file: one HEAD per reference (plus one index GET per index for the platform
-         check, plus tags/list for the missing ones) and, with token auth, one token per
-         repository
+  cold   no cache file: one HEAD per reference, plus for the platform check one manifest GET
+         per image and one config blob GET per single-platform image, plus tags/list for the
+         missing ones and, with token auth, one token per repository
   warm   the cache the cold run wrote: no request at all
   nocache  --no-cache with the platform check off: HEADs only
 Each line gives the median wall time of --repeat runs, requests sent, and ms per reference.
