@@ -407,6 +407,18 @@ def _not_ignored(sites: list[ImageSite], config: Config) -> list[ImageSite]:
 
 def _check_flag_combinations(args: argparse.Namespace) -> None:
     """Refuse options that would be silently ignored in this run."""
+    if args.stdin_filename is not None and "-" not in args.paths:
+        raise UsageError("--stdin-filename names stdin: add - to the paths")
+    if args.write_baseline:
+        for flag, value in (
+            ("-o", args.output_file),
+            ("--format", args.format),
+            ("--statistics", args.statistics or None),
+        ):
+            if value is not None:
+                raise UsageError(
+                    f"--write-baseline records every finding and prints no report: drop {flag}"
+                )
     if args.statistics and args.format in ("sarif", "github", "junit"):
         raise UsageError(f"--statistics works with --format text or json, not {args.format}")
     if args.use_pull_secrets and not args.resolve:

@@ -64,6 +64,15 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             ["--statistics", "--format", "sarif"],
             "--statistics works with --format text or json, not sarif",
         ),
+        (["--stdin-filename", "charts/shop"], "--stdin-filename names stdin: add - to the paths"),
+        (
+            ["--write-baseline", "b.json", "--format", "sarif"],
+            "--write-baseline records every finding and prints no report: drop --format",
+        ),
+        (
+            ["--write-baseline", "b.json", "-o", "report.txt"],
+            "--write-baseline records every finding and prints no report: drop -o",
+        ),
     ],
 )
 def test_options_that_would_do_nothing_or_harm_are_refused(
