@@ -747,7 +747,10 @@ def test_remote_registry_is_never_asked_over_plain_http() -> None:
         raise httpx.ConnectError("[SSL: WRONG_VERSION_NUMBER] wrong version number")
 
     answers, rec = resolve(["registry.example/app:1.0"], handle)
-    assert only(answers).detail == "[SSL: WRONG_VERSION_NUMBER] wrong version number"
+    assert only(answers).detail == (
+        "[SSL: WRONG_VERSION_NUMBER] wrong version number (does the registry speak plain HTTP? "
+        "list it in insecure-registries)"
+    )
     assert {r.url.scheme for r in rec.requests} == {"https"}
 
 

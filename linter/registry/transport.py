@@ -140,8 +140,18 @@ def build_ssl_context(ca_file: str | None, env: Mapping[str, str] | None = None)
     return context
 
 
+PLAIN_HTTP_HINT = " (does the registry speak plain HTTP? list it in insecure-registries)"
+
+
 def describe_transport_error(exc: BaseException, timeout: float) -> str:
     """A one-line cause for a network failure: DNS, refused, TLS, timeout."""
+    reason = _transport_reason(exc, timeout)
+    if "WRONG_VERSION_NUMBER" in reason:  # a TLS hello answered in plain HTTP
+        reason += PLAIN_HTTP_HINT
+    return reason
+
+
+def _transport_reason(exc: BaseException, timeout: float) -> str:
     chain: list[BaseException] = []
     todo: list[BaseException] = [exc]
     while todo:
