@@ -259,6 +259,11 @@ def _lint(
     from imglint.context import Context
     from imglint.report import Report, render
 
+    if not config.enabled:
+        # "All checks passed" with no check run would open the gate (an empty CI variable in
+        # `--select "$RULES"` does exactly this).
+        raise UsageError("no rules selected: --select, select or ignore left none to run")
+
     sites = [s for s in manifests.sites if s.placeholder is None]
     ctx = Context(
         objects=manifests.objects,

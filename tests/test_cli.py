@@ -222,3 +222,12 @@ def test_readme_quick_start_output_is_what_imglint_prints(
     dots = shown.index("...")
     assert printed[:dots] == shown[:dots]
     assert printed[-1] == shown[-1]
+
+
+@pytest.mark.parametrize("args", [["--select", ""], ["--ignore", "ALL"]])
+def test_an_empty_rule_selection_is_a_usage_error(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run([*args, str(FIXTURES / "workloads" / "pod.json")], capsys)
+    assert code == 2 and out == ""
+    assert err == "imglint: error: no rules selected: --select, select or ignore left none to run\n"
