@@ -101,7 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sel.add_argument("--baseline", metavar="FILE", help="report only findings not in FILE")
     sel.add_argument(
-        "--write-baseline", metavar="FILE", help="record today's findings in FILE and exit 0"
+        "--write-baseline",
+        metavar="FILE",
+        help="record today's findings in FILE (exit 0, or 2 if a file was unreadable)",
     )
 
     reg = parser.add_argument_group("registry check")
