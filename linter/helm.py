@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from imglint import records
-from imglint.findings import Finding
+from imglint.findings import Finding, Span
 from imglint.manifests import ImageSite
 from imglint.report import UnusedSuppression
 from imglint.sources import Source
@@ -49,37 +49,41 @@ class RenderedSources:
             template = _in_chart(self._root, template)
         return template, comment_line
 
+    def _move(self, path: str, span: Span) -> tuple[str, Span] | None:
+        """The template and the span inside its rendered document, for a span on stdin."""
+        place = self.locate(path, span.line)
+        if place is None:
+            return None
+        template, offset = place
+        return template, records.replace(
+            span, line=span.line - offset, end_line=span.end_line - offset
+        )
+
     def findings(self, findings: Sequence[Finding]) -> list[Finding]:
         """Findings moved to their templates, resorted."""
         mapped: list[Finding] = []
         for finding in findings:
-            span = finding.span
-            place = self.locate(finding.path, span.line)
+            place = self._move(finding.path, finding.span)
             if place is None:
                 mapped.append(finding)
                 continue
-            template, offset = place
-            moved = records.replace(span, line=span.line - offset, end_line=span.end_line - offset)
+            template, span = place
             extra = {
                 **finding.extra,
                 "rendered_path": finding.path,
-                "rendered_line": str(span.line),
+                "rendered_line": str(finding.span.line),
             }
-            mapped.append(records.replace(finding, path=template, span=moved, extra=extra))
+            mapped.append(records.replace(finding, path=template, span=span, extra=extra))
         return sorted(mapped, key=lambda f: f.sort_key)
 
     def sites(self, sites: Sequence[ImageSite]) -> list[ImageSite]:
         """Image sites moved to their templates, resorted (`--list-images`, like findings)."""
         mapped: list[ImageSite] = []
         for site in sites:
-            span = site.span
-            place = self.locate(site.path, span.line)
-            if place is None:
-                mapped.append(site)
-                continue
-            template, offset = place
-            moved = records.replace(span, line=span.line - offset, end_line=span.end_line - offset)
-            mapped.append(records.replace(site, path=template, span=moved))
+            place = self._move(site.path, site.span)
+            mapped.append(
+                site if place is None else records.replace(site, path=place[0], span=place[1])
+            )
         return sorted(mapped, key=lambda s: (s.path, s.span.line, s.span.column))
 
     def suppressions(self, unused: Sequence[UnusedSuppression]) -> list[UnusedSuppression]:
