@@ -12,17 +12,16 @@ with the reason, never as a wrong IMG106.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from imglint.cli import main
-from imglint.reference import parse
-from imglint.registry import Answers, Resolution, ResolveOptions, resolve_all
+from imglint.registry import Resolution
 from imglint.registry.credentials import CredentialStore
 from tests.hostile_registry import (
     DOCKER_MANIFEST,
@@ -37,6 +36,8 @@ from tests.hostile_registry import (
     respond,
     status,
 )
+from tests.registry_runs import Counter
+from tests.registry_runs import run as registry_run
 from tests.regserver import RegistryServer
 from tests.regserver.content import OCI_MANIFEST, Image, build_image
 
@@ -48,41 +49,7 @@ ARM_V7 = ("linux", "arm", "v7")
 DOCKER = "application/vnd.docker.distribution.manifest.v2+json"
 
 
-class Counter:
-    """httpx event hooks that record every request the resolver sends."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-
-    async def on_request(self, request: httpx.Request) -> None:
-        self.requests.append(request)
-
-    @property
-    def hooks(self) -> dict[str, list[Any]]:
-        return {"request": [self.on_request]}
-
-    def lines(self) -> list[str]:
-        return [f"{r.method} {r.url.path}" for r in self.requests]
-
-    def without_pings(self) -> list[str]:
-        return [line for line in self.lines() if line != "GET /v2/"]
-
-
-def run(
-    images: list[str],
-    *,
-    counter: Counter | None = None,
-    store: CredentialStore | None = None,
-    **overrides: Any,
-) -> Answers:
-    settings: dict[str, Any] = {"use_cache": False, "timeout": 20.0, "backoff": 0.05}
-    settings.update(overrides)
-    return resolve_all(
-        [parse(image) for image in images],
-        ResolveOptions(**settings),
-        credentials=store or CredentialStore(files=[], env={}),
-        event_hooks=counter.hooks if counter else None,
-    )
+run = functools.partial(registry_run, timeout=20.0)
 
 
 def one(image: str, **overrides: Any) -> Resolution:
