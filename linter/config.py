@@ -187,12 +187,7 @@ def _read_yaml(path: str, shown: str) -> Config:
         return Config(source=shown)
     if not isinstance(data, dict):
         raise ConfigError(f"{shown}: the configuration must be a mapping of keys to values")
-    try:
-        return _build(data, shown)
-    except _Invalid as exc:
-        line = _yaml_line(text, exc.where)
-        where = f"{shown}:{line}" if line else shown
-        raise ConfigError(f"{where}: {exc.message}") from None
+    return _build_located(data, shown, lambda where: _yaml_line(text, where))
 
 
 def _mentions_imglint(path: str) -> bool:
@@ -234,10 +229,17 @@ def _read_pyproject(path: str, shown: str, *, required: bool) -> Config | None:
         return None
     if not isinstance(table, dict):
         raise ConfigError(f"{shown}: [tool.imglint] must be a table")
+    return _build_located(table, shown, lambda where: _toml_line(text, where))
+
+
+def _build_located(
+    data: Mapping[str, Any], shown: str, line_of: Callable[[tuple[str | int, ...]], int | None]
+) -> Config:
+    """_build, with a bad value reported at its line in the file (found only on that path)."""
     try:
-        return _build(table, shown)
+        return _build(data, shown)
     except _Invalid as exc:
-        line = _toml_line(text, exc.where)
+        line = line_of(exc.where)
         where = f"{shown}:{line}" if line else shown
         raise ConfigError(f"{where}: {exc.message}") from None
 
