@@ -213,32 +213,29 @@ def _quote(posix: str, *, absolute: bool) -> str:
     return quote(raw, safe="/")
 
 
+def _located_notification(
+    level: str, message: str, path: str, line: int | None, column: int | None
+) -> dict[str, Any]:
+    region: dict[str, int] | None = None
+    if line is not None:
+        region = {"startLine": line}
+        if column is not None:
+            region["startColumn"] = column
+    return {
+        "level": level,
+        "message": {"text": message},
+        "locations": [{"physicalLocation": physical_location(path, region)}],
+    }
+
+
 def invocation(report: Report) -> dict[str, Any]:
-    notifications: list[dict[str, Any]] = []
-    for e in report.errors:
-        region = None
-        if e.line is not None:
-            region = {"startLine": e.line}
-            if e.column is not None:
-                region["startColumn"] = e.column
-        notifications.append(
-            {
-                "level": "error",
-                "message": {"text": e.message},
-                "locations": [{"physicalLocation": physical_location(e.path, region)}],
-            }
-        )
-    for u in report.unused_suppressions or ():
-        region = {"startLine": u.line}
-        if u.column is not None:
-            region["startColumn"] = u.column
-        notifications.append(
-            {
-                "level": "warning",
-                "message": {"text": u.message},
-                "locations": [{"physicalLocation": physical_location(u.path, region)}],
-            }
-        )
+    notifications = [
+        _located_notification("error", e.message, e.path, e.line, e.column) for e in report.errors
+    ]
+    notifications += [
+        _located_notification("warning", u.message, u.path, u.line, u.column)
+        for u in report.unused_suppressions or ()
+    ]
     for notice in report.notices:
         notifications.append({"level": "note", "message": {"text": notice}})
     if report.registry_summary:
