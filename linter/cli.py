@@ -217,7 +217,7 @@ def _main(argv: list[str]) -> int:
         from imglint.report import render_inventory
 
         sites = manifests.sites
-        if any(s.real_path is None for s in collected.sources):  # `helm template` output?
+        if any(s.file_path is None for s in collected.sources):  # `helm template` output?
             from imglint.helm import RenderedSources
 
             sites = RenderedSources(collected.sources, args.stdin_filename).sites(sites)
@@ -281,7 +281,7 @@ def _lint(
     result = engine.lint(sites, ctx, config)
     findings = result.findings
     unused = result.unused_suppressions if args.report_unused_suppressions else None
-    if any(s.real_path is None for s in collected.sources):  # stdin: `helm template` output?
+    if any(s.file_path is None for s in collected.sources):  # stdin: `helm template` output?
         from imglint.helm import RenderedSources
 
         rendered = RenderedSources(collected.sources, args.stdin_filename)

@@ -115,7 +115,7 @@ def run_fixes(
         if diff:
             outcome.diff += unified_diff(source.path, source.text, new_text)
             outcome.sources.append(source)
-        elif source.real_path is None:
+        elif source.file_path is None:
             outcome.stdout_text = new_text
             outcome.sources.append(replace(source, text=new_text))
         else:
@@ -130,7 +130,7 @@ def run_fixes(
 
     if not diff and outcome.stdout_text is None:
         # stdin in, the whole manifest out, changed or not: `... | imglint --pin - | kubectl apply`
-        stdin = next((s for s in sources if s.real_path is None), None)
+        stdin = next((s for s in sources if s.file_path is None), None)
         if stdin is not None:
             outcome.stdout_text = stdin.text
     # An aliased node is one scalar reached through several sites: report it once.
@@ -364,8 +364,10 @@ def write_atomic(source: Source, new_text: str) -> str | None:
     new bytes go to a temporary file in the same folder (same filesystem, so the rename is
     atomic), keep the file's mode, and replace the file only once fully written and synced.
     """
-    assert source.real_path is not None
-    target = source.real_path
+    assert source.file_path is not None
+    # Through symlinks to the file itself: replacing the link would turn it into a copy.
+    # (Resolved here, not when every file is read: only a file being written needs it.)
+    target = os.path.realpath(source.file_path)
     data = encode(source, new_text)
     original = encode(source, source.text)
     try:

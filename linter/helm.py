@@ -34,7 +34,7 @@ class RenderedSources:
     """
 
     def __init__(self, sources: Sequence[Source], chart_dir: str | None = None) -> None:
-        self._texts = {s.path: s.text for s in sources if s.real_path is None}
+        self._texts = {s.path: s.text for s in sources if s.file_path is None}
         is_chart = chart_dir and os.path.isfile(os.path.join(chart_dir, "Chart.yaml"))
         self._root = chart_dir if is_chart else None
 

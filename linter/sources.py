@@ -38,7 +38,7 @@ _TEMPLATE_ACTION_LINE = re.compile(r"^[ \t-]*\{\{", re.MULTILINE)
 class Source:
     path: str  # as shown to the user
     text: str
-    real_path: str | None = None  # None for stdin
+    file_path: str | None = None  # the file as named or found (None for stdin)
     # encoding facts a fixer needs to write the file back byte for byte
     encoding: str = "utf-8"
     bom: bool = False
@@ -198,18 +198,18 @@ def _read_file(result: Collected, path: str, seen: set[tuple[int, int]], *, name
     except OSError as exc:
         result.errors.append(InputError(path, _os_reason(exc)))
         return
-    _add_source(result, path, os.path.realpath(path), data, named=named)
+    _add_source(result, path, path, data, named=named)
 
 
 def _add_source(
-    result: Collected, path: str, real_path: str | None, data: bytes, *, named: bool
+    result: Collected, path: str, file_path: str | None, data: bytes, *, named: bool
 ) -> None:
     decoded = decode(data)
     if isinstance(decoded, InputError):
         result.errors.append(InputError(path, decoded.message, decoded.line, decoded.column))
         return
     text, encoding, bom = decoded
-    result.sources.append(Source(path, text, real_path, encoding, bom, named))
+    result.sources.append(Source(path, text, file_path, encoding, bom, named))
 
 
 def template_action_lines(text: str) -> list[int]:

@@ -108,7 +108,7 @@ def test_exclude_globs(tmp_path: Path) -> None:
 def test_stdin_is_read_with_its_display_name() -> None:
     collected = sources.collect(["-"], stdin_name="rendered.yaml", stdin_bytes=POD.encode())
     assert paths_of(collected) == ["rendered.yaml"]
-    assert collected.sources[0].real_path is None
+    assert collected.sources[0].file_path is None
 
 
 def test_empty_stdin_is_an_error() -> None:
