@@ -45,7 +45,6 @@ from collections.abc import Iterator
 from imglint.context import Context
 from imglint.findings import Severity
 from imglint.manifests import ImageSite
-from imglint.registry.media import IMAGE_TYPES
 from imglint.registry.model import platform_available
 from imglint.rules._registry import answer
 
@@ -63,6 +62,9 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     missing = [p for p in ctx.platforms if not platform_available(p, result.platforms)]
     if not missing:
         return
+    # Imported here: the media module brings hashlib, which a run without --resolve never needs.
+    from imglint.registry.media import IMAGE_TYPES
+
     offered = ", ".join(result.platforms) or "no platforms"
     if result.media_type in IMAGE_TYPES:  # a single image: its one platform, from its config
         yield (

@@ -190,7 +190,8 @@ def test_startup_does_not_import_the_registry_stack(tmp_path: Path) -> None:
     path.write_text("kind: ConfigMap\n")
     probe = (
         "import sys; from imglint.cli import main; main([sys.argv[1]]); "
-        "print(','.join(m for m in ('httpx', 'ruamel', 'ruamel.yaml') if m in sys.modules))"
+        "heavy = ('httpx', 'ruamel', 'ruamel.yaml', 'hashlib', 'subprocess'); "
+        "print(','.join(m for m in heavy if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe, str(path)], capture_output=True, text=True, check=False
