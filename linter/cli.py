@@ -224,10 +224,7 @@ def _main(argv: list[str]) -> int:
         with _output(args.output_file) as out:
             render_inventory(fmt, sites, out)  # type: ignore[arg-type]
         # stdout is the inventory (perhaps JSON for a script): what could not be read goes to stderr
-        from imglint.report.common import printable
-
-        for error in collected.errors + manifests.errors:
-            print(f"imglint: error: {printable(str(error))}", file=sys.stderr)
+        _print_errors(collected.errors + manifests.errors)
         return EXIT_ERROR if collected.errors or manifests.errors else EXIT_OK
 
     fix_errors: list[InputError] = []
@@ -296,12 +293,10 @@ def _lint(
     notices = collected.notices + manifests.notices
     if args.write_baseline:
         from imglint import baseline
-        from imglint.report.common import printable
 
         baseline.write(args.write_baseline, findings)
         # A file that could not be read adds nothing to the baseline: say which, and fail.
-        for error in errors:
-            print(f"imglint: error: {printable(str(error))}", file=sys.stderr)
+        _print_errors(errors)
         print(f"imglint: wrote {len(findings)} findings to {args.write_baseline}", file=sys.stderr)
         return EXIT_ERROR if errors else EXIT_OK
     if args.baseline:
@@ -380,12 +375,9 @@ def _fix(
     )
     errors = bool(collected.errors or manifests.errors or outcome.errors)
     if outcome.stdout_text is not None or args.diff:
-        from imglint.report.common import printable
-
         # The run ends here: stdout (or -o) carries the manifest or the diff, so problems go to
         # stderr.
-        for error in collected.errors + manifests.errors + outcome.errors:
-            print(f"imglint: error: {printable(str(error))}", file=sys.stderr)
+        _print_errors(collected.errors + manifests.errors + outcome.errors)
         with _output(args.output_file) as out:
             if outcome.stdout_text is not None:  # stdin in, the rewritten manifest out
                 out.write(outcome.stdout_text)
@@ -482,6 +474,14 @@ class _output:
             self.handle.close()
         else:
             self.handle.flush()
+
+
+def _print_errors(errors: Sequence[InputError]) -> None:
+    """Input errors on stderr, for runs whose stdout carries something else than a report."""
+    from imglint.report.common import printable
+
+    for error in errors:
+        print(f"imglint: error: {printable(str(error))}", file=sys.stderr)
 
 
 def _use_color(args: argparse.Namespace, out: TextIO) -> bool:
