@@ -1,3 +1,28 @@
-"""imglint: lint container image references in Kubernetes manifests before they are applied."""
+"""imglint: lint container image references in Kubernetes manifests before they are applied.
+
+Where things are: the package `imglint` is the folder `linter/` and `imglint.rules` is the
+folder `rules/` (the design card keeps both at the top of the repository), so `imglint.x` is
+`linter/x.py` and `imglint.rules.x` is `rules/x.py`. A run flows down this list:
+
+- `cli`: the command line: the parser, flag checks, streams and exit codes (`main(argv)`).
+- `config`: configuration files found and validated into the typed `Config`.
+- `sources`: finding manifest files and reading them into decoded `Source` texts.
+- `manifests`: the reader: sources into image sites and the object index, with positions.
+- `reference`: image references parsed exactly as the container runtime parses them.
+- `context`: what a rule may read besides its site (settings, the object index, answers).
+- `engine`: runs the selected rules over the sites into sorted findings (ignore, severity,
+  suppressions applied once).
+- `suppress`: suppression comments and annotations, and the unused ones.
+- `findings`: the diagnostic model (Severity, Span, Finding, InputError, UnusedSuppression).
+- `report/`: the renderers (text, json, sarif, github, junit, the image inventory).
+- `helm`: moves findings on `helm template` output to the chart templates they came from.
+- `baseline`: record today's findings, report only new ones.
+- `fix`, `pin`: `--fix`/`--pin` rewriting image scalars in place, byte for byte.
+- `registry/`: the registry check over HTTP (model, client, transport, auth, credentials,
+  cache, media, endpoint), and `run`, its command-line glue.
+- `keyring`: which registry keys of a pull secret the kubelet uses for an image.
+- `records`, `errors`: the light `@dataclass`, the exception hierarchy.
+- `rules/` (`imglint.rules`): one module per rule, listed in `rules/__init__.py`.
+"""
 
 __version__ = "0.1.0"

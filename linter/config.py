@@ -450,14 +450,6 @@ def _patterns(value: _Value, key: str) -> tuple[str, ...]:
     return items
 
 
-def _hosts(value: _Value, key: str) -> tuple[str, ...]:
-    items = _strings(value, key)
-    for index, item in enumerate(items):
-        if "://" in item or "/" in item or any(c.isspace() for c in item):
-            raise _Invalid(f"{key}[{index}]: {item!r} is not a registry host[:port]", (key, index))
-    return items
-
-
 def _insecure(value: _Value) -> tuple[str, ...]:
     """Hosts (`host[:port]`) and, as Docker's daemon allows, IP ranges (`10.0.0.0/8`)."""
     key = "insecure-registries"

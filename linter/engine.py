@@ -15,9 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from imglint import rules
 from imglint.config import Config
 from imglint.context import Context
-from imglint.findings import Finding
+from imglint.findings import Finding, UnusedSuppression
 from imglint.manifests import ImageSite, parse_image
-from imglint.report import UnusedSuppression
 from imglint.suppress import Suppressions
 
 INVALID_REFERENCE = "IMG001"  # drawn alone: other rules need a parsed reference

@@ -1,4 +1,5 @@
-"""What imglint reports: findings from rules, and input errors from files it could not read."""
+"""What imglint reports: findings from rules, input errors from files it could not read, and
+suppressions that silenced nothing. The model every layer shares; renderers live in `report/`."""
 
 from __future__ import annotations
 
@@ -83,6 +84,26 @@ class InputError:
             if self.column is not None:
                 where += f":{self.column}"
         return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class UnusedSuppression:
+    """A suppression comment or annotation that silenced nothing in this run.
+
+    `codes` are the codes it names, as written; empty for a suppression of every code.
+    `column` is None for an object annotation, which has no single column.
+    """
+
+    path: str
+    line: int
+    codes: tuple[str, ...] = ()
+    column: int | None = None
+
+    @property
+    def message(self) -> str:
+        if not self.codes:
+            return "unused suppression (nothing was suppressed)"
+        return f"unused suppression of {', '.join(self.codes)}"
 
 
 def exit_code(findings: Iterable[Finding], errors: Sequence[InputError], fail_on: Severity) -> int:

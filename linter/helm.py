@@ -18,9 +18,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from imglint import records
-from imglint.findings import Finding, Span
+from imglint.findings import Finding, Span, UnusedSuppression
 from imglint.manifests import ImageSite
-from imglint.report import UnusedSuppression
 from imglint.sources import Source
 
 _SOURCE = re.compile(r"^# Source: (\S.*?)\s*$")

@@ -22,9 +22,9 @@ import re
 from collections.abc import Collection, Iterable
 
 from imglint import rules
+from imglint.findings import UnusedSuppression
 from imglint.manifests import ImageSite, K8sObject
 from imglint.records import dataclass, field
-from imglint.report import UnusedSuppression
 
 ANNOTATION = "imglint.dev/ignore"
 # `#` must start the line or follow whitespace, as a YAML comment does (`a#b` is no comment).

@@ -85,6 +85,17 @@ _MODULES: tuple[ModuleType, ...] = (
     img107_registry_unreachable,
 )
 
+# Codes promised to rules being written, so that parallel work never takes one twice. A new rule
+# module uses its reserved code and name (tests/test_rules.py checks it); its entry then leaves
+# this table only in wording, never in meaning: a code is never reused.
+RESERVED: dict[str, str] = {
+    "IMG011": "invalid-pull-secret",
+    "IMG012": "disallowed-tag",
+    "IMG013": "denied-registry",
+    "IMG014": "pull-policy-not-always",
+    "IMG108": "image-too-old",
+}
+
 RULES: tuple[Rule, ...] = tuple(_rule(m) for m in _MODULES)
 BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}
 BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
@@ -130,6 +141,15 @@ def _demoted(lines: list[str]) -> list[str]:
     return out
 
 
+def _reserved_lines(rules: tuple[Rule, ...]) -> list[str]:
+    """The intro's line naming the codes reserved for rules not written yet (none: no line)."""
+    written = {rule.code for rule in rules}
+    pending = [f"{code} `{name}`" for code, name in RESERVED.items() if code not in written]
+    if not pending:
+        return []
+    return [f"Reserved for rules in progress: {', '.join(pending)}.", ""]
+
+
 def render_markdown(rules: tuple[Rule, ...] | None = None) -> str:
     """docs/rules.md, generated from the rule modules: `python -m imglint.rules > docs/rules.md`."""
     rules = RULES if rules is None else rules
@@ -154,6 +174,7 @@ def render_markdown(rules: tuple[Rule, ...] | None = None) -> str:
         "the annotation from its values; `helm template` passes template comments through).",
         "`--report-unused-suppressions` lists suppressions that silence nothing.",
         "",
+        *_reserved_lines(rules),
         "| Code | Name | Severity | Default | Summary |",
         "|---|---|---|---|---|",
     ]

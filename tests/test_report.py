@@ -24,13 +24,12 @@ import pytest
 
 from imglint import __version__
 from imglint.context import Context
-from imglint.findings import Finding, InputError, Severity, Span
+from imglint.findings import Finding, InputError, Severity, Span, UnusedSuppression
 from imglint.manifests import ImageSite, K8sObject, PodSpec
 from imglint.reference import InvalidReference, parse
 from imglint.report import (
     FORMATS,
     Report,
-    UnusedSuppression,
     render,
     render_inventory,
     rule_counts,

@@ -70,6 +70,31 @@ def test_catalogue_metadata() -> None:
     }
 
 
+def test_rule_modules_are_named_after_their_code_and_name() -> None:
+    for module in rules._MODULES:
+        expected = f"{module.CODE.lower()}_{module.NAME.replace('-', '_')}"
+        assert module.__name__.rsplit(".", 1)[1] == expected
+
+
+def test_reserved_codes_are_kept_for_the_rules_they_name() -> None:
+    """A rule written for a reserved code takes its reserved name; no other rule takes either."""
+    assert rules.RESERVED == {
+        "IMG011": "invalid-pull-secret",
+        "IMG012": "disallowed-tag",
+        "IMG013": "denied-registry",
+        "IMG014": "pull-policy-not-always",
+        "IMG108": "image-too-old",
+    }
+    for rule in rules.RULES:
+        if rule.code in rules.RESERVED:
+            assert rule.name == rules.RESERVED[rule.code], f"{rule.code} is reserved"
+        else:
+            assert rule.name not in rules.RESERVED.values(), f"{rule.name} is reserved"
+    pending = [code for code in rules.RESERVED if code not in rules.BY_CODE]
+    intro = rules.render_markdown().split("| Code |", 1)[0]
+    assert all(f"{code} `{rules.RESERVED[code]}`" in intro for code in pending)
+
+
 @pytest.mark.parametrize("rule", OFFLINE, ids=lambda r: r.code)
 def test_rule_documentation_has_every_section(rule: rules.Rule) -> None:
     headings = re.findall(r"^## (.+)$", rule.doc, re.MULTILINE)

@@ -8,8 +8,8 @@ import pytest
 from imglint.config import Config, from_mapping
 from imglint.context import Context
 from imglint.engine import lint
+from imglint.findings import UnusedSuppression
 from imglint.manifests import load
-from imglint.report import UnusedSuppression
 from imglint.sources import collect
 from imglint.suppress import Suppressions, parse_codes, scan
 from tests.factories import FIXTURES, make_site

@@ -11,7 +11,7 @@ import importlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, TextIO
 
-from imglint.findings import Finding, InputError, Severity, exit_code
+from imglint.findings import Finding, InputError, Severity, UnusedSuppression, exit_code
 from imglint.records import dataclass, field
 
 if TYPE_CHECKING:
@@ -20,26 +20,6 @@ if TYPE_CHECKING:
 
 FORMATS = ("text", "json", "sarif", "github", "junit")
 INVENTORY_FORMATS = ("text", "json")
-
-
-@dataclass(frozen=True)
-class UnusedSuppression:
-    """A suppression comment or annotation that silenced nothing in this run.
-
-    `codes` are the codes it names, as written; empty for a suppression of every code.
-    `column` is None for an object annotation, which has no single column.
-    """
-
-    path: str
-    line: int
-    codes: tuple[str, ...] = ()
-    column: int | None = None
-
-    @property
-    def message(self) -> str:
-        if not self.codes:
-            return "unused suppression (nothing was suppressed)"
-        return f"unused suppression of {', '.join(self.codes)}"
 
 
 @dataclass

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from imglint.findings import Finding, InputError, Severity
-from imglint.report import Report, UnusedSuppression
+from imglint.findings import Finding, InputError, Severity, UnusedSuppression
+from imglint.report import Report
 from imglint.report.common import message_with_context, printable, summary_line
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}

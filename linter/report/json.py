@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from imglint.findings import Finding, InputError
-from imglint.report import Report, UnusedSuppression, rule_counts
+from imglint.findings import Finding, InputError, UnusedSuppression
+from imglint.report import Report, rule_counts
 
 
 def render(report: Report, out: TextIO, *, color: bool = False, statistics: bool = False) -> None:

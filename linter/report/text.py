@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from imglint.findings import Finding, InputError, Severity
-from imglint.report import Report, UnusedSuppression, rule_counts
+from imglint.findings import Finding, InputError, Severity, UnusedSuppression
+from imglint.report import Report, rule_counts
 from imglint.report.common import finding_context, printable, summary_line
 
 _RESET = "\x1b[0m"
