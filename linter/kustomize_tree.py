@@ -1,0 +1,607 @@
+"""Kustomizations as files: their `images:` entries with positions, and what each entry matches
+in the bases it builds on, modelled on kustomize v5's build order.
+
+A kustomization builds, in order: its `resources:` (files, and folders built first as
+kustomizations of their own; then the deprecated `bases:`), merges the `configurations:` image
+field specs (a base's stay in force above it), runs its `components:` (each adds its resources
+and runs its own entries over everything accumulated so far), applies its patches, then runs its
+`images:` entries one after the other (and the deprecated `imageTags:` after them). The model
+follows that order over the files of the linted set only: a base that is remote, outside the
+linted set, or built by something not modelled here (Helm charts, generator and transformer
+plugins, replacements into image fields) makes the outcome unknown, with the reason, and then
+nothing is concluded from a missing match.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from imglint import kustomize
+from imglint.findings import Span
+from imglint.kustomize import FieldSpec, ImageOverride
+from imglint.records import dataclass, field
+from imglint.sources import Source
+
+try:
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+KUSTOMIZATION_FILE_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+KUSTOMIZE_GROUP = "kustomize.config.k8s.io"
+FLUX_GROUP = "kustomize.toolkit.fluxcd.io"
+ARGO_GROUP = "argoproj.io"
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+# The fields of an `images:` entry. kustomize reads the file through Go's encoding/json, which
+# matches field names regardless of case (`newtag` sets newTag) and refuses any other field.
+ENTRY_FIELDS = {
+    "name": "name",
+    "newname": "newName",
+    "newtag": "newTag",
+    "digest": "digest",
+    "tagsuffix": "tagSuffix",
+}
+# Plain scalars Go's YAML 1.1 reader takes as numbers although PyYAML reads them as strings
+# (`08`, `1e5`): kustomize refuses them where a string is expected.
+_GO_NUMBER = re.compile(r"[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)(?:[eE][-+]?[0-9]+)?")
+# Resource strings kustomize fetches instead of reading (git repositories, URLs).
+_REMOTE = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|//",
+    re.IGNORECASE,
+)
+# Builds nested deeper than this are not followed (kustomize has no limit; real trees use 2-4).
+MAX_DEPTH = 32
+
+
+def span_of(node: Node) -> Span:
+    start, end = node.start_mark, node.end_mark
+    return Span(
+        line=start.line + 1,
+        column=start.column + 1,
+        end_line=end.line + 1,
+        end_column=end.column + 1,
+        start=start.index,
+        end=end.index,
+    )
+
+
+@dataclass
+class Entry:
+    """One `images:` entry as written, with the scalars of its fields."""
+
+    index: int
+    node: Node  # the entry's mapping (or the `name=newName:tag` string of Argo CD)
+    override: ImageOverride
+    # Field (`name`, `newName`, `newTag`, `digest`, `tagSuffix`) -> its value scalar, for
+    # mapping entries; the key scalar too, so an edit can add a field after it.
+    values: dict[str, ScalarNode] = field(default_factory=dict)
+    keys: dict[str, ScalarNode] = field(default_factory=dict)
+    # What kustomize refuses in the entry (its build fails): (message, node).
+    problems: list[tuple[str, Node]] = field(default_factory=list)
+    text_form: bool = False  # an Argo CD string
+
+    def span(self, name: str) -> Span | None:
+        node = self.values.get(name)
+        return span_of(node) if node is not None else None
+
+
+def read_entries(node: Node) -> tuple[list[Entry], list[tuple[str, Node]]]:
+    """The entries of an `images:` list (kustomization or Flux), and what kustomize refuses."""
+    problems: list[tuple[str, Node]] = []
+    if isinstance(node, ScalarNode) and node.tag == _NULL:
+        return [], problems
+    if not isinstance(node, SequenceNode):
+        problems.append(("images must be a list of entries", node))
+        return [], problems
+    entries = []
+    for index, item in enumerate(node.value):
+        entry = _entry(index, item)
+        if entry is not None:
+            entries.append(entry)
+            problems.extend(entry.problems)
+        else:
+            problems.append(("an images entry must be a mapping with a name", item))
+    return entries, problems
+
+
+def _entry(index: int, node: Node) -> Entry | None:
+    if not isinstance(node, MappingNode):
+        return None
+    entry = Entry(index, node, ImageOverride(""))
+    texts: dict[str, str] = {}
+    for key, value in node.value:
+        if not isinstance(key, ScalarNode):
+            entry.problems.append(("an images entry's keys are field names", key))
+            continue
+        name = ENTRY_FIELDS.get(key.value.lower())
+        if name is None:
+            known = ", ".join(ENTRY_FIELDS.values())
+            entry.problems.append(
+                (f'kustomize refuses the unknown field "{key.value}" (fields: {known})', key)
+            )
+            continue
+        if not isinstance(value, ScalarNode):
+            entry.problems.append((f"{name} must be a string", value))
+            continue
+        if value.tag == _NULL:
+            texts.pop(name, None)
+            entry.values.pop(name, None)
+            continue
+        if value.tag != _STR or (value.style is None and _GO_NUMBER.fullmatch(value.value)):
+            kind = "a number" if value.tag != "tag:yaml.org,2002:bool" else "a boolean"
+            entry.problems.append(
+                (f"kustomize refuses {name}: {value.value} is {kind} there (quote it)", value)
+            )
+            continue
+        texts[name] = value.value  # the last of duplicate (or differently cased) keys wins
+        entry.values[name] = value
+        entry.keys[name] = key
+    entry.override = ImageOverride(
+        texts.get("name", ""),
+        texts.get("newName", ""),
+        texts.get("newTag", ""),
+        texts.get("digest", ""),
+        texts.get("tagSuffix", ""),
+    )
+    return entry
+
+
+def parse_argo_image(text: str) -> ImageOverride | None:
+    """An Argo CD `kustomize.images` string, read as `kustomize edit set image` reads it
+    (Argo CD runs that command): `[NAME=]NEWNAME[:TAG][@DIGEST]`; None when it refuses it."""
+    key, separator, value = text.partition("=")
+    if not separator:
+        key, value = "", text
+    name, tag, digest = kustomize.split(value)
+    if name == text:
+        return None
+    if key:
+        return ImageOverride(key, name, tag, digest)
+    return ImageOverride(name, "", tag, digest)
+
+
+def is_kustomization_path(path: str) -> bool:
+    return os.path.basename(path) in KUSTOMIZATION_FILE_NAMES
+
+
+def kustomization_kind(document: MappingNode) -> str | None:
+    """`Kustomization` or `Component` for a kustomize file's document, else None."""
+    kind = _text(_get(document, "kind"))
+    api_version = _text(_get(document, "apiVersion"))
+    if api_version is not None and api_version.rpartition("/")[0] != KUSTOMIZE_GROUP:
+        return None
+    if kind is None:
+        return "Kustomization"
+    return kind if kind in ("Kustomization", "Component") else None
+
+
+@dataclass
+class Kustomization:
+    """The parts of one kustomization file that decide which images its entries see."""
+
+    path: str  # real path of the file
+    display: str  # its path as shown to the user
+    kind: str
+    entries: list[Entry]
+    resources: list[str]
+    components: list[str]
+    configurations: list[str]
+    patch_files: list[str]
+    inline_patches: list[Node]
+    # Why the images it builds cannot all be known (features this model does not follow).
+    unmodelled: list[str]
+    problems: list[tuple[str, Node]]
+
+
+def read_kustomization(path: str, display: str, document: MappingNode) -> Kustomization | None:
+    kind = kustomization_kind(document)
+    if kind is None:
+        return None
+    entries: list[Entry] = []
+    problems: list[tuple[str, Node]] = []
+    for key in ("images", "imageTags"):  # imageTags: the deprecated name, applied after
+        node = _get(document, key)
+        if node is not None:
+            found, refused = read_entries(node)
+            entries.extend(found)
+            problems.extend(refused)
+    for index, entry in enumerate(entries):
+        entry.index = index
+    unmodelled = []
+    for key, why in (
+        ("helmCharts", "its Helm charts' images are known only once rendered"),
+        ("helmChartInflationGenerator", "its Helm charts' images are known only once rendered"),
+        ("generators", "its generator plugins may write images"),
+        ("transformers", "its transformer plugins may rewrite images"),
+    ):
+        if _get(document, key) is not None:
+            unmodelled.append(f"{display}: {key}: {why}")
+    replacements = _get(document, "replacements")
+    if replacements is not None and _mentions(replacements, "image"):
+        unmodelled.append(f"{display}: replacements may write image fields")
+    patch_files: list[str] = []
+    inline: list[Node] = []
+    for key in ("patches", "patchesJson6902"):
+        for item in _items(_get(document, key)):
+            file = _text(_get(item, "path")) if isinstance(item, MappingNode) else None
+            patch = _get(item, "patch") if isinstance(item, MappingNode) else None
+            if file:
+                patch_files.append(file)
+            elif isinstance(patch, ScalarNode):
+                inline.append(patch)
+    for item in _items(_get(document, "patchesStrategicMerge")):
+        text = _text(item)
+        if text is not None and "\n" not in text.strip():
+            patch_files.append(text.strip())
+        elif isinstance(item, ScalarNode):
+            inline.append(item)
+    return Kustomization(
+        path=path,
+        display=display,
+        kind=kind,
+        entries=entries,
+        resources=_strings(_get(document, "resources")) + _strings(_get(document, "bases")),
+        components=_strings(_get(document, "components")),
+        configurations=_strings(_get(document, "configurations")),
+        patch_files=patch_files,
+        inline_patches=inline,
+        unmodelled=unmodelled,
+        problems=problems,
+    )
+
+
+@dataclass(frozen=True)
+class Match:
+    """An image value an entry rewrote: where the base writes it and what the entry made of it."""
+
+    before: str  # the value as the entry saw it
+    after: str  # what the entry wrote
+    path: str  # display path of the file the value is written in
+    span: Span
+    field_path: str
+
+
+@dataclass
+class EntryOutcome:
+    """What an entry did in every build the linted set shows it in."""
+
+    matches: list[Match] = field(default_factory=list)
+    # Why the images it could match are not all known (remote or unlisted bases, plugins).
+    unknown: list[str] = field(default_factory=list)
+    builds: int = 0  # how many builds ran it (a component runs in each kustomization using it)
+
+
+@dataclass
+class _Object:
+    document: MappingNode
+    path: str  # display path
+    # Where its values are shown when their own positions are not the file's (an inline
+    # patch: a YAML text inside a string of the kustomization): the patch string.
+    shown_at: Span | None = None
+    patch: bool = False  # a patch's object: its values are candidates, not objects of the output
+
+
+@dataclass
+class _Build:
+    objects: list[_Object] = field(default_factory=list)
+    values: dict[int, str] = field(default_factory=dict)  # rewritten image values, by node id
+    specs: list[FieldSpec] = field(default_factory=list)  # from `configurations:`
+    unknown: list[str] = field(default_factory=list)
+
+    def absorb(self, other: _Build) -> None:
+        self.objects.extend(other.objects)
+        self.values.update(other.values)
+        for spec in other.specs:
+            if spec not in self.specs:
+                self.specs.append(spec)
+        for reason in other.unknown:
+            if reason not in self.unknown:
+                self.unknown.append(reason)
+
+    def copy(self) -> _Build:
+        return _Build(list(self.objects), dict(self.values), list(self.specs), list(self.unknown))
+
+
+class Tree:
+    """The kustomizations of a linted set and what their entries match.
+
+    `field_specs`: kustomize's own image field specs (defaults: those of kustomize v5.6 and
+    later, which also rewrite image volumes).
+    """
+
+    def __init__(
+        self,
+        sources: Iterable[Source],
+        field_specs: Sequence[FieldSpec] = kustomize.DEFAULT_FIELD_SPECS
+        + kustomize.VOLUME_FIELD_SPECS,
+    ) -> None:
+        self._sources: dict[str, Source] = {}
+        for source in sources:
+            if source.file_path is not None:
+                self._sources[os.path.realpath(source.file_path)] = source
+        self._field_specs = tuple(field_specs)
+        self._documents: dict[str, list[Node] | None] = {}
+        self._kustomizations: dict[str, Kustomization | None] = {}
+        self._built: dict[str, _Build] = {}
+        self._outcomes: dict[tuple[str, int], EntryOutcome] = {}
+        self._analysed = False
+
+    # -- the linted set --------------------------------------------------------------------
+
+    def _display(self, real: str) -> str:
+        source = self._sources.get(real)
+        return source.path if source is not None else os.path.relpath(real)
+
+    def documents(self, real: str) -> list[Node] | None:
+        """The YAML documents of a linted file; None when it is not linted or does not parse."""
+        if real not in self._documents:
+            source = self._sources.get(real)
+            docs: list[Node] | None = None
+            if source is not None:
+                try:
+                    docs = list(yaml.compose_all(source.text, Loader=_Loader))
+                except (yaml.YAMLError, RecursionError):
+                    docs = None
+            self._documents[real] = docs
+        return self._documents[real]
+
+    def kustomization(self, real: str) -> Kustomization | None:
+        if real not in self._kustomizations:
+            docs = self.documents(real) or []
+            first = docs[0] if docs else None
+            self._kustomizations[real] = (
+                read_kustomization(real, self._display(real), first)
+                if isinstance(first, MappingNode)
+                else None
+            )
+        return self._kustomizations[real]
+
+    def _folder_kustomization(self, folder: str) -> tuple[Kustomization | None, str]:
+        """The kustomization of a folder, or why it is not known."""
+        for name in KUSTOMIZATION_FILE_NAMES:
+            candidate = os.path.join(folder, name)
+            if candidate in self._sources:
+                found = self.kustomization(candidate)
+                if found is None:
+                    return None, f"{self._display(candidate)} could not be read"
+                return found, ""
+        shown = os.path.relpath(folder)
+        if os.path.isdir(folder):
+            return None, f"the kustomization in {shown}/ is not among the linted files"
+        return None, f"{shown} does not exist"
+
+    # -- analysis --------------------------------------------------------------------------
+
+    def outcome(self, kustomization_path: str, index: int) -> EntryOutcome:
+        """What the entry `index` of the kustomization file did in the linted set's builds."""
+        if not self._analysed:
+            self._analyse()
+        real = os.path.realpath(kustomization_path)
+        found = self._outcomes.get((real, index))
+        if found is None:
+            found = EntryOutcome(
+                unknown=["no kustomization among the linted files uses this component"]
+            )
+        return found
+
+    def rendered_images(self, kustomization_path: str) -> list[tuple[str, str, str]]:
+        """(kind, field path, value) of every image field the build of a kustomization writes,
+        sorted: what `kustomize build` of its folder outputs, where the build is known (patches
+        not applied). For checking the model against the real tool."""
+        folder = os.path.dirname(os.path.realpath(kustomization_path))
+        build = self._build(folder, [])
+        specs = self._field_specs + tuple(build.specs)
+        found = []
+        for obj in build.objects:
+            if obj.patch:
+                continue
+            kind = _text(_get(obj.document, "kind")) or ""
+            for image_field in kustomize.image_fields(obj.document, specs):
+                key = id(image_field.node)
+                value = build.values[key] if key in build.values else str(image_field.node.value)
+                found.append((kind, image_field.path, value))
+        return sorted(found)
+
+    def _analyse(self) -> None:
+        self._analysed = True
+        for real in sorted(self._sources):
+            if not is_kustomization_path(real):
+                continue
+            found = self.kustomization(real)
+            if found is not None and found.kind == "Kustomization":
+                self._build(os.path.dirname(real), [])
+
+    def _build(self, folder: str, stack: list[str]) -> _Build:
+        cached = self._built.get(folder)
+        if cached is not None:
+            return cached.copy()
+        found, why = self._folder_kustomization(folder)
+        if found is None:
+            return _Build(unknown=[why])
+        if folder in stack or len(stack) > MAX_DEPTH:
+            return _Build(unknown=[f"{found.display} builds on itself"])
+        build = _Build()
+        self._accumulate(found, build, [*stack, folder])
+        self._run_entries(found, build)
+        self._built[folder] = build
+        return build.copy()
+
+    def _accumulate(self, found: Kustomization, build: _Build, stack: list[str]) -> None:
+        """Everything a kustomization's entries run over: resources, configurations,
+        components and patches, in kustomize's order."""
+        folder = os.path.dirname(found.path)
+        build.unknown.extend(found.unmodelled)
+        for resource in found.resources:
+            if _REMOTE.search(resource):
+                build.unknown.append(f"{found.display}: remote resource {resource} is not opened")
+                continue
+            target = os.path.realpath(os.path.join(folder, resource))
+            if os.path.isdir(target):
+                build.absorb(self._build(target, stack))
+            else:
+                self._add_file(found, resource, target, build, patch=False)
+        for configuration in found.configurations:
+            self._add_configuration(found, configuration, build)
+        for component in found.components:
+            target = os.path.realpath(os.path.join(folder, component))
+            if _REMOTE.search(component):
+                build.unknown.append(f"{found.display}: remote component {component} is not opened")
+                continue
+            inner, why = self._folder_kustomization(target)
+            if inner is None:
+                build.unknown.append(why)
+                continue
+            if inner.kind != "Component" or target in stack:
+                build.unknown.append(f"{found.display}: {component} is not a usable component")
+                continue
+            self._accumulate(inner, build, [*stack, target])
+            self._run_entries(inner, build)
+        for patch in found.patch_files:
+            self._add_file(
+                found, patch, os.path.realpath(os.path.join(folder, patch)), build, patch=True
+            )
+        for node in found.inline_patches:
+            self._add_inline_patch(found, node, build)
+
+    def _add_file(
+        self, found: Kustomization, name: str, real: str, build: _Build, *, patch: bool
+    ) -> None:
+        docs = self.documents(real)
+        if docs is None:
+            where = "patch" if patch else "resource"
+            state = (
+                "is not among the linted files" if real not in self._sources else "does not parse"
+            )
+            build.unknown.append(f"{found.display}: {where} {name} {state}")
+            return
+        for doc in docs:
+            self._add_document(doc, self._display(real), build, found, patch)
+
+    def _add_document(
+        self,
+        doc: Node,
+        display: str,
+        build: _Build,
+        found: Kustomization,
+        patch: bool,
+        shown_at: Span | None = None,
+    ) -> None:
+        if isinstance(doc, SequenceNode) and patch:
+            if _mentions(doc, "image"):
+                build.unknown.append(f"{found.display}: a JSON patch may set images")
+            return
+        if not isinstance(doc, MappingNode):
+            return
+        items = _get(doc, "items")
+        kind = _text(_get(doc, "kind")) or ""
+        if kind.endswith("List") and isinstance(items, SequenceNode):
+            for item in items.value:
+                self._add_document(item, display, build, found, patch, shown_at)
+            return
+        build.objects.append(_Object(doc, display, shown_at, patch))
+
+    def _add_inline_patch(self, found: Kustomization, node: Node, build: _Build) -> None:
+        text = _text(node) or ""
+        try:
+            docs = list(yaml.compose_all(text, Loader=_Loader))
+        except (yaml.YAMLError, RecursionError):
+            build.unknown.append(f"{found.display}: an inline patch does not parse")
+            return
+        for doc in docs:
+            self._add_document(doc, found.display, build, found, True, span_of(node))
+
+    def _add_configuration(self, found: Kustomization, name: str, build: _Build) -> None:
+        real = os.path.realpath(os.path.join(os.path.dirname(found.path), name))
+        docs = self.documents(real)
+        if docs is None:
+            build.unknown.append(
+                f"{found.display}: configuration {name} is not among the linted files"
+            )
+            return
+        for doc in docs:
+            for item in _items(_get(doc, "images") if isinstance(doc, MappingNode) else None):
+                path = _text(_get(item, "path"))
+                if not path:
+                    continue
+                spec = FieldSpec(
+                    path,
+                    _text(_get(item, "kind")) or "",
+                    _text(_get(item, "group")) or "",
+                    _text(_get(item, "version")) or "",
+                )
+                if spec not in build.specs:
+                    build.specs.append(spec)
+
+    def _run_entries(self, found: Kustomization, build: _Build) -> None:
+        specs = self._field_specs + tuple(build.specs)
+        fields = [
+            (obj, image_field)
+            for obj in build.objects
+            for image_field in kustomize.image_fields(obj.document, specs)
+        ]
+        for entry in found.entries:
+            outcome = self._outcomes.setdefault((found.path, entry.index), EntryOutcome())
+            outcome.builds += 1
+            for reason in build.unknown:
+                if reason not in outcome.unknown:
+                    outcome.unknown.append(reason)
+            if entry.problems:
+                continue
+            for obj, image_field in fields:
+                key = id(image_field.node)
+                before = build.values[key] if key in build.values else str(image_field.node.value)
+                after = kustomize.apply(entry.override, before, image_field.selections)
+                if after is None:
+                    continue
+                build.values[key] = after
+                span = obj.shown_at or span_of(image_field.node)
+                match = Match(before, after, obj.path, span, image_field.path)
+                if match not in outcome.matches:
+                    outcome.matches.append(match)
+
+
+def _get(node: Node | None, key: str) -> Node | None:
+    if not isinstance(node, MappingNode):
+        return None
+    found: Node | None = None
+    for k, v in node.value:
+        if isinstance(k, ScalarNode) and k.value == key:
+            found = v
+    return found
+
+
+def _text(node: Node | None) -> str | None:
+    if isinstance(node, ScalarNode) and node.tag != _NULL:
+        return str(node.value)
+    return None
+
+
+def _items(node: Node | None) -> list[Node]:
+    return list(node.value) if isinstance(node, SequenceNode) else []
+
+
+def _strings(node: Node | None) -> list[str]:
+    return [text for item in _items(node) if (text := _text(item))]
+
+
+def _mentions(node: Node, word: str) -> bool:
+    return any(word in text.lower() for text in _scalars(node))
+
+
+def _scalars(node: Node) -> Iterator[str]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, ScalarNode):
+            yield current.value
+        elif isinstance(current, SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, MappingNode):
+            for key, value in current.value:
+                stack.extend((key, value))
