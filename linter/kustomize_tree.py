@@ -390,6 +390,11 @@ class Tree:
             )
         return found
 
+    def field_specs(self, kustomization_path: str) -> tuple[FieldSpec, ...]:
+        """The image field specs in force where a kustomization's entries run."""
+        build = self._build(os.path.dirname(os.path.realpath(kustomization_path)), [])
+        return self._field_specs + tuple(build.specs)
+
     def rendered_images(self, kustomization_path: str) -> list[tuple[str, str, str]]:
         """(kind, field path, value) of every image field the build of a kustomization writes,
         sorted: what `kustomize build` of its folder outputs, where the build is known (patches
@@ -503,6 +508,17 @@ class Tree:
         if kind.endswith("List") and isinstance(items, SequenceNode):
             for item in items.value:
                 self._add_document(item, display, build, found, patch, shown_at)
+            return
+        if patch and _text(_get(doc, "$patch")) == "delete":
+            # A strategic-merge delete: the object it names leaves the build.
+            name = _text(_get(_get(doc, "metadata"), "name"))
+            build.objects = [
+                obj
+                for obj in build.objects
+                if obj.patch
+                or _text(_get(obj.document, "kind")) != kind
+                or _text(_get(_get(obj.document, "metadata"), "name")) != name
+            ]
             return
         build.objects.append(_Object(doc, display, shown_at, patch))
 

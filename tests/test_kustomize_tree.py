@@ -1,0 +1,245 @@
+"""imglint.kustomize_tree against the real kustomize, on real trees from public repositories.
+
+For every kustomization of tests/fixtures/kustomize-real that kustomize can build here, the image
+values the model says the build writes are compared, field for field, with `kubectl kustomize`'s
+output; then what each `images:` entry matched, and what it could not know.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from imglint import kustomize
+from imglint.kustomize_tree import Tree, parse_argo_image, read_entries
+from imglint.sources import collect
+from tests.kustomize_tool import kustomize_build, kustomize_version, require_kubectl
+
+REAL = Path(__file__).parent / "fixtures" / "kustomize-real"
+BUILDABLE = [
+    "microservices-demo/kustomize",
+    "microservices-demo/kustomize/base",
+    "microservices-demo/kustomize/tests/memorystore-with-all-components",
+    "microservices-demo/kustomize/tests/service-mesh-istio-with-all-components",
+    "microservices-demo/kustomize/tests/spanner-with-all-components",
+    "ingress-nginx/deploy/prometheus",
+    "ingress-nginx/deploy/grafana",
+    "kustomize-examples/transformerconfigs/images",
+]
+
+
+def _specs() -> tuple[kustomize.FieldSpec, ...]:
+    specs = kustomize.DEFAULT_FIELD_SPECS
+    if kustomize_version() >= (5, 6, 0):
+        specs += kustomize.VOLUME_FIELD_SPECS
+    return specs
+
+
+def _tree(*roots: Path) -> Tree:
+    return Tree(collect([str(r) for r in roots]).sources, _specs())
+
+
+def _kubectl_images(folder: Path, specs: tuple[kustomize.FieldSpec, ...]) -> list[tuple[str, ...]]:
+    found = []
+    for document in yaml.compose_all(kustomize_build(folder)):
+        assert isinstance(document, yaml.MappingNode)
+        kind = next(v.value for k, v in document.value if k.value == "kind")
+        for field in kustomize.image_fields(document, specs):
+            found.append((kind, field.path, field.node.value))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("folder", BUILDABLE)
+def test_model_builds_what_kustomize_builds(folder: str) -> None:
+    tree = _tree(REAL)
+    kustomization = str(REAL / folder / "kustomization.yaml")
+    model = tree.rendered_images(kustomization)
+    assert model, "every tree here has images"
+    assert model == _kubectl_images(REAL / folder, tree.field_specs(kustomization))
+
+
+def _overlay(tmp_path: Path, body: dict[str, object]) -> Path:
+    """An overlay of the real microservices-demo base, written in tmp (kustomize accepts a
+    base anywhere; the test trees upstream stop short of using the image components)."""
+    folder = tmp_path / "overlay"
+    folder.mkdir()
+    (folder / "kustomization.yaml").write_text(json.dumps(body))
+    return folder
+
+
+def test_components_run_in_order_over_the_real_base(tmp_path: Path) -> None:
+    demo = REAL / "microservices-demo" / "kustomize"
+    components = [
+        os.path.relpath(demo / "components" / name, tmp_path / "overlay")
+        for name in (
+            "container-images-tag",
+            "container-images-tag-suffix",
+            "container-images-registry",
+        )
+    ]
+    overlay = _overlay(
+        tmp_path,
+        {
+            "resources": [os.path.relpath(demo / "base", tmp_path / "overlay")],
+            "components": components,
+        },
+    )
+    tree = _tree(REAL, overlay)
+    kustomization = str(overlay / "kustomization.yaml")
+    assert tree.rendered_images(kustomization) == _kubectl_images(
+        overlay, tree.field_specs(kustomization)
+    )
+    registry = str(demo / "components" / "container-images-registry" / "kustomization.yaml")
+    # adservice: the tag, then the suffix twice (Deployments are selected by both walks).
+    outcome = tree.outcome(registry, 0)
+    assert [m.after for m in outcome.matches] == [
+        "CONTAINER_IMAGES_REGISTRY/adservice:"
+        "CONTAINER_IMAGES_TAGCONTAINER_IMAGES_TAG_SUFFIXCONTAINER_IMAGES_TAG_SUFFIX"
+    ]
+    assert outcome.matches[0].path.endswith("kustomize/base/adservice.yaml")
+    assert outcome.matches[0].span.line == 46
+    redis = tree.outcome(registry, 11)
+    assert [(m.before, m.after) for m in redis.matches] == [
+        ("redis:alpine", "CONTAINER_IMAGES_REGISTRY/redis:alpine")
+    ]
+    suffix = str(demo / "components" / "container-images-tag-suffix" / "kustomization.yaml")
+    cart = tree.outcome(suffix, 1)
+    assert [m.after for m in cart.matches] == [
+        "us-central1-docker.pkg.dev/online-boutique-ci/microservices-demo/cartservice:"
+        "CONTAINER_IMAGES_TAGCONTAINER_IMAGES_TAG_SUFFIXCONTAINER_IMAGES_TAG_SUFFIX"
+    ]
+
+
+def test_unused_component_says_so() -> None:
+    tree = _tree(REAL)
+    demo = REAL / "microservices-demo" / "kustomize"
+    outcome = tree.outcome(
+        str(demo / "components" / "container-images-tag" / "kustomization.yaml"), 0
+    )
+    assert outcome.matches == []
+    assert outcome.unknown == ["no kustomization among the linted files uses this component"]
+
+
+def test_name_only_entries_match_but_change_nothing() -> None:
+    tree = _tree(REAL)
+    path = str(REAL / "ingress-nginx" / "deploy" / "prometheus" / "kustomization.yaml")
+    outcome = tree.outcome(path, 0)
+    assert [(m.before, m.after) for m in outcome.matches] == [
+        ("prom/prometheus", "prom/prometheus")
+    ]
+    assert outcome.unknown == []
+
+
+def test_missing_resources_make_the_outcome_unknown() -> None:
+    tree = _tree(REAL)
+    path = str(REAL / "kubevirt" / "whereabouts" / "kustomization.yaml")
+    outcome = tree.outcome(path, 0)
+    assert outcome.matches == []
+    assert [u.split(": ", 1)[1] for u in outcome.unknown] == [
+        "resource ./daemonset-install.yaml is not among the linted files",
+        "resource ./whereabouts.cni.cncf.io_ippools.yaml is not among the linted files",
+        "resource ./whereabouts.cni.cncf.io_overlappingrangeipreservations.yaml is not among "
+        "the linted files",
+    ]
+    # `newTag: ##VERSION##` is a YAML comment: the entry has a name only.
+    kustomization = tree.kustomization(os.path.realpath(path))
+    assert kustomization is not None
+    assert kustomization.entries[0].override == kustomize.ImageOverride(
+        "ghcr.io/k8snetworkplumbingwg/whereabouts"
+    )
+
+
+def test_overlay_outside_the_linted_set_is_unknown(tmp_path: Path) -> None:
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "kustomization.yaml").write_text("resources: [pod.yaml]\n")
+    (base / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        "  - {name: a, image: nginx}\n"
+    )
+    overlay = _overlay(
+        tmp_path,
+        {
+            "resources": ["../base", "https://example.com/x.yaml"],
+            "images": [{"name": "nginx", "newTag": "1"}],
+        },
+    )
+    tree = _tree(overlay)
+    outcome = tree.outcome(str(overlay / "kustomization.yaml"), 0)
+    assert outcome.matches == []
+    assert [u.split(": ", 1)[-1] for u in outcome.unknown] == [
+        f"the kustomization in {os.path.relpath(base)}/ is not among the linted files",
+        "remote resource https://example.com/x.yaml is not opened",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "override"),
+    [
+        (
+            "gcr.io/heptio-images/ks-guestbook-demo:0.2",
+            kustomize.ImageOverride("gcr.io/heptio-images/ks-guestbook-demo", new_tag="0.2"),
+        ),
+        (
+            "my-app=gcr.io/my-repo/my-app:0.1",
+            kustomize.ImageOverride("my-app", "gcr.io/my-repo/my-app", "0.1"),
+        ),
+        ("alpine@sha256:24a0", kustomize.ImageOverride("alpine", digest="sha256:24a0")),
+        ("mysql=mariadb", kustomize.ImageOverride("mysql", "mariadb")),
+        ("node:8.15.0", kustomize.ImageOverride("node", new_tag="8.15.0")),
+        ("nginx", None),  # `kustomize edit set image nginx` refuses it
+    ],
+)
+def test_argo_cd_strings_read_as_kustomize_edit_set_image(
+    text: str, override: kustomize.ImageOverride | None
+) -> None:
+    assert parse_argo_image(text) == override
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        (
+            "- name: redis\n  newTag: 1.20\n",
+            "kustomize refuses newTag: 1.20 is a number there (quote it)",
+        ),
+        (
+            "- name: redis\n  newTag: 08\n",
+            "kustomize refuses newTag: 08 is a number there (quote it)",
+        ),
+        (
+            "- name: redis\n  newTag: yes\n",
+            "kustomize refuses newTag: yes is a boolean there (quote it)",
+        ),
+        (
+            "- name: redis\n  newTage: '7'\n",
+            'kustomize refuses the unknown field "newTage" '
+            "(fields: name, newName, newTag, digest, tagSuffix)",
+        ),
+        ("- name: redis\n  newTag: [a]\n", "newTag must be a string"),
+    ],
+)
+def test_what_kustomize_refuses(entry: str, problem: str, tmp_path: Path) -> None:
+    node = yaml.compose(entry)
+    assert node is not None
+    _entries, problems = read_entries(node)
+    assert [message for message, _node in problems] == [problem]
+    # ... and kustomize does refuse it.
+    (tmp_path / "kustomization.yaml").write_text("images:\n" + entry)
+    done = subprocess.run(
+        [require_kubectl(), "kustomize", str(tmp_path)], capture_output=True, text=True
+    )
+    assert done.returncode != 0
+
+
+def test_field_names_are_case_insensitive_as_in_kustomize() -> None:
+    node = yaml.compose("- name: redis\n  newTag: '8'\n  newtag: '9'\n")
+    assert node is not None
+    entries, problems = read_entries(node)
+    assert problems == []
+    assert entries[0].override == kustomize.ImageOverride("redis", new_tag="9")
