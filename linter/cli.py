@@ -285,6 +285,11 @@ def _lint(
         findings = rendered.findings(findings)
         if unused is not None:
             unused = rendered.suppressions(unused)
+        from imglint.kustomize_origin import BuildOutput
+
+        build_output = BuildOutput(collected.sources, args.stdin_filename)
+        if build_output.applies():  # `kustomize build` output with origin annotations
+            findings = build_output.findings(findings)
 
     errors = sorted(
         collected.errors + manifests.errors + fix_errors,

@@ -22,10 +22,10 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint import kustomize
-from imglint.findings import Span
+from imglint.findings import InputError, Span
 from imglint.kustomize import FieldSpec, ImageOverride
 from imglint.records import dataclass, field
-from imglint.sources import Source
+from imglint.sources import MAX_FILE_BYTES, Source, decode
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -265,6 +265,7 @@ class Match:
     path: str  # display path of the file the value is written in
     span: Span
     field_path: str
+    real_path: str = ""  # that file's real path ("" for a value of an inline patch)
 
 
 @dataclass
@@ -285,6 +286,7 @@ class _Object:
     # patch: a YAML text inside a string of the kustomization): the patch string.
     shown_at: Span | None = None
     patch: bool = False  # a patch's object: its values are candidates, not objects of the output
+    real_path: str = ""
 
 
 @dataclass
@@ -312,7 +314,9 @@ class Tree:
     """The kustomizations of a linted set and what their entries match.
 
     `field_specs`: kustomize's own image field specs (defaults: those of kustomize v5.6 and
-    later, which also rewrite image volumes).
+    later, which also rewrite image volumes). `from_disk`: read local files that are not among
+    `sources` too (to trace `kustomize build` output back to its files, where there is no
+    linted set); remote bases are never fetched either way.
     """
 
     def __init__(
@@ -320,11 +324,14 @@ class Tree:
         sources: Iterable[Source],
         field_specs: Sequence[FieldSpec] = kustomize.DEFAULT_FIELD_SPECS
         + kustomize.VOLUME_FIELD_SPECS,
+        *,
+        from_disk: bool = False,
     ) -> None:
         self._sources: dict[str, Source] = {}
         for source in sources:
             if source.file_path is not None:
                 self._sources[os.path.realpath(source.file_path)] = source
+        self._from_disk = from_disk
         self._field_specs = tuple(field_specs)
         self._documents: dict[str, list[Node] | None] = {}
         self._kustomizations: dict[str, Kustomization | None] = {}
@@ -334,6 +341,14 @@ class Tree:
 
     # -- the linted set --------------------------------------------------------------------
 
+    def _source(self, real: str) -> Source | None:
+        found = self._sources.get(real)
+        if found is None and self._from_disk and real not in self._documents:
+            found = _read_from_disk(real)
+            if found is not None:
+                self._sources[real] = found
+        return found
+
     def _display(self, real: str) -> str:
         source = self._sources.get(real)
         return source.path if source is not None else os.path.relpath(real)
@@ -341,7 +356,7 @@ class Tree:
     def documents(self, real: str) -> list[Node] | None:
         """The YAML documents of a linted file; None when it is not linted or does not parse."""
         if real not in self._documents:
-            source = self._sources.get(real)
+            source = self._source(real)
             docs: list[Node] | None = None
             if source is not None:
                 try:
@@ -366,7 +381,7 @@ class Tree:
         """The kustomization of a folder, or why it is not known."""
         for name in KUSTOMIZATION_FILE_NAMES:
             candidate = os.path.join(folder, name)
-            if candidate in self._sources:
+            if self._source(candidate) is not None:
                 found = self.kustomization(candidate)
                 if found is None:
                     return None, f"{self._display(candidate)} could not be read"
@@ -412,6 +427,32 @@ class Tree:
                 value = build.values[key] if key in build.values else str(image_field.node.value)
                 found.append((kind, image_field.path, value))
         return sorted(found)
+
+    def entries_in_build_order(
+        self, folder: str
+    ) -> list[tuple[Kustomization, Entry, EntryOutcome]]:
+        """Every entry run by the build of a folder, in the order kustomize runs them."""
+        self._build(os.path.realpath(folder), [])
+        found = []
+        for (path, index), outcome in self._outcomes.items():
+            kustomization = self._kustomizations.get(path)
+            if kustomization is not None and index < len(kustomization.entries):
+                found.append((kustomization, kustomization.entries[index], outcome))
+        return found
+
+    def patch_images(self, folder: str) -> list[tuple[str, Span, str, str]]:
+        """(display path, span, kind, value) of the image fields the build's patches write."""
+        build = self._build(os.path.realpath(folder), [])
+        specs = self._field_specs + tuple(build.specs)
+        found = []
+        for obj in build.objects:
+            if not obj.patch:
+                continue
+            kind = _text(_get(obj.document, "kind")) or ""
+            for image_field in kustomize.image_fields(obj.document, specs):
+                span = obj.shown_at or span_of(image_field.node)
+                found.append((obj.path, span, kind, str(image_field.node.value)))
+        return found
 
     def _analyse(self) -> None:
         self._analysed = True
@@ -486,7 +527,7 @@ class Tree:
             build.unknown.append(f"{found.display}: {where} {name} {state}")
             return
         for doc in docs:
-            self._add_document(doc, self._display(real), build, found, patch)
+            self._add_document(doc, self._display(real), build, found, patch, real_path=real)
 
     def _add_document(
         self,
@@ -496,6 +537,7 @@ class Tree:
         found: Kustomization,
         patch: bool,
         shown_at: Span | None = None,
+        real_path: str = "",
     ) -> None:
         if isinstance(doc, SequenceNode) and patch:
             if _mentions(doc, "image"):
@@ -507,7 +549,7 @@ class Tree:
         kind = _text(_get(doc, "kind")) or ""
         if kind.endswith("List") and isinstance(items, SequenceNode):
             for item in items.value:
-                self._add_document(item, display, build, found, patch, shown_at)
+                self._add_document(item, display, build, found, patch, shown_at, real_path)
             return
         if patch and _text(_get(doc, "$patch")) == "delete":
             # A strategic-merge delete: the object it names leaves the build.
@@ -520,7 +562,7 @@ class Tree:
                 or _text(_get(_get(obj.document, "metadata"), "name")) != name
             ]
             return
-        build.objects.append(_Object(doc, display, shown_at, patch))
+        build.objects.append(_Object(doc, display, shown_at, patch, real_path))
 
     def _add_inline_patch(self, found: Kustomization, node: Node, build: _Build) -> None:
         text = _text(node) or ""
@@ -577,9 +619,24 @@ class Tree:
                     continue
                 build.values[key] = after
                 span = obj.shown_at or span_of(image_field.node)
-                match = Match(before, after, obj.path, span, image_field.path)
+                match = Match(before, after, obj.path, span, image_field.path, obj.real_path)
                 if match not in outcome.matches:
                     outcome.matches.append(match)
+
+
+def _read_from_disk(real: str) -> Source | None:
+    try:
+        if not os.path.isfile(real) or os.path.getsize(real) > MAX_FILE_BYTES:
+            return None
+        with open(real, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    decoded = decode(data)
+    if isinstance(decoded, InputError):
+        return None
+    text, encoding, bom = decoded
+    return Source(os.path.relpath(real), text, real, encoding, bom, named=False)
 
 
 def _get(node: Node | None, key: str) -> Node | None:
