@@ -93,6 +93,7 @@ RESERVED: dict[str, str] = {
     "IMG012": "disallowed-tag",
     "IMG013": "denied-registry",
     "IMG014": "pull-policy-not-always",
+    "IMG015": "unused-image-override",
     "IMG108": "image-too-old",
 }
 

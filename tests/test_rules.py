@@ -83,6 +83,7 @@ def test_reserved_codes_are_kept_for_the_rules_they_name() -> None:
         "IMG012": "disallowed-tag",
         "IMG013": "denied-registry",
         "IMG014": "pull-policy-not-always",
+        "IMG015": "unused-image-override",
         "IMG108": "image-too-old",
     }
     for rule in rules.RULES:
