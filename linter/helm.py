@@ -16,11 +16,17 @@ import os
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from imglint import records
 from imglint.findings import Finding, Span, UnusedSuppression
 from imglint.manifests import ImageSite
+from imglint.records import dataclass
+from imglint.reference import InvalidReference, parse
 from imglint.sources import Source
+
+if TYPE_CHECKING:
+    from imglint.helm_values import ValuesImage
 
 _SOURCE = re.compile(r"^# Source: (\S.*?)\s*$")
 _SEPARATOR = re.compile(r"^---(\s|$)")
@@ -123,3 +129,107 @@ def _markers(text: str) -> tuple[tuple[int, str], ...]:
         if match:
             markers.append((number, match.group(1)))
     return tuple(markers)
+
+
+# -- rendered images traced back to the values keys that declare them ---------------------------
+
+
+@dataclass(frozen=True)
+class ValuesDeclaration:
+    """Where the image of a rendered finding is declared: a values key (the tag's, the
+    registry's... whichever the finding concerns), or the image's own key."""
+
+    path: str
+    line: int
+    column: int
+    field: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line} {self.field}"
+
+
+def chart_values_images(
+    chart_dir: str, values_files: Sequence[str]
+) -> tuple[list[ValuesImage], list[str]]:
+    """The images the chart's values declare once `values_files` are applied over its
+    values.yaml (in order, the last wins, as `helm template -f`), and what could not be read.
+
+    A subchart's own default that no values file overrides is included under its key.
+    """
+    from imglint.helm_values import Layer, find_images
+    from imglint.helm_values_chart import VALUES_FILE, ChartReader
+
+    reader = ChartReader()
+    facts, problems = reader.chart(chart_dir)
+    problems = list(problems)
+    own = os.path.join(chart_dir, VALUES_FILE)
+    files = ([own] if os.path.isfile(own) else []) + list(values_files)
+    layers: list[Layer] = []
+    by_field: dict[str, ValuesImage] = {}
+    for path in files:
+        root = reader.values(path, problems)
+        if root is None:
+            continue
+        layered = records.replace(facts, defaults=list(layers))
+        for image in find_images(path, root, layered):
+            by_field[image.field] = image  # a later file's declaration replaces an earlier one
+        layers.append(Layer(path, root))
+    for key, sub_values in facts.subchart_values.items():
+        sub_facts = facts.subcharts[key]
+        for image in find_images(sub_values.file, sub_values.root, sub_facts):
+            field_name = f"{key}.{image.field}"
+            if field_name not in by_field:
+                by_field[field_name] = image
+    return list(by_field.values()), problems
+
+
+def declarations_for(
+    image_text: str | None, template: str, images: Sequence[ValuesImage]
+) -> list[ValuesImage]:
+    """The values images that render `image_text`: same repository, tag and digest (or, when
+    none has all three, same repository and tag). Several when the values declare the same
+    image twice; a template under `charts/KEY/` prefers the declarations under `KEY.`."""
+    if not image_text:
+        return []
+    wanted = _key(image_text)
+    if wanted is None:
+        return []
+    exact = [i for i in images if i.reference and _key(i.reference) == wanted]
+    found = exact or [
+        i for i in images if i.reference and (_key(i.reference) or ())[:2] == wanted[:2]
+    ]
+    if len(found) > 1:
+        subchart = re.search(r"(?:^|/)charts/([^/]+)/templates/", template)
+        if subchart:
+            prefix = subchart.group(1) + "."
+            narrowed = [
+                i
+                for i in found
+                if i.field.startswith(prefix)
+                or i.file.endswith(f"charts/{subchart.group(1)}/values.yaml")
+            ]
+            found = narrowed or found
+        else:
+            found = [i for i in found if "/charts/" not in i.file.replace(os.sep, "/")] or found
+    return found
+
+
+def declaration_of(image: ValuesImage, component: str | None) -> ValuesDeclaration:
+    """The values key a finding about `component` (registry, repository, tag, digest) points at."""
+    part = {
+        "registry": image.registry or image.repository,
+        "repository": image.repository,
+        "tag": image.tag if image.tag is not None and not image.tag_dropped else None,
+        "digest": image.digest,
+    }.get(component or "")
+    if part is not None:
+        return ValuesDeclaration(part.file, part.span.line, part.span.column, part.field)
+    return ValuesDeclaration(image.file, image.span.line, image.span.column, image.field)
+
+
+def _key(text: str) -> tuple[str, str | None, str | None] | None:
+    try:
+        reference = parse(text)
+    except InvalidReference:
+        return None
+    return reference.name, reference.tag, reference.digest

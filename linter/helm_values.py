@@ -36,7 +36,6 @@ from imglint.helm_templates import ChartTemplates, PathUse
 from imglint.records import dataclass
 from imglint.reference import InvalidReference, parse
 
-_STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
@@ -44,6 +43,8 @@ _BOOL = "tag:yaml.org,2002:bool"
 _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{64}")
 REFERENCE_KEYS = ("registry", "repository", "image", "tag", "digest", "sha")
 DIGEST_KEYS = ("digest", "sha")
+# Keys of a git or chart source, which also has a `repository` (and sometimes a `tag`).
+_SOURCE_KEYS = frozenset({"url", "branch", "revision", "path", "ref", "chart", "version", "commit"})
 # Values trees deeper than this are not searched further (real charts: under 15 levels).
 MAX_DEPTH = 64
 
@@ -129,7 +130,9 @@ class ChartFacts:
     subcharts: dict[str, ChartFacts] = records.field(default_factory=dict)
     subchart_values: dict[str, Layer] = records.field(default_factory=dict)
     # The chart's own values.yaml when the tree read is another values file of the chart.
-    defaults: Layer | None = None
+    # Values files under the one read, earliest first (the chart's values.yaml, then each
+    # `--values` file before it): what the file read does not set comes from them.
+    defaults: list[Layer] = records.field(default_factory=list)
     # For a subchart's own values.yaml: the parent's values and the key it sits under.
     parent_values: Layer | None = None
     # Where the values come from when no chart is at hand ("Flux HelmRelease spec.values").
@@ -160,14 +163,13 @@ class _Finder:
         self.chart = chart
         self.global_registry = _part_at(file, root, ("global", "imageRegistry"))
         self.global_image_registry = _part_at(file, root, ("global", "image", "registry"))
-        if self.global_registry is None and chart.defaults is not None:
-            self.global_registry = _part_at(
-                chart.defaults.file, chart.defaults.root, ("global", "imageRegistry")
-            )
-        if self.global_image_registry is None and chart.defaults is not None:
-            self.global_image_registry = _part_at(
-                chart.defaults.file, chart.defaults.root, ("global", "image", "registry")
-            )
+        for layer in reversed(chart.defaults):  # the latest file that sets it wins
+            if self.global_registry is None:
+                self.global_registry = _part_at(layer.file, layer.root, ("global", "imageRegistry"))
+            if self.global_image_registry is None:
+                self.global_image_registry = _part_at(
+                    layer.file, layer.root, ("global", "image", "registry")
+                )
 
     def walk(self, node: Node, path: tuple[str, ...], depth: int) -> Iterator[ValuesImage]:
         if depth > MAX_DEPTH:
@@ -231,7 +233,7 @@ class _Finder:
         split_siblings = shape == "split" and any(
             k in merged for k in ("tag", "digest", "registry")
         )
-        if not (image_like or told or split_siblings):
+        if not (image_like or told or split_siblings or self._looks_like_image(path, node, merged)):
             return None
         if not any(k in own for k in REFERENCE_KEYS):
             return None  # nothing of the image is set here (an overlay's `image: {pullPolicy}`)
@@ -250,6 +252,26 @@ class _Finder:
         self._pin(image, merged, own, use)
         self._overridden(image, path)
         return image
+
+    def _looks_like_image(
+        self, path: tuple[str, ...], node: MappingNode, merged: dict[str, Part]
+    ) -> bool:
+        """`redis: {repository: redis, tag: "7.2"}` when no templates are at hand to ask (a
+        GitOps object's values): a repository that is an image name, with a tag beside it, and
+        no key that a git or chart source has. With the templates at hand, they decide."""
+        if self._templates(path) is not None:
+            return False
+        repository, tag = merged.get("repository"), merged.get("tag")
+        if repository is None or tag is None or repository.empty or tag.empty:
+            return False
+        keys = {k.value for k, _v in node.value if isinstance(k, ScalarNode)}
+        if keys & _SOURCE_KEYS or repository.text.endswith(".git") or "://" in repository.text:
+            return False
+        try:
+            reference = parse(repository.text)
+        except InvalidReference:
+            return False
+        return reference.tag is None and reference.digest is None
 
     def string(self, node: ScalarNode, path: tuple[str, ...]) -> ValuesImage | None:
         part = _part(self.file, ".".join(path), path[-1], None, node)
@@ -464,9 +486,8 @@ class _Finder:
         layers: list[Layer] = []
         if path and path[0] in self.chart.subchart_values:
             layers.append(self.chart.subchart_values[path[0]])
-        if self.chart.defaults is not None:
-            layers.append(self.chart.defaults)
-        for layer in layers:  # the subchart's defaults first, the chart's values.yaml over them
+        layers.extend(self.chart.defaults)
+        for layer in layers:  # the subchart's defaults first, then each values file over them
             rest = path[len(layer.prefix) :]
             if path[: len(layer.prefix)] != layer.prefix:
                 continue

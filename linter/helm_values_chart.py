@@ -68,12 +68,20 @@ class ChartReader:
         if not is_own:
             root = self._read_values(own_values, problems)
             if root is not None:
-                facts.defaults = Layer(_display(display_path, own_values), root)
+                facts.defaults = [Layer(_display(display_path, own_values), root)]
         if is_own:
             facts.parent_values = self._parent_values(
                 chart_dir, display_path, values_path, problems
             )
         return ChartRead(facts, list(problems))
+
+    def chart(self, chart_dir: str) -> tuple[ChartFacts, list[str]]:
+        """The chart at chart_dir (its Chart.yaml, templates, subcharts), read once."""
+        return self._chart(os.path.abspath(chart_dir))
+
+    def values(self, path: str, problems: list[str]) -> Node | None:
+        """A values file composed (None: empty or unreadable, said in problems)."""
+        return self._read_values(path, problems)
 
     def _chart(self, chart_dir: str) -> tuple[ChartFacts, list[str]]:
         cached = self._charts.get(chart_dir)
@@ -145,6 +153,15 @@ try:
     from yaml import CSafeLoader as _Loader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+
+def compose_text(text: str) -> tuple[Node | None, str | None]:
+    """One YAML document as nodes, or the reason it is not one (first line of the error)."""
+    try:
+        return yaml.compose(text, Loader=_Loader), None
+    except (ValueError, yaml.YAMLError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return None, reason
 
 
 def _read_chart_yaml(path: str, problems: list[str]) -> dict[str, object]:

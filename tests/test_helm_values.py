@@ -269,7 +269,7 @@ def test_shapes_without_templates() -> None:
     ]
 
 
-def test_a_repository_under_a_key_that_is_not_image_like_needs_the_templates() -> None:
+def test_a_repository_under_a_key_that_is_not_image_like() -> None:
     values = """
         redis:
           repository: docker.io/redis
@@ -277,10 +277,18 @@ def test_a_repository_under_a_key_that_is_not_image_like_needs_the_templates() -
         git:
           repository: https://github.com/org/site
           tag: v1
+        site:
+          repository: github.com/org/site
+          branch: main
+          tag: v1
         """
-    assert _refs(_images(values)) == []
+    # With the chart's templates at hand they decide: only what feeds an `image:` line.
     template = 'image: "{{ .Values.redis.repository }}:{{ .Values.redis.tag }}"\n'
     assert _refs(_images(values, {"d.yaml": template})) == [("redis", "docker.io/redis:7.2")]
+    assert _refs(_images(values, {"d.yaml": "kind: ConfigMap\n"})) == []
+    # Without them (a GitOps object's values), an image name with a tag beside it, and nothing
+    # that a git source has (a URL, a branch).
+    assert _refs(_images(values)) == [("redis", "docker.io/redis:7.2")]
 
 
 def test_global_registries() -> None:
@@ -388,7 +396,7 @@ def test_overlay_values_take_the_rest_from_the_charts_values() -> None:
     base = yaml.compose("image:\n  repository: org/app\n  tag: '1.0'\n", Loader=yaml.CSafeLoader)
     assert base is not None
     root = yaml.compose("image:\n  tag: '2.0'\n", Loader=yaml.CSafeLoader)
-    chart = ChartFacts(templates=analyse([]), defaults=Layer("chart/values.yaml", base))
+    chart = ChartFacts(templates=analyse([]), defaults=[Layer("chart/values.yaml", base)])
     [image] = find_images("chart/values-prod.yaml", root, chart)
     assert image.reference == "org/app:2.0"
     assert image.tag is not None and image.tag.file == "chart/values-prod.yaml"
