@@ -15,7 +15,12 @@ folder `rules/` (the design card keeps both at the top of the repository), so `i
 - `suppress`: suppression comments and annotations, and the unused ones.
 - `findings`: the diagnostic model (Severity, Span, Finding, InputError, UnusedSuppression).
 - `report/`: the renderers (text, json, sarif, github, junit, the image inventory).
-- `helm`: moves findings on `helm template` output to the chart templates they came from.
+- `helm`: moves findings on `helm template` output to the chart templates they came from, and
+  names the values key that declared each image.
+- `helm_values`: image declarations in Helm values files, assembled as the chart renders them;
+  `helm_templates` reads what a chart's templates say about its image values (textually),
+  `helm_values_chart` reads the chart around a values file (Chart.yaml, subcharts, parent),
+  `helm_values_gitops` finds values inside Flux, Argo CD and kustomize objects.
 - `baseline`: record today's findings, report only new ones.
 - `fix`, `pin`: `--fix`/`--pin` rewriting image scalars in place, byte for byte.
 - `registry/`: the registry check over HTTP (model, client, transport, auth, credentials,
