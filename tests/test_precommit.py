@@ -157,7 +157,9 @@ def _project_files() -> Iterator[Path]:
     for folder, dirs, files in os.walk(ROOT):
         dirs[:] = sorted(d for d in dirs if d not in SNAPSHOT_SKIP and not d.endswith(".egg-info"))
         for name in sorted(files):
-            if not name.endswith((".pyc", ".tmp")):
+            # In a `git worktree` checkout `.git` is a file naming the real repository: copied,
+            # the snapshot's `git commit` would land on the developer's branch.
+            if name not in SNAPSHOT_SKIP and not name.endswith((".pyc", ".tmp")):
                 yield Path(folder, name)
 
 
