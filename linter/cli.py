@@ -15,7 +15,8 @@ from imglint.findings import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, InputError
 
 if TYPE_CHECKING:
     from imglint.config import Config
-    from imglint.manifests import ImageSite, Manifests
+    from imglint.manifests import Manifests
+    from imglint.sites import ImageSite
     from imglint.sources import Collected
 
 

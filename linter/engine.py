@@ -16,7 +16,7 @@ from imglint import rules
 from imglint.config import Config
 from imglint.context import Context
 from imglint.findings import Finding, UnusedSuppression
-from imglint.manifests import ImageSite, parse_image
+from imglint.sites import ImageSite, parse_image
 from imglint.suppress import Suppressions
 
 INVALID_REFERENCE = "IMG001"  # drawn alone: other rules need a parsed reference

@@ -24,11 +24,12 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint import pin as pinning
+from imglint.documents import compose_documents
 from imglint.errors import UsageError
 from imglint.findings import InputError
-from imglint.manifests import ImageSite, compose_documents
 from imglint.records import dataclass, field, replace
 from imglint.reference import Reference
+from imglint.sites import ImageSite
 from imglint.sources import Source
 
 _STR = "tag:yaml.org,2002:str"

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 
 from imglint import records
 from imglint.findings import Finding, Span, UnusedSuppression
-from imglint.manifests import ImageSite
 from imglint.records import dataclass
 from imglint.reference import InvalidReference, parse
+from imglint.sites import ImageSite
 from imglint.sources import Source
 
 if TYPE_CHECKING:

@@ -23,8 +23,8 @@ from collections.abc import Collection, Iterable
 
 from imglint import rules
 from imglint.findings import UnusedSuppression
-from imglint.manifests import ImageSite, K8sObject
 from imglint.records import dataclass, field
+from imglint.sites import ImageSite, K8sObject
 
 ANNOTATION = "imglint.dev/ignore"
 # `#` must start the line or follow whitespace, as a YAML comment does (`a#b` is no comment).

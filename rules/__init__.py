@@ -12,7 +12,6 @@ from types import ModuleType
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.manifests import ImageSite
 from imglint.records import dataclass
 from imglint.rules import (
     img001_invalid_reference,
@@ -33,6 +32,7 @@ from imglint.rules import (
     img106_platform_missing,
     img107_registry_unreachable,
 )
+from imglint.sites import ImageSite
 
 CheckFunction = Callable[[ImageSite, Context], Iterable[str]]
 

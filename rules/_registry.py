@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from imglint.context import Context
-from imglint.manifests import ImageSite
 from imglint.registry.model import Resolution
+from imglint.sites import ImageSite
 
 
 def answer(site: ImageSite, ctx: Context) -> Resolution | None:

@@ -11,9 +11,9 @@ import functools
 from collections.abc import Iterable
 
 from imglint.context import Context, PullSecret
-from imglint.manifests import ImageSite
 from imglint.records import dataclass
 from imglint.reference import Reference
+from imglint.sites import ImageSite
 
 DOCKER_HUB = "docker.io"
 PULL_SECRET_TYPES = frozenset({"kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg"})
@@ -128,7 +128,9 @@ class PodSecrets:
 
     names: tuple[str, ...]
     service_account: str | None  # set when the names come from (or would come from) the SA
-    known: bool  # False: the pod lists none and its ServiceAccount is not in the manifest set
+    # False: the pod lists none and its ServiceAccount is not in the manifest set, or the file
+    # does not say which pod pulls the image (service_account is then None)
+    known: bool
 
     def describe(self) -> str:
         if self.service_account is None:
@@ -137,10 +139,12 @@ class PodSecrets:
 
 
 def pod_secrets(site: ImageSite, ctx: Context) -> PodSecrets:
-    pod = site.pod
-    if pod.image_pull_secrets:
-        return PodSecrets(tuple(pod.image_pull_secrets), None, True)
-    account = pod.service_account or "default"
+    holder = site.holder
+    if not holder.known:
+        return PodSecrets((), None, False)
+    if holder.image_pull_secrets or not holder.service_account_applies:
+        return PodSecrets(tuple(holder.image_pull_secrets), None, True)
+    account = holder.service_account or "default"
     listed = ctx.objects.service_account(site.obj.namespace, account)
     if listed is None:
         return PodSecrets((), account, False)

@@ -37,8 +37,8 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.manifests import ImageSite
 from imglint.rules._shared import normalized
+from imglint.sites import ImageSite
 
 CODE = "IMG004"
 NAME = "implicit-registry"

@@ -36,7 +36,7 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.manifests import ImageSite
+from imglint.sites import ImageSite
 
 CODE = "IMG005"
 NAME = "unpinned-image"

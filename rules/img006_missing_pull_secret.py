@@ -46,8 +46,8 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.manifests import ImageSite
 from imglint.rules._shared import compile_patterns, matches_any, pod_secrets
+from imglint.sites import ImageSite
 
 CODE = "IMG006"
 NAME = "missing-pull-secret"
@@ -63,8 +63,8 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     if not matches_any(compile_patterns(ctx.private_registries), ref):
         return
     secrets = pod_secrets(site, ctx)
-    if secrets.names:
-        return
+    if secrets.names or (not secrets.known and secrets.service_account is None):
+        return  # listed, or the file does not say which pod pulls the image
     where = f'"{ref.domain}"' if ref.domain else "the image's registry"
     if not secrets.known:
         yield (

@@ -62,7 +62,6 @@ from collections.abc import Iterator
 from imglint.context import Context
 from imglint.findings import Severity
 from imglint.keyring import matching_keys, normalize_key
-from imglint.manifests import ImageSite
 from imglint.reference import Reference
 from imglint.rules._shared import (
     compile_patterns,
@@ -72,6 +71,7 @@ from imglint.rules._shared import (
     secret_state,
     split_domain,
 )
+from imglint.sites import ImageSite
 
 CODE = "IMG007"
 NAME = "pull-secret-registry-mismatch"

@@ -43,8 +43,8 @@ from collections.abc import Iterator
 from imglint.context import Context
 from imglint.findings import Severity
 from imglint.keyring import matching_keys
-from imglint.manifests import ImageSite
 from imglint.rules._shared import pod_secrets, secret_state
+from imglint.sites import ImageSite
 
 CODE = "IMG009"
 NAME = "docker-hub-anonymous"

@@ -34,8 +34,8 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.manifests import ImageSite
 from imglint.rules._registry import answer
+from imglint.sites import ImageSite
 
 CODE = "IMG101"
 NAME = "tag-not-found"

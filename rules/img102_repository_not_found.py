@@ -33,9 +33,9 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.manifests import ImageSite
 from imglint.registry.model import HUB_MISSING_OR_PRIVATE
 from imglint.rules._registry import answer
+from imglint.sites import ImageSite
 
 CODE = "IMG102"
 NAME = "repository-not-found"

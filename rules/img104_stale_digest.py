@@ -35,8 +35,8 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.manifests import ImageSite
 from imglint.rules._registry import answer, short
+from imglint.sites import ImageSite
 
 CODE = "IMG104"
 NAME = "stale-digest"

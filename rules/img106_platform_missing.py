@@ -44,9 +44,9 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.manifests import ImageSite
 from imglint.registry.model import platform_available
 from imglint.rules._registry import answer
+from imglint.sites import ImageSite
 
 CODE = "IMG106"
 NAME = "platform-missing"

@@ -12,7 +12,8 @@ from imglint.config import Config, from_mapping
 from imglint.context import Context, ObjectIndex, PullSecret
 from imglint.engine import lint
 from imglint.findings import Span
-from imglint.manifests import ImageSite, K8sObject, PodSpec, load, parse_image
+from imglint.manifests import load
+from imglint.sites import ImageSite, K8sObject, PullSecretHolder, parse_image
 from imglint.sources import collect
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
@@ -43,7 +44,7 @@ def make_site(
             path=path,
             line=1,
         )
-    pod = PodSpec(
+    pod = PullSecretHolder(
         obj=obj,
         image_pull_secrets=list(pull_secrets),
         service_account=service_account,
@@ -53,7 +54,7 @@ def make_site(
         path=path,
         span=Span(line, column, line, column + len(image), 0, len(image)),
         image=image,
-        pod=pod,
+        holder=pod,
         container=container,
         field="containers",
         pull_policy=pull_policy,

@@ -13,7 +13,7 @@ from imglint.config import Config, from_mapping
 from imglint.context import Context
 from imglint.engine import active_rules, image_matcher, lint
 from imglint.findings import Finding, InputError, Severity, Span, exit_code
-from imglint.manifests import ImageSite
+from imglint.sites import ImageSite
 from tests.factories import DIGEST, make_site
 
 

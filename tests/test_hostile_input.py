@@ -11,7 +11,7 @@ Small fixtures live in tests/fixtures/hostile/. Large or byte-level inputs (50 M
 bombs, 10,000-level nesting, broken encodings, odd file names) are generated here, the large
 ones once per module.
 
-Decisions these tests pin down (see linter/manifests.py for the reasons):
+Decisions these tests pin down (see linter/documents.py and linter/extract/ for the reasons):
 - Aliases are never expanded: a shared node is walked once per object, an aliased List item or
   container is read once, and walks shared between a List's objects are capped.
 - YAML merge keys are expanded as kubectl apply's decoder (go-yaml v2) does. An image written
@@ -44,7 +44,7 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
-from imglint import manifests, sources
+from imglint import documents, manifests, sources
 from imglint.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hostile"
@@ -692,7 +692,7 @@ def test_deep_nesting(name: str, tmp_path: Path) -> None:
 
 def test_deep_nesting_with_the_pure_python_loader(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without libyaml the composer recurses in Python: a RecursionError, reported."""
-    monkeypatch.setattr(manifests, "_Loader", yaml.SafeLoader)
+    monkeypatch.setattr(documents, "_Loader", yaml.SafeLoader)
     texts = [CLEAN + "---\n" + NESTING[name] for name in NESTING]
     result = manifests.load([sources.Source(f"{i}.yaml", t) for i, t in enumerate(texts)])
     assert [str(e) for e in result.errors] == [

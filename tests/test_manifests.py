@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from imglint import manifests, sources
+from imglint import documents, manifests, sources
 from imglint.manifests import Manifests
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -54,10 +54,10 @@ def test_pod_spec_details_are_kept() -> None:
     sites = manifests.load(collected.sources).sites
     pod_main, deploy = sites[0], sites[6]
     assert pod_main.obj.namespace == "ns1"
-    assert pod_main.pod.image_pull_secrets == ["regcred"]
+    assert pod_main.holder.image_pull_secrets == ["regcred"]
     assert pod_main.pull_policy == "IfNotPresent"
-    assert deploy.pod.service_account == "builder"
-    assert deploy.pod.image_pull_secrets == []
+    assert deploy.holder.service_account == "builder"
+    assert deploy.holder.image_pull_secrets == []
     assert sites[3].pull_policy == "IfNotPresent"  # the image volume's pullPolicy
 
 
@@ -347,7 +347,7 @@ def test_running_out_of_memory_is_an_input_error(monkeypatch: pytest.MonkeyPatch
 def test_documents_with_too_many_nodes_are_refused_before_composing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(manifests, "MAX_NODES_PER_DOCUMENT", 50)
+    monkeypatch.setattr(documents, "MAX_NODES_PER_DOCUMENT", 50)
     small = "apiVersion: v1\nkind: Pod\nspec:\n  containers: [{image: 'a:1'}]\n"
     big = "apiVersion: v1\nkind: ConfigMap\ndata: [" + ", ".join(["x"] * 60) + "]\n"
     result = load_text(small + "---\n" + big)

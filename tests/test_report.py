@@ -25,7 +25,6 @@ import pytest
 from imglint import __version__
 from imglint.context import Context
 from imglint.findings import Finding, InputError, Severity, Span, UnusedSuppression
-from imglint.manifests import ImageSite, K8sObject, PodSpec
 from imglint.reference import InvalidReference, parse
 from imglint.report import (
     FORMATS,
@@ -38,6 +37,7 @@ from imglint.report.common import printable, summary_line
 from imglint.report.github import escape_data, escape_property
 from imglint.report.sarif import artifact_uri, cap, full_description
 from imglint.rules import Rule
+from imglint.sites import ImageSite, K8sObject, PullSecretHolder
 
 GOLDEN = Path(__file__).parent / "fixtures" / "report"
 # The OASIS SARIF 2.1.0 schema, kept in the repository so the suite runs on any machine.
@@ -678,7 +678,7 @@ def site(
         path=path,
         span=span(line, 14, len(image)),
         image=image,
-        pod=PodSpec(obj, [], None, 1),
+        holder=PullSecretHolder(obj, [], None, 1),
         container=container,
         field=field,
         pull_policy=pull_policy,

@@ -16,15 +16,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from imglint.context import ObjectIndex, PullSecret
-from imglint.manifests import ImageSite
 from imglint.registry.credentials import Credentials, pull_secret_credentials
+from imglint.sites import ImageSite
 
 
 def secret_names(site: ImageSite, objects: ObjectIndex) -> tuple[str, ...] | None:
     """The names of the pull secrets the pod uses; None when the manifest set does not say."""
-    if site.pod.image_pull_secrets:
-        return tuple(site.pod.image_pull_secrets)
-    listed = objects.service_account(site.obj.namespace, site.pod.service_account or "default")
+    holder = site.holder
+    if not holder.known:
+        return None
+    if holder.image_pull_secrets or not holder.service_account_applies:
+        return tuple(holder.image_pull_secrets)
+    listed = objects.service_account(site.obj.namespace, holder.service_account or "default")
     return None if listed is None else tuple(listed)
 
 

@@ -21,8 +21,8 @@ from imglint.registry.pods import answer_key, pod_credentials, site_credentials
 if TYPE_CHECKING:
     from imglint.config import Config
     from imglint.context import ObjectIndex
-    from imglint.manifests import ImageSite
     from imglint.reference import Reference
+    from imglint.sites import ImageSite
 
 PLATFORM_RULE = "IMG106"  # the platform check costs a GET per index: only when the rule runs
 log = logging.getLogger("imglint.registry")

@@ -15,8 +15,8 @@ from imglint.findings import Finding, InputError, Severity, UnusedSuppression, e
 from imglint.records import dataclass, field
 
 if TYPE_CHECKING:
-    from imglint.manifests import ImageSite
     from imglint.rules import Rule
+    from imglint.sites import ImageSite
 
 FORMATS = ("text", "json", "sarif", "github", "junit")
 INVENTORY_FORMATS = ("text", "json")

@@ -16,9 +16,9 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from imglint.manifests import ImageSite
 from imglint.reference import Reference
 from imglint.report.common import object_label, printable
+from imglint.sites import ImageSite
 
 # The pod-spec field an image sits in, as a singular label for the text listing.
 FIELD_LABELS = {

@@ -1,0 +1,136 @@
+"""Finding images: the extractors, listed explicitly (no import-time discovery).
+
+Reading text into positioned documents and objects is `imglint.documents`'s; this package says
+where the images are. `imglint.manifests.load` runs it per file:
+
+1. file extractors whose `accepts(source)` is true get every document of the file (a
+   kustomization's `images:`, a Helm values file), whether or not it is a Kubernetes object;
+2. every Kubernetes object of the file (Lists flattened) is searched, unless `never_searched`
+   says it must not be (policies, built-in data kinds): the object extractors listed for its
+   (API group, kind) first, in list order, then the generic pod-spec walker (`pods`), which
+   skips every node an earlier extractor claimed.
+
+An extractor emits sites through the file's `Sink` (`imglint.extract.sink`): `scalar_site` for
+one image scalar, `add` for a site it assembled itself; `claim(node)` keeps the pod-spec walker
+out of a subtree it owns. To add one, write a module and add its EXTRACTOR below:
+
+    # linter/extract/tekton.py
+    from imglint.extract.sink import FoundObject, ObjectExtractor, Sink
+    from imglint.sites import PullSecretHolder
+
+    def extract(found: FoundObject, sink: Sink) -> None:
+        holder = PullSecretHolder(found.obj, [], None, found.obj.line, known=False)
+        for index, step in enumerate(...):       # spec.steps, with documents.mapping_keys
+            sink.claim(step)
+            sink.scalar_site(image_node, holder, field="steps", origin="resource-field",
+                             field_path=f"spec.steps[{index}].image", label=..., key=...)
+
+    EXTRACTOR = ObjectExtractor("tekton", frozenset({("tekton.dev", "Task")}), extract)
+
+A file extractor is the same with `FileExtractor(name, accepts, extract)`, where `accepts`
+takes the Source and `extract(document_node, sink)` each document. A site that is not one
+scalar sets `ImageSite.components` (where a finding about its tag, digest... goes) and
+`ImageSite.rewrite` (the scalars --fix/--pin change): see `imglint.sites`.
+"""
+
+from __future__ import annotations
+
+from imglint.extract import pods
+from imglint.extract.sink import FileExtractor, FoundObject, ObjectExtractor, Sink
+from imglint.sites import K8sObject
+from imglint.sources import Source
+
+# Extractors for particular (group, kind) pairs, in the order they run on an object.
+OBJECT_EXTRACTORS: tuple[ObjectExtractor, ...] = ()
+# Runs on every searched object, after the extractors above.
+GENERIC_EXTRACTOR: ObjectExtractor = pods.EXTRACTOR
+# Extractors for files by name or role, in the order they run on a file.
+FILE_EXTRACTORS: tuple[FileExtractor, ...] = ()
+
+# Objects never searched for images. Policies hold `containers:` lists whose images are
+# patterns, not workloads: every kind of these groups, and these (group, kind) pairs.
+NEVER_SEARCHED_GROUPS: frozenset[str] = frozenset()
+NEVER_SEARCHED_KINDS: frozenset[tuple[str, str]] = frozenset()
+# Built-in kinds that never hold a pod spec but can be huge (schemas, data): not searched. Only
+# when built in: a Knative `serving.knative.dev/v1` Service does hold one.
+BUILTIN_DATA_KINDS = frozenset(
+    {
+        "CustomResourceDefinition",
+        "ConfigMap",
+        "Secret",
+        "Service",
+        "ServiceAccount",
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
+        "Namespace",
+        "Ingress",
+        "NetworkPolicy",
+        "PersistentVolumeClaim",
+        "PersistentVolume",
+        "StorageClass",
+        "APIService",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+    }
+)
+
+
+def by_kind(
+    extractors: tuple[ObjectExtractor, ...],
+) -> dict[tuple[str, str], tuple[ObjectExtractor, ...]]:
+    """The extractors of each (group, kind) pair, in list order."""
+    table: dict[tuple[str, str], tuple[ObjectExtractor, ...]] = {}
+    for extractor in extractors:
+        for pair in extractor.kinds or ():
+            table[pair] = (*table.get(pair, ()), extractor)
+    return table
+
+
+EXTRACTORS_BY_KIND = by_kind(OBJECT_EXTRACTORS)
+
+
+def is_builtin(group: str) -> bool:
+    """Whether an API group is Kubernetes' own (the core group "" or `*.k8s.io`)."""
+    return not group or group.endswith(".k8s.io")
+
+
+def never_searched(obj: K8sObject) -> bool:
+    group = obj.group
+    if obj.kind in BUILTIN_DATA_KINDS and is_builtin(group):
+        return True
+    return group in NEVER_SEARCHED_GROUPS or (group, obj.kind) in NEVER_SEARCHED_KINDS
+
+
+def extract_object(found: FoundObject, sink: Sink) -> None:
+    """Search one object with its extractors, then the generic pod-spec walker."""
+    obj = found.obj
+    if never_searched(obj):
+        return
+    sink.start_object()
+    table = EXTRACTORS_BY_KIND
+    if table:
+        group = obj.group
+        for extractor in table.get((group, obj.kind), ()) + table.get((group, "*"), ()):
+            extractor.extract(found, sink)
+    GENERIC_EXTRACTOR.extract(found, sink)
+    sink.finish_object(found.node)
+
+
+def file_extractors_for(source: Source) -> list[FileExtractor]:
+    """The file extractors that read this source's documents."""
+    return [extractor for extractor in FILE_EXTRACTORS if extractor.accepts(source)]
+
+
+__all__ = [
+    "FILE_EXTRACTORS",
+    "OBJECT_EXTRACTORS",
+    "FileExtractor",
+    "FoundObject",
+    "ObjectExtractor",
+    "Sink",
+    "extract_object",
+    "file_extractors_for",
+    "never_searched",
+]

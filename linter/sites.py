@@ -1,0 +1,183 @@
+"""Image sites: where an image reference is written, in which object, pulled with which secrets.
+
+The types every layer shares (the reader and the extractors make them; rules, the engine,
+reports, the fixer, Helm remapping and baselines read them). This module imports no reader and
+no YAML library, so a rule importing it costs nothing at start-up.
+
+- `K8sObject`: the object a site belongs to (kind, group, name, namespace, annotations, where).
+  A file that is not a Kubernetes object (a kustomization without `kind`, a Helm values file)
+  gets one that describes the file, so every site has an object to name in findings.
+- `PullSecretHolder`: where the kubelet takes the image's pull secrets from (a pod spec's
+  `imagePullSecrets` and ServiceAccount, a TaskRun's pod template, a Provider's
+  `packagePullSecrets`...). A site whose pull secrets the file cannot tell (a kustomization
+  `images:` entry, a Helm value: the pod is elsewhere) has a holder with `known=False`, which
+  the pull-secret rules treat as "not in the linted files": they never guess.
+- `ImageSite`: one image reference as written. Pod sites (`origin="pod"`) are one scalar; other
+  sites may be assembled from several scalars (Helm's `repository` + `tag`): `components` then
+  places each part (`registry`, `repository`, `tag`, `digest`) so that a finding lands on the
+  key it concerns (a rule module declares `CONCERNS = "tag"`; see `ImageSite.span_for`), and
+  `rewrite` tells the fixer which scalars to change (see `Rewrite`).
+- `SiteIdentity` / `ImageSite.identity`: what baselines and SARIF fingerprints match a finding
+  by, never its line. For pod sites it is (kind, namespace, object name, container name), as in
+  every baseline and alert written so far.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Literal
+
+from imglint import records
+from imglint.findings import Span
+from imglint.records import dataclass
+from imglint.reference import InvalidReference, Reference, parse
+
+if TYPE_CHECKING:
+    from imglint.sources import Source
+
+# Where a site was found: a pod spec (the generic walker), a field of a custom resource
+# (`spec.steps[].image`), a kustomization `images:` entry, a Helm values declaration.
+Origin = Literal["pod", "resource-field", "kustomize", "helm-values"]
+# The parts of a reference a site may place separately, and a rule may concern.
+Component = Literal["registry", "repository", "tag", "digest"]
+# Where a finding about a component goes when the site does not place that component: an
+# implicit-registry finding on `repository:` when there is no `registry:` key, a registry
+# answer about the digest on `tag:` when the digest is not written separately.
+_FALLBACKS: dict[str, tuple[str, ...]] = {
+    "registry": ("registry", "repository"),
+    "repository": ("repository",),
+    "tag": ("tag",),
+    "digest": ("digest", "tag"),
+}
+
+
+@dataclass
+class K8sObject:
+    kind: str
+    api_version: str
+    name: str | None
+    namespace: str | None
+    annotations: dict[str, str]
+    path: str  # displayed path of the file it came from
+    line: int  # line of the object's first key (1-based)
+    generate_name: str | None = None  # metadata.generateName (a name the API server completes)
+
+    @property
+    def group(self) -> str:
+        """The API group: `apps` for `apps/v1`, `tekton.dev` for `tekton.dev/v1`, "" for `v1`."""
+        return self.api_version.rpartition("/")[0]
+
+
+@dataclass
+class PullSecretHolder:
+    """Where the kubelet takes the pull secrets for a site's image from.
+
+    For a pod spec: its `imagePullSecrets`, else its ServiceAccount's (`default` when unnamed).
+    """
+
+    obj: K8sObject
+    image_pull_secrets: list[str]  # secret names listed for the image
+    service_account: str | None  # spec.serviceAccountName (or the deprecated serviceAccount)
+    line: int
+    # False: the listed names are all there is (Crossplane's packagePullSecrets, KubeVirt's
+    # containerDisk.imagePullSecret); no ServiceAccount adds any.
+    service_account_applies: bool = True
+    # False: the file does not say which pod pulls the image (a kustomization entry, a Helm
+    # value), so nothing is known about its pull secrets.
+    known: bool = True
+
+
+@dataclass(frozen=True)
+class SiteIdentity:
+    """What a finding is about, without its line: baselines and SARIF fingerprints key on it."""
+
+    kind: str | None
+    namespace: str | None
+    object: str | None
+    part: str | None  # pod sites: the container (or volume) name; others: see ImageSite.key
+
+
+@dataclass(frozen=True)
+class ValueChange:
+    """One scalar of the site's file to set to `value` (its span locates the scalar token)."""
+
+    span: Span
+    value: str
+
+
+class CannotRewrite(Exception):
+    """A site's rewrite hook cannot write the new reference (the message says why)."""
+
+
+# The fixer's hook for a site that is not one scalar: given the site and the whole new
+# reference the fixer wants it to hold (`docker.io/library/nginx:1.25@sha256:...`), the scalars
+# to change. Raise CannotRewrite to leave the site as it is with a reason. Every change is a
+# span replacement checked like any other (the file must read back the same except for them).
+Rewrite = Callable[["ImageSite", str], Sequence[ValueChange]]
+
+
+@dataclass
+class ImageSite:
+    """One image reference as written in a file, and what the rules need to know about it.
+
+    Pod sites: `containers[].image`, `initContainers[].image`, `ephemeralContainers[].image` or
+    `volumes[].image.reference` of a pod spec found anywhere in an object.
+    """
+
+    path: str
+    span: Span  # the whole declaration: the scalar of a pod site
+    image: str  # exactly as written (the scalar's value), or as assembled from its components
+    holder: PullSecretHolder  # where the image's pull secrets come from
+    container: str | None  # container (or volume) name
+    field: str  # pod sites: "containers", "initContainers", "ephemeralContainers" or "volumes"
+    pull_policy: str | None  # imagePullPolicy / volumes[].image.pullPolicy as written
+    reference: Reference | None = None
+    error: str | None = None  # why the reference is invalid, in the runtime's words
+    placeholder: str | None = None  # set when the value is a template/variable, not a reference
+    # Lines of the source text, for suppression comments; shared by all sites of a file.
+    source_lines: list[str] = records.field(default_factory=list, repr=False, compare=False)
+    source: Source | None = records.field(default=None, repr=False, compare=False)
+    origin: Origin = "pod"
+    # The path inside the object (or file): `spec.template.spec.containers[0].image`.
+    field_path: str = ""
+    # Human words for findings and listings ("Task build, step compile"); None: worded from the
+    # object and container as for pods.
+    label: str | None = None
+    # The site's name inside its object for identity when it is not a pod site (for example
+    # `step compile`); None: the field path.
+    key: str | None = None
+    # Where each written part of the reference sits, for sites assembled from several scalars.
+    components: Mapping[str, Span] = records.field(default_factory=dict, repr=False)
+    # The registry a reference without one is pulled from (Crossplane packages); None: Docker Hub.
+    default_registry: str | None = None
+    # None: --fix/--pin replace `span` with the new reference (one scalar).
+    rewrite: Rewrite | None = records.field(default=None, repr=False, compare=False)
+
+    @property
+    def obj(self) -> K8sObject:
+        return self.holder.obj
+
+    @property
+    def identity(self) -> SiteIdentity:
+        """The site's identity for baselines and fingerprints (unchanged for pod sites)."""
+        obj = self.holder.obj
+        part = self.container if self.origin == "pod" else (self.key or self.field_path)
+        return SiteIdentity(obj.kind, obj.namespace, obj.name, part)
+
+    def span_for(self, component: str | None) -> Span:
+        """Where a finding about `component` goes: that part's own key when the site places it
+        (falling back as _FALLBACKS says), else the whole site."""
+        if component is not None and self.components:
+            for name in _FALLBACKS.get(component, (component,)):
+                found = self.components.get(name)
+                if found is not None:
+                    return found
+        return self.span
+
+
+def parse_image(site: ImageSite) -> None:
+    """Fill site.reference or site.error (parse is cached, so repeated images cost nothing)."""
+    try:
+        site.reference = parse(site.image)
+    except InvalidReference as exc:
+        site.error = exc.reason
