@@ -75,7 +75,7 @@ def lint(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintResult
                 # Looked up only when a rule fires, which keeps clean sites cheap.
                 if suppressions.suppressed(site, rule.code):
                     continue
-                obj = site.obj
+                identity = site.identity
                 findings.append(
                     Finding(
                         code=rule.code,
@@ -83,12 +83,12 @@ def lint(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintResult
                         severity=severities[rule.code],
                         message=message,
                         path=site.path,
-                        span=site.span,
+                        span=site.span_for(rule.concerns),
                         image=site.image,
-                        kind=obj.kind,
-                        namespace=obj.namespace,
-                        object=obj.name,
-                        container=site.container,
+                        kind=identity.kind,
+                        namespace=identity.namespace,
+                        object=identity.object,
+                        container=identity.part,
                     )
                 )
     findings.sort(key=lambda f: (*f.sort_key, f.message))

@@ -2,7 +2,9 @@
 
 Each rule module defines CODE, NAME, SEVERITY, DEFAULT_ENABLED, NEEDS_REGISTRY, a docstring that is
 its documentation (what it does, why it matters, example, use instead), and
-`check(site, ctx) -> Iterator[str]` yielding one message per finding.
+`check(site, ctx) -> Iterator[str]` yielding one message per finding. A rule about one part of
+the reference declares it, `CONCERNS = "tag"` (or "registry", "repository", "digest"): on a site
+written as several keys (a Helm values mapping) its findings land on that key.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from imglint.rules import (
     img106_platform_missing,
     img107_registry_unreachable,
 )
-from imglint.sites import ImageSite
+from imglint.sites import Component, ImageSite
 
 CheckFunction = Callable[[ImageSite, Context], Iterable[str]]
 
@@ -46,6 +48,7 @@ class Rule:
     needs_registry: bool
     doc: str  # the module docstring: first line is the summary
     check: CheckFunction
+    concerns: Component | None = None  # the part of the reference its findings are about
 
     @property
     def summary(self) -> str:
@@ -61,6 +64,7 @@ def _rule(module: ModuleType) -> Rule:
         needs_registry=module.NEEDS_REGISTRY,
         doc=module.__doc__ or "",
         check=module.check,
+        concerns=getattr(module, "CONCERNS", None),
     )
 
 

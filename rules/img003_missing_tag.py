@@ -39,6 +39,7 @@ NAME = "missing-tag"
 SEVERITY = Severity.ERROR
 DEFAULT_ENABLED = True
 NEEDS_REGISTRY = False
+CONCERNS = "tag"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

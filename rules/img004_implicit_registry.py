@@ -45,6 +45,7 @@ NAME = "implicit-registry"
 SEVERITY = Severity.WARNING
 DEFAULT_ENABLED = True
 NEEDS_REGISTRY = False
+CONCERNS = "registry"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

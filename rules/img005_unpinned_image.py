@@ -43,6 +43,7 @@ NAME = "unpinned-image"
 SEVERITY = Severity.WARNING
 DEFAULT_ENABLED = False
 NEEDS_REGISTRY = False
+CONCERNS = "digest"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

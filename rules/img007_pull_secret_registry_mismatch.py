@@ -78,6 +78,7 @@ NAME = "pull-secret-registry-mismatch"
 SEVERITY = Severity.ERROR
 DEFAULT_ENABLED = True
 NEEDS_REGISTRY = False
+CONCERNS = "registry"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

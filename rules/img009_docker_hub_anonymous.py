@@ -51,6 +51,7 @@ NAME = "docker-hub-anonymous"
 SEVERITY = Severity.WARNING
 DEFAULT_ENABLED = False
 NEEDS_REGISTRY = False
+CONCERNS = "registry"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

@@ -45,6 +45,7 @@ NAME = "pull-policy-mutable-tag"
 SEVERITY = Severity.WARNING
 DEFAULT_ENABLED = False
 NEEDS_REGISTRY = False
+CONCERNS = "tag"
 
 _CACHING_POLICIES = ("IfNotPresent", "Never")
 

@@ -42,6 +42,7 @@ NAME = "tag-not-found"
 SEVERITY = Severity.ERROR
 DEFAULT_ENABLED = True
 NEEDS_REGISTRY = True
+CONCERNS = "tag"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

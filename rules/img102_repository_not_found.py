@@ -42,6 +42,7 @@ NAME = "repository-not-found"
 SEVERITY = Severity.ERROR
 DEFAULT_ENABLED = True
 NEEDS_REGISTRY = True
+CONCERNS = "repository"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

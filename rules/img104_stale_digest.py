@@ -43,6 +43,7 @@ NAME = "stale-digest"
 SEVERITY = Severity.WARNING
 DEFAULT_ENABLED = True
 NEEDS_REGISTRY = True
+CONCERNS = "digest"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

@@ -42,6 +42,7 @@ NAME = "digest-not-found"
 SEVERITY = Severity.ERROR
 DEFAULT_ENABLED = True
 NEEDS_REGISTRY = True
+CONCERNS = "digest"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:
