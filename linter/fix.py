@@ -1,11 +1,13 @@
 """Rewrite image references in place: `--fix`, `--pin`, `--repin`, `--diff`.
 
-Only the image scalars change. Each rewrite is an Edit of one scalar token, located by the
-character offsets the YAML composer reported, and everything outside those spans is copied
-through untouched: comments, quoting, indentation, document separators, line endings, a missing
-final newline. Before anything is written the new text is composed again and compared with the
-old, node by node: the only differences allowed are the edited image values. A file is then
-replaced atomically (temporary file in the same folder, then rename), or left as it was.
+Only the image scalars change (for a site assembled from several scalars, such as a Helm
+values mapping, the ones its `ImageSite.rewrite` hook names). Each rewrite is an Edit of one
+scalar token, located by the character offsets the YAML composer reported, and everything
+outside those spans is copied through untouched: comments, quoting, indentation, document
+separators, line endings, a missing final newline. Before anything is written the new text is
+composed again and compared with the old, node by node: the only differences allowed are the
+edited image values. A file is then replaced atomically (temporary file in the same folder,
+then rename), or left as it was.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from imglint.errors import UsageError
 from imglint.findings import InputError
 from imglint.records import dataclass, field, replace
 from imglint.reference import Reference
-from imglint.sites import ImageSite
+from imglint.sites import CannotRewrite, ImageSite, ValueChange
 from imglint.sources import Source
 
 _STR = "tag:yaml.org,2002:str"
@@ -99,12 +101,16 @@ def run_fixes(
         if value is None or value == site.image:
             continue
         try:
-            edit = scalar_edit(source.text, site.span.start, site.span.end, value)
-        except Unsafe as exc:
+            changes = value_changes(site, value)
+            site_edits = [
+                scalar_edit(source.text, c.span.start, c.span.end, c.value) for c in changes
+            ]
+        except (Unsafe, CannotRewrite) as exc:
             outcome.errors.append(_error(site, f"cannot rewrite {site.image} safely: {exc}"))
             continue
-        by_source.setdefault(id(source), []).append(edit)
-        expected.setdefault(id(source), {})[site.span.start] = value
+        by_source.setdefault(id(source), []).extend(site_edits)
+        for change in changes:
+            expected.setdefault(id(source), {})[change.span.start] = change.value
 
     for source in sources:
         edits = by_source.get(id(source))
@@ -187,6 +193,14 @@ def _new_value(
         if explicit_registry:
             return pinning.rewritten(site.image, ref, explicit_registry=True)
         return None
+
+
+def value_changes(site: ImageSite, value: str) -> Sequence[ValueChange]:
+    """The scalars to set so that the site holds the reference `value`: the site's own span,
+    or what its extractor's rewrite hook says for a site that is not one scalar."""
+    if site.rewrite is not None:
+        return site.rewrite(site, value)
+    return (ValueChange(site.span, value),)
 
 
 def _error(site: ImageSite, message: str) -> InputError:
