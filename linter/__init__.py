@@ -2,12 +2,21 @@
 
 Where things are: the package `imglint` is the folder `linter/` and `imglint.rules` is the
 folder `rules/` (the design card keeps both at the top of the repository), so `imglint.x` is
-`linter/x.py` and `imglint.rules.x` is `rules/x.py`. A run flows down this list:
+`linter/x.py` (`imglint.extract.pods` is `linter/extract/pods.py`) and `imglint.rules.x` is
+`rules/x.py`. A run flows down this list:
 
 - `cli`: the command line: the parser, flag checks, streams and exit codes (`main(argv)`).
 - `config`: configuration files found and validated into the typed `Config`.
 - `sources`: finding manifest files and reading them into decoded `Source` texts.
-- `manifests`: the reader: sources into image sites and the object index, with positions.
+- `manifests`: the reader's small front: `load(sources)` runs documents, indexing, extraction.
+- `documents`: YAML/JSON text into positioned node trees and Kubernetes objects (limits, merge
+  keys, errors at their lines, telling a template from a manifest).
+- `extract/`: finding images in objects and files: the explicit extractor lists and the kinds
+  never searched (`__init__`), the seam extractors use (`sink`), the generic pod-spec walker
+  (`pods`), one module per further source.
+- `pull_secrets`: ServiceAccounts and pull Secrets of the set, into the object index.
+- `sites`: the site model every layer shares (K8sObject, PullSecretHolder, ImageSite and its
+  identity for baselines and fingerprints); no reader, no YAML.
 - `reference`: image references parsed exactly as the container runtime parses them.
 - `context`: what a rule may read besides its site (settings, the object index, answers).
 - `engine`: runs the selected rules over the sites into sorted findings (ignore, severity,
