@@ -264,7 +264,8 @@ def _lint(
         # `--select "$RULES"` does exactly this).
         raise UsageError("no rules selected: --select, select or ignore left none to run")
 
-    sites = [s for s in manifests.sites if s.placeholder is None]
+    # Placeholders are not references yet; an entry that matches nothing still has a rule.
+    sites = [s for s in manifests.sites if s.placeholder is None or s.unmatched is not None]
     ctx = Context(
         objects=manifests.objects,
         private_registries=config.private_registries,
@@ -329,6 +330,8 @@ def _lint(
     with _output(args.output_file) as out:
         render(fmt, report, out, color=_use_color(args, out), statistics=args.statistics)
     if args.verbose:
+        for detail in manifests.details:
+            print(f"imglint: {detail}", file=sys.stderr)
         print(f"imglint: done in {time.monotonic() - started:.2f} s", file=sys.stderr)
     return report.exit_code
 

@@ -55,7 +55,9 @@ def active_rules(config: Config, ctx: Context) -> list[rules.Rule]:
 
 def lint(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintResult:
     active = active_rules(config, ctx)
-    for_invalid = [r for r in active if r.code == INVALID_REFERENCE]
+    # Rules about the site itself (a kustomize entry that matches nothing) run whatever it holds.
+    for_any = [r for r in active if r.checks_placeholders]
+    for_invalid = [r for r in active if r.code == INVALID_REFERENCE] + for_any
     for_valid = [r for r in active if r.code != INVALID_REFERENCE]
     severities = {r.code: config.severity_of(r) for r in active}
     ignored = image_matcher(config.ignore_images)
@@ -64,13 +66,18 @@ def lint(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintResult
     linted: list[ImageSite] = []
     for site in sites:
         if site.placeholder is not None:
-            continue  # `{{ .Values.image }}`, `${IMAGE}`: not a reference yet
-        if site.reference is None and site.error is None:
-            parse_image(site)
-        if ignored is not None and ignored(site):
-            continue
-        linted.append(site)
-        for rule in for_invalid if site.error is not None else for_valid:
+            # `{{ .Values.image }}`, `${IMAGE}`: not a reference yet
+            if site.unmatched is None or not for_any:
+                continue
+            chosen = for_any
+        else:
+            if site.reference is None and site.error is None:
+                parse_image(site)
+            if ignored is not None and ignored(site):
+                continue
+            linted.append(site)
+            chosen = for_invalid if site.error is not None else for_valid
+        for rule in chosen:
             for message in rule.check(site, ctx):
                 # Looked up only when a rule fires, which keeps clean sites cheap.
                 if suppressions.suppressed(site, rule.code):

@@ -93,6 +93,8 @@ def run_fixes(
     answers = _resolve(sites, resolver, repin=repin) if pin and resolver is not None else {}
     by_source: dict[int, list[Edit]] = {}
     expected: dict[int, dict[int, str]] = {}
+    added: dict[int, dict[int, tuple[str, str]]] = {}  # per source: mapping start -> new entry
+    mappings: dict[int, dict[int, MappingNode]] = {}  # per source, composed when a key is added
     for site in sites:
         source = site.source
         if source is None or site.reference is None or site.placeholder is not None:
@@ -102,23 +104,46 @@ def run_fixes(
             continue
         try:
             changes = value_changes(site, value)
-            site_edits = [
-                scalar_edit(source.text, c.span.start, c.span.end, c.value) for c in changes
-            ]
+            site_edits = []
+            for change in changes:
+                if change.new_key is None:
+                    edit = scalar_edit(
+                        source.text, change.span.start, change.span.end, change.value
+                    )
+                else:
+                    if id(source) not in mappings:
+                        mappings[id(source)] = _mappings(source.text)
+                    mapping = mappings[id(source)].get(change.span.start)
+                    if mapping is None:
+                        raise Unsafe("the mapping to add a key to could not be found")
+                    edit = key_insert_edit(source.text, mapping, change.new_key, change.value)
+                site_edits.append(edit)
         except (Unsafe, CannotRewrite) as exc:
             outcome.errors.append(_error(site, f"cannot rewrite {site.image} safely: {exc}"))
             continue
         by_source.setdefault(id(source), []).extend(site_edits)
         for change in changes:
-            expected.setdefault(id(source), {})[change.span.start] = change.value
+            if change.new_key is None:
+                expected.setdefault(id(source), {})[change.span.start] = change.value
+            else:
+                added.setdefault(id(source), {})[change.span.start] = (
+                    change.new_key,
+                    change.value,
+                )
 
     for source in sources:
         edits = by_source.get(id(source))
-        new_text = _rewrite(source, edits, expected.get(id(source), {}), outcome) if edits else None
+        new_text = (
+            _rewrite(
+                source, edits, expected.get(id(source), {}), outcome, added.get(id(source), {})
+            )
+            if edits
+            else None
+        )
         if new_text is None or new_text == source.text:
             outcome.sources.append(source)
             continue
-        count = len(expected[id(source)])
+        count = len(expected.get(id(source), {})) + len(added.get(id(source), {}))
         if diff:
             outcome.diff += unified_diff(source.path, source.text, new_text)
             outcome.sources.append(source)
@@ -267,7 +292,11 @@ def _double_quoted(value: str) -> str:
 
 
 def _rewrite(
-    source: Source, edits: list[Edit], expected: dict[int, str], outcome: FixOutcome
+    source: Source,
+    edits: list[Edit],
+    expected: dict[int, str],
+    outcome: FixOutcome,
+    added: dict[int, tuple[str, str]] | None = None,
 ) -> str | None:
     """The source's new text, or None (and an error) when it cannot be rewritten safely."""
     try:
@@ -277,16 +306,24 @@ def _rewrite(
             InputError(source.path, "not rewritten: two image rewrites overlap (YAML aliases?)")
         )
         return None
-    problem = same_structure(source.text, new_text, expected)
+    problem = same_structure(source.text, new_text, expected, added)
     if problem is not None:
         outcome.errors.append(InputError(source.path, f"not rewritten: {problem}"))
         return None
     return new_text
 
 
-def same_structure(old_text: str, new_text: str, expected: dict[int, str]) -> str | None:
+def same_structure(
+    old_text: str,
+    new_text: str,
+    expected: dict[int, str],
+    added: dict[int, tuple[str, str]] | None = None,
+) -> str | None:
     """None when new_text composes to the same YAML as old_text except for the expected image
-    values (keyed by the old scalar's start offset); else what differs."""
+    values (keyed by the old scalar's start offset) and the entries added last to mappings
+    (`added`: the old mapping's start offset -> (key, value)); else what differs."""
+    added = added or {}
+    grown: set[int] = set()
     try:
         old_docs = compose_documents(old_text)
         new_docs = compose_documents(new_text)
@@ -323,6 +360,18 @@ def same_structure(old_text: str, new_text: str, expected: dict[int, str]) -> st
                 )
         elif isinstance(old, (MappingNode, SequenceNode)):
             assert isinstance(new, (MappingNode, SequenceNode))
+            entry = added.get(old.start_mark.index) if isinstance(old, MappingNode) else None
+            if entry is not None and len(new.value) == len(old.value) + 1:
+                key, value = new.value[-1]
+                if (
+                    not isinstance(key, ScalarNode)
+                    or not isinstance(value, ScalarNode)
+                    or (key.value, value.value, value.tag) != (*entry, _STR)
+                ):
+                    line = old.start_mark.line + 1
+                    return f"the entry added on line {line} would not read back as written"
+                grown.add(old.start_mark.index)
+                new = MappingNode(new.tag, new.value[:-1], new.start_mark, new.end_mark)
             if len(old.value) != len(new.value):
                 return (
                     f"the rewritten text would read differently near line {old.start_mark.line + 1}"
@@ -333,9 +382,52 @@ def same_structure(old_text: str, new_text: str, expected: dict[int, str]) -> st
                     pairs.append((ov, nv))
             else:
                 pairs.extend(zip(old.value, new.value, strict=True))
-    if found != set(expected):
+    if found != set(expected) or grown != set(added):
         return "an image value to rewrite was not found again"
     return None
+
+
+def _mappings(text: str) -> dict[int, MappingNode]:
+    """Every mapping of a text by its start offset (to add a key to one)."""
+    found: dict[int, MappingNode] = {}
+    try:
+        stack: list[Node] = list(compose_documents(text))
+    except (yaml.YAMLError, RecursionError):
+        return found
+    while stack:
+        node = stack.pop()
+        if isinstance(node, MappingNode):
+            found.setdefault(node.start_mark.index, node)
+            for key, value in node.value:
+                stack.extend((key, value))
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return found
+
+
+def key_insert_edit(text: str, mapping: MappingNode, key: str, value: str) -> Edit:
+    """The Edit adding `key: value` as the last entry of a mapping, in its style: a new line at
+    the mapping's indentation after its last entry's line (comment and all), or `, key: value`
+    before a flow mapping's `}`. Everything else is kept byte for byte."""
+    plain = _PLAIN_SAFE.fullmatch(value) is not None and not value.endswith(":")
+    entry = f"{key}: {value if plain else _single_quoted(value)}"
+    if mapping.flow_style:
+        close = mapping.end_mark.index - 1
+        if text[close : close + 1] != "}":
+            raise Unsafe("the flow mapping's end could not be found")
+        return Edit(close, close, (", " if mapping.value else "") + entry)
+    if not mapping.value:
+        raise Unsafe("an empty block mapping has no indentation to follow")
+    end = mapping.value[-1][1].end_mark.index
+    indent = " " * mapping.start_mark.column
+    if text[end - 1 : end] == "\n":  # a block scalar: its token ends after its line break
+        newline = "\r\n" if text[end - 2 : end] == "\r\n" else "\n"
+        return Edit(end, end, f"{indent}{entry}{newline}")
+    line_end = text.find("\n", end)
+    if line_end == -1:
+        return Edit(len(text), len(text), f"\n{indent}{entry}")
+    newline = "\r\n" if text[line_end - 1 : line_end] == "\r" else "\n"
+    return Edit(line_end + 1, line_end + 1, f"{indent}{entry}{newline}")
 
 
 # -- output ----------------------------------------------------------------------------------

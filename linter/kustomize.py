@@ -146,6 +146,12 @@ def name_pattern(name: str) -> re.Pattern[str] | None:
         return None
 
 
+def is_literal_name(name: str) -> bool:
+    """Whether an entry's name is a plain image name (its only pattern character is `.`, which
+    also matches itself), so that what it matches is written with this very name."""
+    return _PLAIN_NAME.fullmatch(name) is not None
+
+
 def matches(image: str, name: str) -> bool:
     """Whether an entry named `name` applies to the image value `image` (IsImageMatched)."""
     pattern = name_pattern(name)

@@ -22,6 +22,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint import kustomize
+from imglint.extract.kustomize import KUSTOMIZATION_FILE_NAMES, is_kustomization_path
 from imglint.findings import InputError, Span
 from imglint.kustomize import FieldSpec, ImageOverride
 from imglint.records import dataclass, field
@@ -32,10 +33,7 @@ try:
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-KUSTOMIZATION_FILE_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 KUSTOMIZE_GROUP = "kustomize.config.k8s.io"
-FLUX_GROUP = "kustomize.toolkit.fluxcd.io"
-ARGO_GROUP = "argoproj.io"
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
 # The fields of an `images:` entry. kustomize reads the file through Go's encoding/json, which
@@ -55,6 +53,8 @@ _REMOTE = re.compile(
     r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|//",
     re.IGNORECASE,
 )
+# The placeholder of an entry site whose reference needs the image of its base (the tag).
+NEEDS_BASE = "tag from the base image"
 # Builds nested deeper than this are not followed (kustomize has no limit; real trees use 2-4).
 MAX_DEPTH = 32
 
@@ -166,10 +166,6 @@ def parse_argo_image(text: str) -> ImageOverride | None:
     return ImageOverride(name, "", tag, digest)
 
 
-def is_kustomization_path(path: str) -> bool:
-    return os.path.basename(path) in KUSTOMIZATION_FILE_NAMES
-
-
 def kustomization_kind(document: MappingNode) -> str | None:
     """`Kustomization` or `Component` for a kustomize file's document, else None."""
     kind = _text(_get(document, "kind"))
@@ -276,6 +272,8 @@ class EntryOutcome:
     # Why the images it could match are not all known (remote or unlisted bases, plugins).
     unknown: list[str] = field(default_factory=list)
     builds: int = 0  # how many builds ran it (a component runs in each kustomization using it)
+    # The image values it was tried against (the first hundred), for a hint when none matched.
+    seen: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -614,6 +612,8 @@ class Tree:
             for obj, image_field in fields:
                 key = id(image_field.node)
                 before = build.values[key] if key in build.values else str(image_field.node.value)
+                if len(outcome.seen) < 100 and before not in outcome.seen:
+                    outcome.seen.append(before)
                 after = kustomize.apply(entry.override, before, image_field.selections)
                 if after is None:
                     continue

@@ -32,6 +32,8 @@ class Manifests:
     errors: list[InputError] = records.field(default_factory=list)
     notices: list[str] = records.field(default_factory=list)
     object_count: int = 0
+    # What was not checked and why, for -v (kustomize entries whose bases are not all known).
+    details: list[str] = records.field(default_factory=list)
 
 
 def load(sources: list[Source]) -> Manifests:
@@ -46,6 +48,11 @@ def load(sources: list[Source]) -> Manifests:
         result.errors.extend(part.errors)
         result.notices.extend(part.notices)
         result.object_count += part.object_count
+    if any(site.origin == "kustomize" for site in result.sites):
+        # Entries of kustomizations depend on their bases, other files of the set.
+        from imglint.kustomize_sites import settle
+
+        result.sites, result.details = settle(result.sites, sources)
     return result
 
 

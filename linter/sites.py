@@ -99,10 +99,15 @@ class SiteIdentity:
 
 @dataclass(frozen=True)
 class ValueChange:
-    """One scalar of the site's file to set to `value` (its span locates the scalar token)."""
+    """One scalar of the site's file to set to `value` (its span locates the scalar token).
+
+    With `new_key`, a key to add instead: `new_key: value` becomes the last entry of the
+    mapping whose node `span` locates (a kustomize entry gains `digest:`).
+    """
 
     span: Span
     value: str
+    new_key: str | None = None
 
 
 class CannotRewrite(Exception):
@@ -152,6 +157,9 @@ class ImageSite:
     default_registry: str | None = None
     # None: --fix/--pin replace `span` with the new reference (one scalar).
     rewrite: Rewrite | None = records.field(default=None, repr=False, compare=False)
+    # A kustomize `images:` entry that matches no image of the bases it builds on: what to say
+    # about it (IMG015). None for every other site.
+    unmatched: str | None = None
 
     @property
     def obj(self) -> K8sObject:

@@ -26,6 +26,7 @@ from imglint.rules import (
     img008_disallowed_registry,
     img009_docker_hub_anonymous,
     img010_pull_policy_mutable_tag,
+    img015_unused_image_override,
     img101_tag_not_found,
     img102_repository_not_found,
     img103_registry_auth_failed,
@@ -49,6 +50,8 @@ class Rule:
     doc: str  # the module docstring: first line is the summary
     check: CheckFunction
     concerns: Component | None = None  # the part of the reference its findings are about
+    # Also checks sites that hold no reference (a kustomize entry that matches nothing).
+    checks_placeholders: bool = False
 
     @property
     def summary(self) -> str:
@@ -65,6 +68,7 @@ def _rule(module: ModuleType) -> Rule:
         doc=module.__doc__ or "",
         check=module.check,
         concerns=getattr(module, "CONCERNS", None),
+        checks_placeholders=getattr(module, "CHECKS_PLACEHOLDERS", False),
     )
 
 
@@ -80,6 +84,7 @@ _MODULES: tuple[ModuleType, ...] = (
     img008_disallowed_registry,
     img009_docker_hub_anonymous,
     img010_pull_policy_mutable_tag,
+    img015_unused_image_override,
     img101_tag_not_found,
     img102_repository_not_found,
     img103_registry_auth_failed,

@@ -35,17 +35,17 @@ scalar sets `ImageSite.components` (where a finding about its tag, digest... goe
 
 from __future__ import annotations
 
-from imglint.extract import pods
+from imglint.extract import kustomize, pods
 from imglint.extract.sink import FileExtractor, FoundObject, ObjectExtractor, Sink
 from imglint.sites import K8sObject
 from imglint.sources import Source
 
 # Extractors for particular (group, kind) pairs, in the order they run on an object.
-OBJECT_EXTRACTORS: tuple[ObjectExtractor, ...] = ()
+OBJECT_EXTRACTORS: tuple[ObjectExtractor, ...] = (kustomize.FLUX, kustomize.ARGO)
 # Runs on every searched object, after the extractors above.
 GENERIC_EXTRACTOR: ObjectExtractor = pods.EXTRACTOR
 # Extractors for files by name or role, in the order they run on a file.
-FILE_EXTRACTORS: tuple[FileExtractor, ...] = ()
+FILE_EXTRACTORS: tuple[FileExtractor, ...] = (kustomize.KUSTOMIZATION_FILES,)
 
 # Objects never searched for images. Policies hold `containers:` lists whose images are
 # patterns, not workloads: every kind of these groups, and these (group, kind) pairs.

@@ -1,0 +1,153 @@
+"""Settle kustomize entry sites against their bases, once every file of the run is read.
+
+The extractor (imglint.extract.kustomize) makes one site per `images:` entry. What an entry
+does depends on the images of the bases it builds on, which are other files; this pass models
+the builds of the linted set (imglint.kustomize_tree) and then, per entry of a kustomization
+file:
+
+- an entry whose reference takes the base's tag becomes one site per reference it writes there
+  (`newName: mirror/nginx` over a base's `nginx:1.25` lints `mirror/nginx:1.25`, at the entry);
+- an entry that matches no image of bases that are all known is marked unmatched (IMG015),
+  with the names the bases do write when one looks like what was meant;
+- an entry whose bases are not all known (remote, outside the linted set, built by plugins)
+  is left as it is, and the run's details (`-v`) say why;
+- an image of a base that an entry matches keeps its name under `--fix`: renaming it
+  (`nginx` to `docker.io/library/nginx`) would silently unhook the entry, so the fixer leaves it
+  and says which entry matches it.
+
+Flux and Argo CD entries build on what their controller fetches (a GitRepository, a repoURL):
+never opened, so they are not settled, and `-v` says so.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from imglint import kustomize, records
+from imglint.extract.kustomize import is_kustomization_path
+from imglint.kustomize_tree import NEEDS_BASE, Match, Tree, span_of
+from imglint.reference import InvalidReference, parse
+from imglint.sites import CannotRewrite, ImageSite, Rewrite, ValueChange, parse_image
+from imglint.sources import Source
+
+UNMATCHED = "matches no image of its bases"
+
+
+def settle(sites: list[ImageSite], sources: Sequence[Source]) -> tuple[list[ImageSite], list[str]]:
+    """The sites with kustomize entries settled against the linted set, and the details
+    (`-v`) about entries that could not be."""
+    entries = [s for s in sites if s.origin == "kustomize"]
+    if not entries:
+        return sites, []
+    details: list[str] = []
+    tree = Tree(sources)
+    replaced: dict[int, list[ImageSite]] = {}
+    guards: dict[tuple[str, int], list[str]] = {}
+    for site in entries:
+        source = site.source
+        if source is None or source.file_path is None or not is_kustomization_path(source.path):
+            where = f"{site.path}:{site.span.line}"
+            details.append(
+                f"{where}: {site.label}: not checked against its bases, which are in the "
+                "source its controller fetches (never opened)"
+            )
+            continue
+        real = os.path.realpath(source.file_path)
+        kustomization = tree.kustomization(real)
+        if kustomization is None:
+            continue
+        entry = next(
+            (e for e in kustomization.entries if span_of(e.node).start == site.span.start), None
+        )
+        if entry is None:
+            continue
+        outcome = tree.outcome(real, entry.index)
+        for match in outcome.matches:
+            if match.real_path:
+                where = f"{site.path}:{site.span.line}"
+                guards.setdefault((match.real_path, match.span.start), []).append(
+                    f"{where} ({site.label})"
+                )
+        if outcome.matches:
+            if site.placeholder == NEEDS_BASE:
+                replaced[id(site)] = _per_reference(site, outcome.matches)
+            continue
+        if outcome.unknown:
+            reasons = "; ".join(outcome.unknown)
+            details.append(
+                f"{site.path}:{site.span.line}: {site.label}: not checked against its bases: "
+                f"{reasons}"
+            )
+            continue
+        site.unmatched = _unmatched_message(entry.override.name, outcome.seen)
+        # It writes nothing, so there is nothing else to lint or pin: IMG015 alone speaks.
+        site.placeholder = UNMATCHED
+        site.reference = site.error = None
+    result: list[ImageSite] = []
+    for site in sites:
+        result.extend(replaced.get(id(site), [site]))
+    if guards:
+        _guard_bases(result, guards)
+    return result, details
+
+
+def _per_reference(site: ImageSite, matches: list[Match]) -> list[ImageSite]:
+    """One site per distinct reference the entry writes over its bases' images."""
+    written = list(dict.fromkeys(m.after for m in matches))
+    settled = []
+    for image in written:
+        copy = records.replace(site, image=image, placeholder=None, reference=None, error=None)
+        parse_image(copy)
+        settled.append(copy)
+    return settled
+
+
+def _unmatched_message(name: str, seen: Sequence[str]) -> str:
+    hint = _near_miss(name, [kustomize.split(value)[0] for value in seen])
+    base = f'images entry "{name}" matches no image of the resources it builds on, so it changes '
+    base += "nothing"
+    if hint:
+        return f'{base}: they write "{hint}" (kustomize compares names as written)'
+    if not kustomize.is_literal_name(name) and kustomize.name_pattern(name) is None:
+        return f"{base}: the name is no valid regular expression (kustomize up to v5.8 crashes)"
+    return base
+
+
+def _near_miss(name: str, written: Sequence[str]) -> str | None:
+    """A name the bases write that the runtime reads as the same repository as `name`."""
+    try:
+        wanted = parse(kustomize.split(name)[0]).name
+    except InvalidReference:
+        return None
+    for candidate in written:
+        try:
+            if parse(candidate).name == wanted:
+                return candidate
+        except InvalidReference:
+            continue
+    return None
+
+
+def _guard_bases(sites: list[ImageSite], guards: dict[tuple[str, int], list[str]]) -> None:
+    """Keep --fix from renaming a base image that an overlay entry matches by name."""
+    for site in sites:
+        source = site.source
+        if site.origin == "kustomize" or source is None or source.file_path is None:
+            continue
+        entries = guards.get((os.path.realpath(source.file_path), site.span.start))
+        if entries:
+            site.rewrite = _keep_name(entries)
+
+
+def _keep_name(entries: list[str]) -> Rewrite:
+    def rewrite(site: ImageSite, value: str) -> list[ValueChange]:
+        if kustomize.split(value)[0] != kustomize.split(site.image)[0]:
+            raise CannotRewrite(
+                "renaming it would unhook what matches it by this name, "
+                + ", ".join(dict.fromkeys(entries))
+                + ": rename both together"
+            )
+        return [ValueChange(site.span, value)]
+
+    return rewrite

@@ -1,0 +1,306 @@
+"""kustomize `images:` entries linted where they are written: sites at the entry's keys, the
+reference kustomize writes (compared with `kubectl kustomize`), IMG015, what kustomize refuses,
+Flux and Argo CD entries, `--pin` (against the real local registry) and `--fix`."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.cli_runner import run
+from tests.kustomize_tool import kustomize_build
+from tests.regserver import Seeded
+
+REAL = Path(__file__).parent / "fixtures" / "kustomize-real"
+_WHERE = re.compile(r"^(\S+:\d+:\d+): (IMG\d{3}) ")
+
+
+def located(text_output: str) -> list[tuple[str, ...]]:
+    return [m.groups() for line in text_output.splitlines() if (m := _WHERE.match(line))]
+
+
+BASE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.25
+      - name: cache
+        image: docker.io/library/redis:7
+      - name: api
+        image: registry.example.com/shop/api:1.4
+"""
+OVERLAY = """\
+resources:
+- ../../base
+images:
+- name: nginx
+  newTag: latest
+- name: redis
+  newTag: "7.2"
+- name: registry.example.com/shop/api
+  newName: registry.example.com/shop/api-v2
+- name: registry.example.com/shop/api-v2
+  tagSuffix: -fips
+"""
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources:\n- deployment.yaml\n")
+    (tmp_path / "base" / "deployment.yaml").write_text(BASE)
+    (tmp_path / "overlays" / "prod").mkdir(parents=True)
+    (tmp_path / "overlays" / "prod" / "kustomization.yaml").write_text(OVERLAY)
+    return tmp_path
+
+
+def test_findings_land_on_the_entry_keys(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["--select", "IMG002,IMG015", "base", "overlays"], capsys)
+    assert err == ""
+    assert code == 1
+    assert located(out) == [
+        ("overlays/prod/kustomization.yaml:5:11", "IMG002"),  # newTag: latest
+        ("overlays/prod/kustomization.yaml:6:3", "IMG015"),  # redis: the base writes it in full
+    ]
+    assert 'they write "docker.io/library/redis" (kustomize compares names as written)' in out
+
+
+def _listed(capsys: pytest.CaptureFixture[str], *paths: str) -> list[dict[str, object]]:
+    code, out, _err = run(["--list-images", "--format", "json", *paths], capsys)
+    assert code == 0
+    images: list[dict[str, object]] = json.loads(out)["images"]
+    return images
+
+
+def test_listed_references_are_what_kubectl_kustomize_writes(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    listed = [
+        (item["line"], item["image"])
+        for item in _listed(capsys, "base", "overlays")
+        if str(item["path"]).startswith("overlays")
+    ]
+    assert listed == [
+        (4, "nginx:latest"),
+        (6, "redis:7.2"),  # matches nothing (IMG015): what it would write
+        (8, "registry.example.com/shop/api-v2:1.4"),  # the base's tag
+        (10, "registry.example.com/shop/api-v2:1.4-fips-fips"),  # both walks append it
+    ]
+    built = yaml.safe_load(kustomize_build(Path("overlays/prod")))
+    written = {c["image"] for c in built["spec"]["template"]["spec"]["containers"]}
+    assert written == {
+        "nginx:latest",
+        "docker.io/library/redis:7",
+        "registry.example.com/shop/api-v2:1.4-fips-fips",
+    }
+    # Every entry that matched lists what kustomize wrote in its step.
+    assert {"nginx:latest", "registry.example.com/shop/api-v2:1.4-fips-fips"} <= {
+        image for _line, image in listed
+    }
+
+
+def test_without_the_base_the_tag_is_not_guessed(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["-v", "--select", "IMG002,IMG003,IMG015", "overlays"], capsys)
+    assert located(out) == [("overlays/prod/kustomization.yaml:5:11", "IMG002")]
+    assert code == 1
+    assert (
+        "not checked against its bases: the kustomization in base/ is not among the linted files"
+        in err
+    )
+    listed = _listed(capsys, "overlays")
+    pending = next(i for i in listed if i["line"] == 8)
+    assert pending["image"] == "registry.example.com/shop/api-v2:<base tag>"
+    assert pending["placeholder"] == "tag from the base image"
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            "- name: nginx\n  newTag: 1.20\n",
+            "kustomize refuses newTag: 1.20 is a number there (quote it)",
+        ),
+        ("- name: nginx\n  newTage: '1'\n", 'kustomize refuses the unknown field "newTage"'),
+    ],
+)
+def test_what_kustomize_refuses_is_an_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: str, message: str
+) -> None:
+    path = tmp_path / "kustomization.yaml"
+    path.write_text("images:\n" + entry)
+    code, out, _err = run([str(path)], capsys)
+    assert code == 2
+    assert f"{path}:3:" in out and message in out
+
+
+def test_flux_and_argo_cd_entries_as_their_controllers_read_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    flux = _listed(capsys, str(REAL / "flux"))
+    assert [(i["line"], i["image"], i["placeholder"]) for i in flux] == [
+        (16, "my-registry/podinfo:v1", None),
+        (19, "podinfo:1.8.0", None),
+        (21, "my-podinfo:<base tag>", "tag from the base image"),
+        (
+            23,
+            "podinfo@sha256:24a0c4b4a4c0eb97a1aabb8e29f18e917d05abfe1b7a7c07857230879ce7d3d3",
+            None,
+        ),
+    ]
+    argo = _listed(capsys, str(REAL / "argo-cd"))
+    assert [(i["line"], i["image"]) for i in argo] == [
+        (72, "gcr.io/heptio-images/ks-guestbook-demo:0.2")
+    ]
+
+
+def test_real_component_entries(capsys: pytest.CaptureFixture[str]) -> None:
+    demo = REAL / "microservices-demo" / "kustomize"
+    listed = _listed(capsys, str(demo / "components" / "container-images-tag"))
+    assert len(listed) == 11
+    assert all(str(i["image"]).endswith(":CONTAINER_IMAGES_TAG") for i in listed)
+
+
+# -- fixes ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
+    import imglint.registry
+    from tests.test_pin import real_resolver
+
+    monkeypatch.setattr(
+        imglint.registry, "make_resolver", lambda *a, **k: real_resolver, raising=False
+    )
+
+
+@pytest.mark.registry
+@pytest.mark.usefixtures("cli_resolver")
+def test_pinned_entries_build_to_name_tag_digest(
+    seeded: Seeded,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    app = seeded.ref("team/app")
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources:\n- deployment.yaml\n")
+    (tmp_path / "base" / "deployment.yaml").write_text(BASE.replace("nginx:1.25", f"{app}:2.0"))
+    overlay = tmp_path / "overlays" / "prod" / "kustomization.yaml"
+    overlay.parent.mkdir(parents=True)
+    original = (
+        "resources:\n"
+        "- ../../base\n"
+        "images:\n"
+        f"- name: {app}   # the app\n"
+        '  newTag: "1.0"  # pinned below\n'
+        f"- {{name: {seeded.ref('library/nginx')}, newTag: '1.25'}}\n"
+    )
+    overlay.write_text(original)
+    code, out, _err = run(["--pin", "--diff", "overlays"], capsys)
+    assert code == 1
+    assert f"+  digest: {seeded.app_1_0}" in out
+    assert overlay.read_text() == original
+    code, _out, err = run(["--pin", "overlays"], capsys)
+    assert (code, err) == (0, "imglint: rewrote 2 image references in 1 file\n")
+    assert overlay.read_text() == (
+        "resources:\n"
+        "- ../../base\n"
+        "images:\n"
+        f"- name: {app}   # the app\n"
+        '  newTag: "1.0"  # pinned below\n'
+        f"  digest: {seeded.app_1_0}\n"
+        f"- {{name: {seeded.ref('library/nginx')}, newTag: '1.25', digest: {seeded.nginx_1_25}}}\n"
+    )
+    built = yaml.safe_load(kustomize_build(Path("overlays/prod")))
+    images = [c["image"] for c in built["spec"]["template"]["spec"]["containers"]]
+    assert images[0] == f"{app}:1.0@{seeded.app_1_0}"
+    # Pinning again changes nothing: the digest is there.
+    code, out, _err = run(["--pin", "--diff", "overlays"], capsys)
+    assert (code, out) == (0, "")
+
+
+def test_fix_leaves_a_base_image_an_entry_matches_by_name(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _code, out, err = run(["--fix", "--diff", "base", "overlays"], capsys)
+    assert (
+        "imglint: error: base/deployment.yaml:10:16: cannot rewrite nginx:1.25 safely: "
+        "renaming it would unhook what matches it by this name, "
+        'overlays/prod/kustomization.yaml:4 (images entry "nginx"): rename both together'
+    ) in err
+    assert "overlays/prod/kustomization.yaml:4" in err
+    assert "-        image: nginx:1.25" not in out
+    # The entry itself gains the explicit name kustomize will write.
+    assert "+  newName: docker.io/library/nginx" in out
+
+
+APPLICATION_SET = """\
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: shop
+spec:
+  generators:
+  - list:
+      elements:
+      - env: prod
+        tag: "1.4"
+  template:
+    metadata:
+      name: 'shop-{{env}}'
+    spec:
+      project: default
+      sources:
+      - repoURL: https://github.com/example/deploy
+        path: 'overlays/{{env}}'
+        kustomize:
+          images:
+          - 'shop=registry.example.com/shop:{{tag}}'
+          - registry.example.com/tools:latest
+          - name: shop
+            newTag: '1.4'
+          - nginx
+      destination:
+        server: https://kubernetes.default.svc
+"""
+
+
+def test_argo_cd_application_set_entries(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "appset.yaml"
+    path.write_text(APPLICATION_SET)
+    code, out, _err = run(["--select", "IMG002", str(path)], capsys)
+    assert code == 2
+    assert f"{path}:22:13: IMG002" in out  # registry.example.com/tools:latest
+    assert (
+        f"{path}:23:13: error: Argo CD's kustomize.images are strings: "
+        "[NAME=]NEWNAME[:TAG][@DIGEST]"
+    ) in out
+    assert f'{path}:25:13: error: "nginx" is refused by `kustomize edit set image`' in out
+    listed = _listed_any(capsys, str(path))
+    assert [(i["line"], i["image"], i["placeholder"]) for i in listed] == [
+        (21, "registry.example.com/shop:{{tag}}", "template placeholder"),
+        (22, "registry.example.com/tools:latest", None),
+    ]
+
+
+def _listed_any(capsys: pytest.CaptureFixture[str], *paths: str) -> list[dict[str, object]]:
+    _code, out, _err = run(["--list-images", "--format", "json", *paths], capsys)
+    images: list[dict[str, object]] = json.loads(out)["images"]
+    return images
