@@ -403,6 +403,10 @@ class Tree:
             )
         return found
 
+    def unknown(self, kustomization_path: str) -> list[str]:
+        """Why the images of a kustomization's build are not all known ([]: they are)."""
+        return list(self._build(os.path.dirname(os.path.realpath(kustomization_path)), []).unknown)
+
     def field_specs(self, kustomization_path: str) -> tuple[FieldSpec, ...]:
         """The image field specs in force where a kustomization's entries run."""
         build = self._build(os.path.dirname(os.path.realpath(kustomization_path)), [])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,42 @@ def test_model_builds_what_kustomize_builds(folder: str) -> None:
     model = tree.rendered_images(kustomization)
     assert model, "every tree here has images"
     assert model == _kubectl_images(REAL / folder, tree.field_specs(kustomization))
+
+
+def _build_or_none(folder: Path) -> str | None:
+    done = subprocess.run(
+        [require_kubectl(), "kustomize", str(folder)], capture_output=True, text=True, timeout=120
+    )
+    return done.stdout if done.returncode == 0 else None
+
+
+def test_model_builds_what_kustomize_builds_on_the_corpus() -> None:
+    """Every kustomization of the shared corpus (79 of them, from public repositories) that
+    kustomize can build here: the model's image values equal kubectl's, field for field."""
+    from tests.test_fix import corpus_root
+
+    root = corpus_root()
+    tree = _tree(root)
+    folders = sorted(path.parent for path in root.rglob("kustomization.yaml"))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outputs = list(pool.map(_build_or_none, folders))
+    compared = 0
+    for folder, output in zip(folders, outputs, strict=True):
+        if output is None:
+            continue  # remote bases, files the corpus does not have: kustomize cannot build it
+        kustomization = str(folder / "kustomization.yaml")
+        assert tree.unknown(kustomization) == [], folder
+        specs = tree.field_specs(kustomization)
+        rendered = []
+        for document in yaml.compose_all(output):
+            if isinstance(document, yaml.MappingNode):
+                kind = next(v.value for k, v in document.value if k.value == "kind")
+                rendered += [
+                    (kind, f.path, f.node.value) for f in kustomize.image_fields(document, specs)
+                ]
+        assert tree.rendered_images(kustomization) == sorted(rendered), folder
+        compared += 1
+    assert compared >= 40
 
 
 def _overlay(tmp_path: Path, body: dict[str, object]) -> Path:
