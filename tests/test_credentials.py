@@ -154,6 +154,7 @@ def test_invalid_json_config_warns(tmp_path: Path) -> None:
 
 
 def test_default_files_order(tmp_path: Path) -> None:
+    """What the user chose explicitly, then containers-auth.json(5)'s order."""
     env = {
         "HOME": "/home/u",
         "REGISTRY_AUTH_FILE": "/etc/auth.json",
@@ -161,13 +162,71 @@ def test_default_files_order(tmp_path: Path) -> None:
     }
     assert default_config_files(env) == [
         Path("/etc/auth.json"),
-        Path("/home/u/.docker/config.json"),
         Path("/run/user/1000/containers/auth.json"),
         Path("/home/u/.config/containers/auth.json"),
+        Path("/home/u/.docker/config.json"),
+        Path("/home/u/.dockercfg"),
     ]
-    assert default_config_files({"HOME": "/home/u", "DOCKER_CONFIG": "/cfg"})[0] == Path(
-        "/cfg/config.json"
+    assert default_config_files(
+        {"HOME": "/home/u", "DOCKER_CONFIG": "/cfg", "XDG_CONFIG_HOME": "/xdg"}
+    ) == [
+        Path("/cfg/config.json"),
+        Path("/xdg/containers/auth.json"),
+        Path("/home/u/.docker/config.json"),
+        Path("/home/u/.dockercfg"),
+    ]
+
+
+def test_podman_files_come_before_docker_config_unless_docker_config_is_chosen(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    runtime = tmp_path / "run"
+    write_json(home / ".docker" / "config.json", {"auths": {"quay.io": {"auth": b64("docker:1")}}})
+    write_json(runtime / "containers" / "auth.json", {"auths": {"quay.io": {"auth": b64("pod:2")}}})
+    store = CredentialStore(env={"HOME": str(home), "XDG_RUNTIME_DIR": str(runtime)})
+    found = store.for_registry("quay.io")
+    assert found is not None and found.username == "pod"
+    chosen = tmp_path / "chosen"
+    write_json(chosen / "config.json", {"auths": {"quay.io": {"auth": b64("chosen:3")}}})
+    store = CredentialStore(
+        env={"HOME": str(home), "XDG_RUNTIME_DIR": str(runtime), "DOCKER_CONFIG": str(chosen)}
     )
+    found = store.for_registry("quay.io")
+    assert found is not None and found.username == "chosen"
+
+
+def test_xdg_config_home_auth_json(tmp_path: Path) -> None:
+    xdg = tmp_path / "xdg"
+    write_json(xdg / "containers" / "auth.json", {"auths": {"ghcr.io": {"auth": b64("x:1")}}})
+    store = CredentialStore(env={"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(xdg)})
+    found = store.for_registry("ghcr.io")
+    assert found is not None and (found.username, found.password) == ("x", "1")
+
+
+def test_legacy_dockercfg_is_read_last(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    # the format of docker before 1.7: the auths map at the top level, with an email
+    legacy = {
+        "https://index.docker.io/v1/": {"auth": b64("hubuser:1"), "email": "u@example.com"},
+        "quay.io": {"auth": b64("legacy:2"), "email": "u@example.com"},
+    }
+    write_json(home / ".dockercfg", legacy)
+    write_json(home / ".docker" / "config.json", {"auths": {"quay.io": {"auth": b64("new:3")}}})
+    store = CredentialStore(env={"HOME": str(home)})
+    hub = store.for_registry("docker.io")
+    quay = store.for_registry("quay.io")
+    assert hub is not None and hub.username == "hubuser"
+    assert hub.source == str(home / ".dockercfg")
+    assert quay is not None and quay.username == "new"
+
+
+def test_registry_token_entry(tmp_path: Path) -> None:
+    store = store_for(tmp_path, {"auths": {"r.example": {"registrytoken": SECRET}}})
+    found = store.for_registry("r.example")
+    assert found is not None
+    assert (found.username, found.password, found.registry_token) == ("", "", SECRET)
+    assert SECRET not in repr(found) and "registry token" in repr(found)
 
 
 def test_registry_auth_file_wins(tmp_path: Path) -> None:

@@ -12,7 +12,13 @@ import pytest
 
 from imglint.reference import parse
 from imglint.registry import ResolveOptions
-from imglint.registry.cache import FILE_NAME, DigestInfo, ResolutionCache, default_cache_dir
+from imglint.registry.cache import (
+    FILE_NAME,
+    VERSION,
+    DigestInfo,
+    ResolutionCache,
+    default_cache_dir,
+)
 from imglint.registry.client import Resolver
 from imglint.registry.credentials import CredentialStore
 from tests.regserver.content import build_image, build_multiarch
@@ -66,7 +72,7 @@ def test_future_timestamps_are_not_trusted(tmp_path: Path) -> None:
     [
         "not json",
         "[]",
-        '{"version": 2, "tags": {}}',
+        '{"version": 1, "tags": {}}',  # an older format: its entries do not say who asked
         '{"version": 1, "tags": [], "digests": "x"}',
         "\udcff",
     ],
@@ -82,7 +88,7 @@ def test_corrupt_file_is_ignored(tmp_path: Path, content: str) -> None:
 
 def test_invalid_entries_are_dropped_valid_ones_kept(tmp_path: Path) -> None:
     data = {
-        "version": 1,
+        "version": VERSION,
         "tags": {
             "r/p:good": {"digest": D1, "at": 1e12},
             "r/p:nodigest": {"at": 1e12},

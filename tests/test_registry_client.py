@@ -125,7 +125,7 @@ def test_tag_not_found_suggests_existing_tags(seeded: Seeded) -> None:
 # -- request count --------------------------------------------------------------------------------
 
 
-def test_one_manifest_request_per_unique_reference(seeded: Seeded) -> None:
+def test_one_manifest_request_per_unique_question(seeded: Seeded) -> None:
     host = seeded.registry.host
     images = [
         f"{host}/team/app:1.0",
@@ -133,7 +133,8 @@ def test_one_manifest_request_per_unique_reference(seeded: Seeded) -> None:
         f"{host}/team/app:moving",
         f"{host}/library/nginx:1.25",
         f"{host}/team/app@{seeded.app_1_0}",
-        f"{host}/team/app:moving@{seeded.moving_new}",  # tag points at the pin: one request
+        # the tag points at the pin: no digest request, and the tag was asked already
+        f"{host}/team/app:moving@{seeded.moving_new}",
         f"{host}/team/app:9.9",
     ]
     counter = Counter()
@@ -147,11 +148,10 @@ def test_one_manifest_request_per_unique_reference(seeded: Seeded) -> None:
             "HEAD /v2/team/app/manifests/moving",
             "HEAD /v2/library/nginx/manifests/1.25",
             f"HEAD /v2/team/app/manifests/{seeded.app_1_0}",
-            "HEAD /v2/team/app/manifests/moving",
             "HEAD /v2/team/app/manifests/9.9",
         ]
     )
-    assert answers.stats.manifest_requests == 6
+    assert answers.stats.manifest_requests == 5
     # one ping per registry host: HTTPS once, then plain HTTP as the host is loopback
     assert [r.url.scheme for r in counter.requests if r.url.path == "/v2/"] == ["https", "http"]
     assert counter.lines().count("GET /v2/team/app/tags/list") == 1  # only for the missing tag
@@ -527,13 +527,12 @@ def test_overall_deadline_with_a_silent_server(silent_port: int) -> None:
 
 def test_warm_cache_sends_nothing(seeded: Seeded, tmp_path: Path) -> None:
     images = [seeded.ref(t) for t in ("team/app:1.0", "team/app:2.0", "library/nginx:1.25")]
-    images.append(seeded.ref(f"team/app:moving@{seeded.moving_old}"))
     cold = Counter()
     first = run(images, counter=cold, use_cache=True, cache_dir=str(tmp_path))
     warm = Counter()
     second = run(images, counter=warm, use_cache=True, cache_dir=str(tmp_path))
     assert len(cold.requests) > 0 and warm.requests == []
-    assert second.stats.from_cache == 4
+    assert second.stats.from_cache == 3
     for image in images:
         a, b = first[str(parse(image))], second[str(parse(image))]
         assert (a.status, a.digest, a.platforms, a.tag_digest) == (
@@ -543,6 +542,24 @@ def test_warm_cache_sends_nothing(seeded: Seeded, tmp_path: Path) -> None:
             b.tag_digest,
         )
         assert (a.from_cache, b.from_cache) == (False, True)
+
+
+def test_stale_digest_check_asks_the_tag_even_when_cached(seeded: Seeded, tmp_path: Path) -> None:
+    """A tag's meaning is never taken from the cache for `tag@digest`: the stale-digest check
+    (IMG104) would miss a push made within the tag TTL. The digest's facts stay cached."""
+    pinned = seeded.ref(f"team/app:moving@{seeded.moving_old}")
+    cache_dir = str(tmp_path)
+    # the cache knows the tag and the digest
+    run([seeded.ref("team/app:moving"), pinned], use_cache=True, cache_dir=cache_dir)
+    warm = Counter()
+    answers = run([pinned], counter=warm, use_cache=True, cache_dir=cache_dir)
+    assert warm.without_pings() == ["HEAD /v2/team/app/manifests/moving"]
+    result = answers[pinned]
+    assert (result.status, result.tag_digest, result.from_cache) == (
+        "ok",
+        seeded.moving_new,
+        False,
+    )
 
 
 def test_pull_secrets_bypass_the_cache(seeded: Seeded, tmp_path: Path) -> None:
@@ -587,7 +604,7 @@ def test_no_credential_in_logs_answers_or_cache(
         cache_dir=str(tmp_path / "cache"),
     )
     assert answers[basic_image].status == "ok"
-    cache_text = "".join(p.read_text() for p in (tmp_path / "cache").iterdir())
+    cache_text = "".join(p.read_text(errors="replace") for p in (tmp_path / "cache").iterdir())
     secrets = [PASSWORD, READER_PASSWORD]
     secrets += [
         base64.b64encode(f"{u}:{p}".encode()).decode()
@@ -597,4 +614,7 @@ def test_no_credential_in_logs_answers_or_cache(
         for secret in secrets:
             assert secret not in text
     assert "Bearer" not in caplog.text and "eyJ" not in caplog.text  # no token either
-    assert os.listdir(tmp_path / "cache") == ["registry-v1.json"]
+    # the answers, and the key of their credentials' fingerprints, for this user's eyes only
+    assert sorted(os.listdir(tmp_path / "cache")) == ["key", "registry-v2.json"]
+    assert stat.S_IMODE((tmp_path / "cache" / "key").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700

@@ -96,7 +96,8 @@ def test_single_images_report_their_own_platform(pushed: Pushed) -> None:
 def test_cost_per_unique_single_platform_reference(pushed: Pushed) -> None:
     counter = Counter()
     images = [pushed.ref("arm"), pushed.ref("arm"), pushed.ref("amd")]
-    images.append(f"{pushed.host}/platforms/arm@{pushed.arm}")  # another reference: asked too
+    # another reference to the same digest: the digest's one GET answers it too
+    images.append(f"{pushed.host}/platforms/arm@{pushed.arm}")
     answers = run(images, counter=counter)
     assert answers.stats.references == 3
     arm_config = Pushed.config("arm", ARM64)
@@ -105,16 +106,13 @@ def test_cost_per_unique_single_platform_reference(pushed: Pushed) -> None:
             "HEAD /v2/platforms/arm/manifests/1.0",
             f"GET /v2/platforms/arm/manifests/{pushed.arm}",
             f"GET /v2/platforms/arm/blobs/{arm_config}",
-            f"HEAD /v2/platforms/arm/manifests/{pushed.arm}",
-            f"GET /v2/platforms/arm/manifests/{pushed.arm}",
-            f"GET /v2/platforms/arm/blobs/{arm_config}",
             "HEAD /v2/platforms/amd/manifests/1.0",
             f"GET /v2/platforms/amd/manifests/{pushed.amd}",
             f"GET /v2/platforms/amd/blobs/{Pushed.config('amd', AMD64, oci=True)}",
         ]
     )
     # blob GETs are not manifest requests (Docker Hub does not count them as pulls)
-    assert answers.stats.manifest_requests == 6
+    assert answers.stats.manifest_requests == 4
     assert answers.stats.requests == len(counter.requests)
 
 

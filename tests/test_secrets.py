@@ -34,6 +34,7 @@ import pytest
 from imglint.cli import main
 from imglint.reference import parse
 from imglint.registry import ResolveOptions, resolve_all
+from imglint.registry.cache import FILE_NAME
 from imglint.registry.credentials import CredentialStore
 from tests.hostile_registry import (
     HostileRegistry,
@@ -401,7 +402,7 @@ def test_the_runs_did_what_they_were_asked(audit: Audit) -> None:
     sarif = json.loads((audit.runs["sarif"].out / "report.sarif").read_text())
     assert sarif["runs"][0]["results"]
     assert (audit.runs["junit"].out / "report.xml").read_text().startswith("<?xml")
-    cache = audit.runs["json"].out / "cache" / "imglint" / "registry-v1.json"
+    cache = audit.runs["json"].out / "cache" / "imglint" / FILE_NAME
     assert len(json.loads(cache.read_text())["digests"]) >= 6  # what the cache check read
     verbose = audit.runs["text -v"].stderr
     assert f"imglint: registry: HEAD http://{images['userpass'].split('/')[0]}" in verbose

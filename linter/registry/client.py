@@ -30,17 +30,18 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import hashlib
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
 from imglint.records import dataclass, field, replace
-from imglint.registry.cache import ResolutionCache, default_cache_dir
+from imglint.registry.cache import DigestInfo, ResolutionCache, default_cache_dir
 from imglint.registry.credentials import Credentials, CredentialStore, is_docker_hub
 from imglint.registry.endpoint import Endpoint, who_asked
 from imglint.registry.media import (
@@ -77,6 +78,7 @@ MANIFEST_BODY_LIMIT = 4 * 1024 * 1024  # the OCI spec's suggested manifest size 
 CONFIG_BODY_LIMIT = 1024 * 1024  # image configs are a few KiB; a huge history stays far below
 TAGS_BODY_LIMIT = 1024 * 1024
 TAG_SUGGESTIONS = 3
+T = TypeVar("T")
 
 
 class ReferenceLike(Protocol):
@@ -149,6 +151,20 @@ class _Answer:
     media_type: str | None = None
     detail: str = ""
     body: bytes | None = None  # the manifest, when a GET was needed anyway
+    # Why the answer cannot be trusted ("" when nothing contradicts it): the registry's digest
+    # header disagrees with the bytes it served, or a manifest does not match its digest.
+    contradiction: str = ""
+    cached: DigestInfo | None = None  # the answer came from the cache
+    http_status: int | None = None  # of a failed request, for messages
+    body_mismatch: bool = False  # `body` is not the content of `digest`
+
+
+@dataclass
+class _TagList:
+    """A repository's `tags/list` answer."""
+
+    name_unknown: bool = False
+    tags: list[str] = field(default_factory=list)
 
 
 class Resolver:
@@ -175,6 +191,9 @@ class Resolver:
         self._progress = progress
         self._endpoints: dict[str, Endpoint] = {}
         self._user_creds: dict[tuple[str, str], Credentials | None] = {}
+        # Every question to a registry, asked once per run whoever asks it: (host, repository,
+        # what, credentials) -> the task answering it.
+        self._asked: dict[tuple[object, ...], asyncio.Future[Any]] = {}
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -192,6 +211,8 @@ class Resolver:
         try:
             results = await self._run(targets)
         finally:
+            for task in self._asked.values():
+                task.cancel()
             await self._session.aclose()
         answers: dict[str, Resolution] = {}
         per_credentials: dict[tuple[str, tuple[Any, ...] | None], Resolution] = {}
@@ -269,6 +290,15 @@ class Resolver:
                 detail=f"internal error: {type(exc).__name__}: {exc}",
             )
 
+    async def _shared(self, key: tuple[object, ...], ask: Callable[[], Awaitable[T]]) -> T:
+        """The answer to a question, asked once per run however many references need it."""
+        task = self._asked.get(key)
+        if task is None:
+            task = self._asked[key] = asyncio.ensure_future(ask())
+        # shielded: one reference cancelled at the deadline does not cancel the others' answer
+        result: T = await asyncio.shield(task)
+        return result
+
     # -- one reference -----------------------------------------------------------------------
 
     async def _resolve_target(self, target: _Target) -> Resolution:
@@ -278,22 +308,31 @@ class Resolver:
                 status="unreachable",
                 detail="the reference names no registry host",
             )
-        if target.secrets is None:
-            cached = self._from_cache(target)
+        upstream = upstream_host(target.domain)
+        hosts = [*self.options.mirrors.get(target.domain, ()), upstream]
+        # Who the cache may answer for: the user's credentials for every host this reference
+        # would be asked of. Answers got with pod secrets stay out of the cache: a later run
+        # without them must not learn from the cache that the image could be read.
+        who: str | None = None
+        if target.secrets is None and self._cache is not None:
+            own = [await self._user_credentials(h, target, h == upstream) for h in hosts]
+            who = self._cache.identity(own)
+        if who is not None:
+            cached = self._from_cache(target, who)
             if cached is not None:
                 self.stats.from_cache += 1
                 return cached
-        upstream = upstream_host(target.domain)
         result: Resolution | None = None
+        trusted = True
         # Mirrors first, like containerd; anything but a positive answer moves on to the next.
-        for host in [*self.options.mirrors.get(target.domain, ()), upstream]:
+        for host in hosts:
             if host == upstream and target.secrets is not None:
                 candidates: Sequence[Credentials | None] = target.secrets or (None,)
             else:
                 candidates = (await self._user_credentials(host, target, host == upstream),)
             for credentials in candidates:
                 try:
-                    result = await self._resolve_on(host, target, credentials)
+                    result, trusted = await self._resolve_on(host, target, credentials, who)
                 except RegistryError as exc:
                     result = _failure(target, exc, host)
                 # kubelet tries the next matching credential only when this one did not work
@@ -302,10 +341,8 @@ class Resolver:
             if result is not None and result.ok:
                 break
         assert result is not None
-        # Answers got with pod secrets stay out of the cache: a later run without them must
-        # not learn from the cache that the image could be read.
-        if result.ok and target.secrets is None:
-            self._remember(target, result)
+        if result.ok and who is not None and trusted:
+            self._remember(target, result, who)
         return result
 
     async def _user_credentials(
@@ -329,60 +366,123 @@ class Resolver:
         return endpoint
 
     async def _resolve_on(
-        self, host: str, target: _Target, credentials: Credentials | None
-    ) -> Resolution:
+        self, host: str, target: _Target, credentials: Credentials | None, who: str | None
+    ) -> tuple[Resolution, bool]:
+        """The answer of one host, and whether nothing in it was contradicted (cacheable)."""
         endpoint = await self._endpoint(host)
         if endpoint.error is not None:
-            return _failure(target, endpoint.error, host)
+            return _failure(target, endpoint.error, host), False
         tag_digest: str | None = None
         notes: list[str] = []
-        if target.digest is not None and target.tag is not None:
-            by_tag = await self._manifest(endpoint, target, target.tag, credentials)
-            if by_tag.status in ("auth-failed", "unreachable"):
-                return _resolution(target, host, by_tag)
-            tag_digest = by_tag.digest if by_tag.status == "ok" else None
-            if tag_digest is None:
-                notes.append(f"the tag {target.tag} no longer exists")
-            if tag_digest == target.digest:
-                answer = by_tag
-            else:
-                answer = await self._manifest(endpoint, target, target.digest, credentials)
+        if target.tag is not None:
+            # A tag's meaning comes from the registry whenever a reference also names a digest
+            # (the stale-digest check) or an answer will be written (--pin): never the cache.
+            by_tag = await self._ask_tag(endpoint, target, credentials)
+            answer = by_tag
+            if target.digest is not None:
+                if by_tag.status in ("auth-failed", "unreachable"):
+                    return _resolution(target, host, by_tag), False
+                tag_digest = by_tag.digest if by_tag.status == "ok" else None
+                if tag_digest is None:
+                    notes.append(f"the tag {target.tag} no longer exists")
+                if tag_digest != target.digest:
+                    answer = await self._ask_digest(
+                        endpoint, target, target.digest, credentials, who
+                    )
         else:
-            ref = target.digest or target.tag
-            assert ref is not None
-            answer = await self._manifest(endpoint, target, ref, credentials)
+            assert target.digest is not None
+            answer = await self._ask_digest(endpoint, target, target.digest, credentials, who)
         platforms: tuple[str, ...] | None = None
         problem = ""
-        if answer.status == "ok" and self._wants_platforms(answer.media_type):
-            platforms, problem = await self._platforms(endpoint, target, answer, credentials)
+        trusted = not (answer.contradiction or answer.body_mismatch)
+        if answer.contradiction:
+            notes.append(answer.contradiction)
+        wants_platforms = answer.status == "ok" and self._wants_platforms(answer.media_type)
+        if answer.body_mismatch and not wants_platforms:
+            notes.append(f"the manifest the registry served does not match {answer.digest}")
+        if wants_platforms:
+            platforms, problem, verified = await self._platforms(
+                endpoint, target, answer, credentials, who
+            )
+            trusted = trusted and verified
             notes.append(problem)
         result = _resolution(target, host, answer, platforms=platforms, tag_digest=tag_digest)
-        detail = "; ".join(x for x in (result.detail, *notes) if x)
-        return replace(result, detail=detail, platform_error=problem)
+        detail = "; ".join(dict.fromkeys(x for x in (result.detail, *notes) if x))
+        return replace(result, detail=detail, platform_error=problem), trusted
 
     def _wants_platforms(self, media: str | None) -> bool:
         return self.options.check_platforms and (media in INDEX_TYPES or media in IMAGE_TYPES)
 
     # -- manifests -----------------------------------------------------------------------------
 
-    async def _manifest(
-        self, endpoint: Endpoint, target: _Target, ref: str, credentials: Credentials | None
+    async def _ask_tag(
+        self, endpoint: Endpoint, target: _Target, credentials: Credentials | None
     ) -> _Answer:
-        by_digest = ref == target.digest
+        """What the tag points at now: a HEAD, or a GET when the digest will be written (the
+        digest of the bytes, checked against the registry's header)."""
+        tag = target.tag
+        assert tag is not None
+        read_body = self.options.pinning
+        return await self._shared(
+            (endpoint.host, target.path, "tag", tag, credentials),
+            lambda: self._fetch_manifest(endpoint, target, tag, credentials, read_body=read_body),
+        )
+
+    async def _ask_digest(
+        self,
+        endpoint: Endpoint,
+        target: _Target,
+        digest: str,
+        credentials: Credentials | None,
+        who: str | None,
+    ) -> _Answer:
+        """Whether the registry has the digest: the cache knows for good, else one request."""
+        if who is not None and self._cache is not None:
+            info = self._cache.digest(target.domain, target.path, digest, who)
+            if info is not None and (
+                info.platforms is not None or not self._wants_platforms(info.media_type)
+            ):
+                return _Answer("ok", digest=digest, media_type=info.media_type, cached=info)
+        return await self._digest_manifest(endpoint, target, digest, credentials)
+
+    async def _digest_manifest(
+        self, endpoint: Endpoint, target: _Target, digest: str, credentials: Credentials | None
+    ) -> _Answer:
+        # With the platform check, a GET: its body answers existence and platforms at once.
+        read_body = self.options.check_platforms
+        return await self._shared(
+            (endpoint.host, target.path, "digest", digest, credentials),
+            lambda: self._fetch_manifest(
+                endpoint, target, digest, credentials, read_body=read_body, by_digest=True
+            ),
+        )
+
+    async def _fetch_manifest(
+        self,
+        endpoint: Endpoint,
+        target: _Target,
+        ref: str,
+        credentials: Credentials | None,
+        *,
+        read_body: bool,
+        by_digest: bool = False,
+    ) -> _Answer:
         path = f"/v2/{target.path}/manifests/{ref}"
         accept = {"Accept": ACCEPT}
         try:
-            response = await endpoint.request(
-                "HEAD", path, target.path, credentials, headers=accept
-            )
-            digest = header_digest(response.headers)
-            if response.status == 200 and (digest or by_digest):
-                return _Answer(
-                    "ok",
-                    digest=ref if by_digest else digest,
-                    media_type=media_type(response.headers),
+            if not read_body:
+                response = await endpoint.request(
+                    "HEAD", path, target.path, credentials, headers=accept
                 )
-            if response.status in (200, 405):  # no digest header, or HEAD not allowed
+                digest = header_digest(response.headers)
+                if response.status == 200 and (digest or by_digest):
+                    return _Answer(
+                        "ok",
+                        digest=ref if by_digest else digest,
+                        media_type=media_type(response.headers),
+                    )
+                # else: no digest header, or HEAD not allowed (405): the body tells
+            if read_body or response.status in (200, 405):
                 response = await endpoint.request(
                     "GET",
                     path,
@@ -392,16 +492,11 @@ class Resolver:
                     limit=MANIFEST_BODY_LIMIT,
                 )
                 if response.status == 200:
-                    digest = header_digest(response.headers) or body_digest(response.body)
-                    return _Answer(
-                        "ok",
-                        digest=ref if by_digest else digest,
-                        media_type=body_media_type(response.headers, response.body),
-                        body=response.body,
-                    )
+                    return _answer_from_body(ref, by_digest, response)
         except AuthError as exc:
             return _Answer("auth-failed", detail=str(exc))
-        return await self._not_ok(endpoint, target, response, by_digest, credentials)
+        failed = await self._not_ok(endpoint, target, response, by_digest, credentials)
+        return replace(failed, http_status=response.status)
 
     async def _not_ok(
         self,
@@ -412,11 +507,11 @@ class Resolver:
         credentials: Credentials | None,
     ) -> _Answer:
         status = response.status
+        other = endpoint.other_host(response)
         if status == 404:
             missing: Status = "digest-not-found" if by_digest else "tag-not-found"
-            return await self._classify_missing(endpoint, target, missing, credentials)
+            return await self._classify_missing(endpoint, target, missing, credentials, other)
         who = who_asked(credentials)
-        other = endpoint.other_host(response)
         if status == 401 and other is not None:
             return _Answer(
                 "auth-failed",
@@ -443,28 +538,53 @@ class Resolver:
         target: _Target,
         missing: Status,
         credentials: Credentials | None,
+        redirected_to: str | None,
     ) -> _Answer:
         """A manifest 404 does not say whether the repository exists; tags/list does."""
+        listing = await self._shared(
+            (endpoint.host, target.path, "tags/list", credentials),
+            lambda: self._tag_list(endpoint, target, credentials),
+        )
+        if listing is None:
+            return _Answer(missing)
+        if listing.name_unknown:
+            return _Answer("repository-not-found", detail="the registry answered NAME_UNKNOWN")
+        if missing == "tag-not-found" and target.tag:
+            if target.tag in listing.tags:
+                # The registry contradicts itself (a redirect to storage that lost the
+                # manifest, a replica behind): the tag's existence cannot be told.
+                via = f" (after a redirect to {redirected_to})" if redirected_to else ""
+                return _Answer(
+                    "unreachable",
+                    detail=f"the registry lists the tag {target.tag} but answered 404 for "
+                    f"its manifest{via}",
+                )
+            close = difflib.get_close_matches(target.tag, listing.tags, n=TAG_SUGGESTIONS)
+            if close:
+                return _Answer(missing, detail="closest tags: " + ", ".join(close))
+        return _Answer(missing)
+
+    async def _tag_list(
+        self, endpoint: Endpoint, target: _Target, credentials: Credentials | None
+    ) -> _TagList | None:
         path = f"/v2/{target.path}/tags/list?n=1000"
         try:
             response = await endpoint.request(
                 "GET", path, target.path, credentials, limit=TAGS_BODY_LIMIT
             )
         except RegistryError:
-            return _Answer(missing)
+            return None
         if response.status == 404 and "NAME_UNKNOWN" in response.error_codes():
-            return _Answer("repository-not-found", detail="the registry answered NAME_UNKNOWN")
-        if response.status == 200 and missing == "tag-not-found" and target.tag:
-            try:
-                tags = json.loads(response.body).get("tags") or []
-            except (ValueError, AttributeError):
-                tags = []
-            close = difflib.get_close_matches(
-                target.tag, [t for t in tags if isinstance(t, str)], n=TAG_SUGGESTIONS
-            )
-            if close:
-                return _Answer(missing, detail="closest tags: " + ", ".join(close))
-        return _Answer(missing)
+            return _TagList(name_unknown=True)
+        if response.status != 200:
+            return _TagList()
+        try:
+            tags = json.loads(response.body).get("tags") or []
+        except (ValueError, AttributeError):
+            tags = []
+        return _TagList(
+            tags=[t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+        )
 
     async def _platforms(
         self,
@@ -472,43 +592,50 @@ class Resolver:
         target: _Target,
         answer: _Answer,
         credentials: Credentials | None,
-    ) -> tuple[tuple[str, ...] | None, str]:
+        who: str | None,
+    ) -> tuple[tuple[str, ...] | None, str, bool]:
         """The platforms of an image index, or the one platform of a single image: (platforms,
-        why they could not be read). The manifest is read by digest (one GET) unless the answer
-        has its body already; a single image's config is one blob GET. Nothing when cached."""
-        if self._cache is not None and answer.digest:
-            info = self._cache.digest(target.domain, target.path, answer.digest)
+        why they could not be read, whether the bytes matched their digests). The manifest is
+        the digest's (one GET per digest and run) unless the answer has its body already; a
+        single image's config is one blob GET per config. Nothing when cached."""
+        if answer.cached is not None and answer.cached.platforms is not None:
+            return answer.cached.platforms, "", True
+        if who is not None and self._cache is not None and answer.digest:
+            info = self._cache.digest(target.domain, target.path, answer.digest, who)
             if info is not None and info.platforms is not None:
-                return info.platforms, ""
+                return info.platforms, "", True
         index = answer.media_type in INDEX_TYPES
         what = "image index" if index else "image manifest"
         body = answer.body
-        if body is None:
-            path = f"/v2/{target.path}/manifests/{answer.digest}"
+        mismatch = answer.body_mismatch
+        if body is None and answer.digest:
             try:
-                response = await endpoint.request(
-                    "GET",
-                    path,
-                    target.path,
-                    credentials,
-                    headers={"Accept": ACCEPT},
-                    limit=MANIFEST_BODY_LIMIT,
+                by_digest = await self._digest_manifest(
+                    endpoint, target, answer.digest, credentials
                 )
             except RegistryError as exc:
-                return None, f"could not read the {what}: {exc}"
-            if response.status != 200:
-                return None, f"could not read the {what} (HTTP {response.status})"
-            body = response.body
+                return None, f"could not read the {what}: {exc}", True
+            if by_digest.status != "ok" or by_digest.body is None:
+                why = f"HTTP {by_digest.http_status}" if by_digest.http_status else _why(by_digest)
+                return None, f"could not read the {what} ({why})", True
+            body, mismatch = by_digest.body, by_digest.body_mismatch
+        if body is None:
+            return None, f"could not read the {what}", True
         try:
-            if index:
-                return parse_platforms(body), ""
-            # The config digest is only as good as the manifest naming it.
-            if answer.digest and verifiable(answer.digest) and not matches(answer.digest, body):
-                return None, f"the image manifest does not match its digest {answer.digest}"
-            config, size = parse_config_descriptor(body)
+            found = parse_platforms(body) if index else None
+            config, size = ("", None) if index else parse_config_descriptor(body)
         except ProtocolError as exc:
-            return None, str(exc)
-        return await self._image_platform(endpoint, target, config, size, credentials)
+            return None, str(exc), True
+        if mismatch:
+            # platforms read from bytes that are not the digest's would be someone else's
+            return None, f"the {what} does not match its digest {answer.digest}", False
+        if found is not None:
+            return found, "", True
+        platforms, problem = await self._shared(
+            (endpoint.host, target.path, "blob", config, credentials),
+            lambda: self._image_platform(endpoint, target, config, size, credentials),
+        )
+        return platforms, problem, True
 
     async def _image_platform(
         self,
@@ -543,15 +670,17 @@ class Resolver:
 
     # -- cache ---------------------------------------------------------------------------------
 
-    def _from_cache(self, target: _Target) -> Resolution | None:
+    def _from_cache(self, target: _Target, who: str) -> Resolution | None:
         cache = self._cache
         if cache is None:
             return None
-        tag_digest = cache.tag(target.domain, target.path, target.tag) if target.tag else None
+        if target.tag is not None and (target.digest is not None or self.options.pinning):
+            return None  # a tag's meaning is asked afresh for these (see _resolve_on)
+        tag_digest = cache.tag(target.domain, target.path, target.tag, who) if target.tag else None
         digest = target.digest or tag_digest
-        if digest is None or (target.tag and tag_digest is None):
+        if digest is None:
             return None
-        info = cache.digest(target.domain, target.path, digest)
+        info = cache.digest(target.domain, target.path, digest, who)
         if info is None:
             return None
         wants = self._wants_platforms(info.media_type)
@@ -563,20 +692,19 @@ class Resolver:
             digest=digest,
             media_type=info.media_type,
             platforms=info.platforms if wants else None,
-            tag_digest=tag_digest if target.digest and target.tag else None,
             from_cache=True,
         )
 
-    def _remember(self, target: _Target, result: Resolution) -> None:
+    def _remember(self, target: _Target, result: Resolution, who: str) -> None:
         cache = self._cache
         if cache is None or result.digest is None:
             return
         if target.tag is not None:
             tag_digest = result.tag_digest if target.digest else result.digest
             if tag_digest is not None:
-                cache.put_tag(target.domain, target.path, target.tag, tag_digest)
+                cache.put_tag(target.domain, target.path, target.tag, tag_digest, who)
         cache.put_digest(
-            target.domain, target.path, result.digest, result.media_type, result.platforms
+            target.domain, target.path, result.digest, result.media_type, result.platforms, who
         )
 
 
@@ -607,6 +735,34 @@ def _resolution(
         detail=answer.detail,
         registry=host,
     )
+
+
+def _answer_from_body(ref: str, by_digest: bool, response: Response) -> _Answer:
+    """An answer from a manifest GET: its digest is the digest of the bytes, and a header or a
+    requested digest that disagrees with them is a contradiction, never an answer."""
+    body = response.body
+    header = header_digest(response.headers)
+    media = body_media_type(response.headers, body)
+    if by_digest:
+        wrong = verifiable(ref) and not matches(ref, body)
+        return _Answer("ok", digest=ref, media_type=media, body=body, body_mismatch=wrong)
+    # The header's algorithm when imglint can check it (sha512 stays sha512), else sha256.
+    if header is not None and verifiable(header):
+        algorithm = header.partition(":")[0]
+        digest = f"{algorithm}:{hashlib.new(algorithm, body).hexdigest()}"
+    else:
+        digest = body_digest(body)
+    contradiction = ""
+    if header is not None and verifiable(header) and header != digest:
+        contradiction = (
+            f"the registry's Docker-Content-Digest {header} does not match the manifest it "
+            f"served ({digest})"
+        )
+    return _Answer("ok", digest=digest, media_type=media, body=body, contradiction=contradiction)
+
+
+def _why(answer: _Answer) -> str:
+    return answer.detail or answer.status.replace("-", " ")
 
 
 def _badness(result: Resolution) -> int:

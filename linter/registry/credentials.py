@@ -1,12 +1,17 @@
 """The user's registry credentials, found where docker and podman keep them.
 
-Files, first one that knows a registry wins:
+Files, first one that knows a registry wins: what the user chose explicitly, then the order of
+containers-auth.json(5):
   1. `$REGISTRY_AUTH_FILE` (podman, skopeo, buildah);
-  2. `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`;
-  3. `$XDG_RUNTIME_DIR/containers/auth.json`, then `~/.config/containers/auth.json` (podman).
+  2. `$DOCKER_CONFIG/config.json` when `DOCKER_CONFIG` is set;
+  3. `$XDG_RUNTIME_DIR/containers/auth.json` (podman login's default on Linux);
+  4. `$XDG_CONFIG_HOME/containers/auth.json`, else `~/.config/containers/auth.json`;
+  5. `~/.docker/config.json`;
+  6. `~/.dockercfg`, the legacy format (the `auths` map alone, at the top level).
 Within a file the docker/cli order applies: `credHelpers[host]`, then `credsStore`, then the
 inline `auths[host]` entry (`auth` = base64 "user:password", padded or not, else `username` and
-`password`; `identitytoken`). Docker itself ignores inline entries once a helper is configured;
+`password`; `identitytoken`; `registrytoken`, a bearer token sent to the registry as is, with no
+token service asked). Docker itself ignores inline entries once a helper is configured;
 imglint falls back to them when the helper has nothing, which is friendlier to configs copied
 between machines and never less safe.
 
@@ -45,6 +50,7 @@ HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 HUB_SERVER_URL = "https://index.docker.io/v1/"  # the key docker login writes for Docker Hub
 HELPER_TIMEOUT = 30.0  # seconds; a helper may prompt a desktop keychain
 TOKEN_USERNAME = "<token>"  # a helper's way of saying "the secret is an identity token"
+LEGACY_FILE_NAME = ".dockercfg"  # docker before 1.7: the auths map alone
 _HELPER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -57,9 +63,17 @@ class Credentials:
     # An OAuth2 refresh token (`identitytoken`); when set, token services get it by POST.
     identity_token: str | None = field(default=None, repr=False)
     source: str = ""  # where it came from, for messages: "~/.docker/config.json", ...
+    # A bearer token for the registry itself (`registrytoken`): sent as is, no token service.
+    registry_token: str | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
-        secret = "identity token" if self.identity_token else "password"
+        secret = (
+            "registry token"
+            if self.registry_token
+            else "identity token"
+            if self.identity_token
+            else "password"
+        )
         return f"Credentials(username={self.username!r}, {secret}=***, source={self.source!r})"
 
     __str__ = __repr__
@@ -92,12 +106,19 @@ def default_config_files(env: Mapping[str, str] | None = None) -> list[Path]:
     files: list[Path] = []
     if env.get("REGISTRY_AUTH_FILE"):
         files.append(Path(env["REGISTRY_AUTH_FILE"]))
-    docker_dir = Path(env["DOCKER_CONFIG"]) if env.get("DOCKER_CONFIG") else home / ".docker"
-    files.append(docker_dir / "config.json")
+    if env.get("DOCKER_CONFIG"):
+        files.append(Path(env["DOCKER_CONFIG"]) / "config.json")
     if env.get("XDG_RUNTIME_DIR"):
         files.append(Path(env["XDG_RUNTIME_DIR"]) / "containers" / "auth.json")
-    files.append(home / ".config" / "containers" / "auth.json")
-    return files
+    config_home = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
+    files.append(config_home / "containers" / "auth.json")
+    files.append(home / ".docker" / "config.json")
+    files.append(home / LEGACY_FILE_NAME)
+    unique: list[Path] = []
+    for path in files:
+        if path not in unique:
+            unique.append(path)
+    return unique
 
 
 @dataclass
@@ -160,6 +181,8 @@ class CredentialStore:
         if not isinstance(data, dict):
             self._warn(f"{path} is not a JSON object; ignoring it")
             return None
+        if path.name == LEGACY_FILE_NAME:
+            return _ConfigFile(path=path, auths=data, cred_helpers={}, creds_store=None)
         auths = data.get("auths")
         helpers = data.get("credHelpers")
         store = data.get("credsStore")
@@ -204,13 +227,16 @@ class CredentialStore:
             username, password = decoded
         token = entry.get("identitytoken")
         identity_token = token if isinstance(token, str) and token else None
-        if not (username or password or identity_token):
+        bearer = entry.get("registrytoken")
+        registry_token = bearer if isinstance(bearer, str) and bearer else None
+        if not (username or password or identity_token or registry_token):
             return None
         return Credentials(
             username=str(username),
             password=str(password),
             identity_token=identity_token,
             source=str(config.path),
+            registry_token=registry_token,
         )
 
     # -- helpers ---------------------------------------------------------------------------------

@@ -47,7 +47,12 @@ def who_asked(credentials: Credentials | None) -> str:
     """Who a request was made as, for messages: never the secret."""
     if credentials is None:
         return "anonymous access"
-    name = f"user {credentials.username!r}" if credentials.username else "an identity token"
+    if credentials.username:
+        name = f"user {credentials.username!r}"
+    elif credentials.registry_token and not credentials.identity_token:
+        name = "a registry token"
+    else:
+        name = "an identity token"
     return f"the credentials of {name} from {credentials.source}" if credentials.source else name
 
 
@@ -160,6 +165,9 @@ class Endpoint:
                     f"configured for {self.host}"
                 )
             return {"Authorization": basic_header(credentials)}, False
+        if credentials is not None and credentials.registry_token:
+            # `registrytoken`: the bearer token itself, as docker sends it (no token service)
+            return {"Authorization": f"Bearer {credentials.registry_token}"}, False
         key = self._token_key(repository, credentials)
         lock = self._token_locks.setdefault(key, asyncio.Lock())
         async with lock:

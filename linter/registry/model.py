@@ -71,6 +71,11 @@ class ResolveOptions:
     use_cache: bool = True
     cache_dir: str | None = None  # default: $XDG_CACHE_HOME/imglint or ~/.cache/imglint
     tag_ttl: float = 600.0  # how long a cached tag -> digest answer is trusted
+    # The answers will be written into files (--pin): every tag is asked the registry (never the
+    # cache), with a GET, so that the digest given is the digest of the manifest's bytes.
+    pinning: bool = False
+    # Token realm hosts trusted although they resolve to a private or loopback address.
+    trusted_realm_hosts: tuple[str, ...] = ()
     user_agent: str = f"imglint/{__version__}"
 
 

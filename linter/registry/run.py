@@ -105,9 +105,11 @@ def make_resolver(
     ca_file: str | None = None,
     use_cache: bool = True,
 ) -> Callable[[list[Reference]], Mapping[str, Resolution]]:
-    """For --pin: a function from tag references to their answers (no platform reads)."""
+    """For --pin: a function from tag references to their answers (no platform reads; every
+    tag asked the registry, never the cache, and its manifest read so that the digest written
+    is the digest of its bytes)."""
     options = options_from(config, jobs=jobs, timeout=timeout, ca_file=ca_file, use_cache=use_cache)
-    options = records.replace(options, check_platforms=False)
+    options = records.replace(options, check_platforms=False, pinning=True)
 
     def resolve(refs: list[Reference]) -> Mapping[str, Resolution]:
         answers = resolve_all(refs, options)
