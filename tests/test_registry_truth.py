@@ -24,8 +24,9 @@ from imglint.registry.cache import (
     ResolutionCache,
     default_cache_dir,
 )
+from imglint.registry.credentials import CredentialStore
 from tests.cli_runner import run as cli
-from tests.hostile_registry import MANIFEST_BODY, HostileRegistry, digest_of, respond
+from tests.hostile_registry import MANIFEST_BODY, HostileRegistry, digest_of, redirect, respond
 from tests.registry_runs import Counter
 from tests.registry_runs import run as resolve
 from tests.regserver import PASSWORD, USERNAME, RegistryServer, Seeded
@@ -321,3 +322,42 @@ def test_imglint_cache_dir_chooses_the_folder() -> None:
     assert default_cache_dir({"IMGLINT_CACHE_DIR": "", "XDG_CACHE_HOME": "/x"}) == Path(
         "/x/imglint"
     )
+
+
+# -- 6. contradictions -----------------------------------------------------------------------
+
+
+def test_a_listed_tag_whose_manifest_404s_after_a_redirect_is_not_missing() -> None:
+    with HostileRegistry() as server, HostileRegistry(bind="127.0.0.2") as storage:
+        server.route("/v2/team/app/manifests/*", redirect(f"{storage.url}/lost"))
+        tags = b'{"name":"team/app","tags":["1.0","1.1"]}'
+        server.route("/v2/team/app/tags/list", respond(200, tags, {"Content-Type": "x/json"}))
+        image = f"{server.host}/team/app:1.0"
+        result = resolve([image])[image]
+    assert (result.status, result.detail) == (
+        "unreachable",
+        f"the registry lists the tag 1.0 but answered 404 for its manifest "
+        f"(after a redirect to {storage.host})",
+    )
+
+
+# -- credentials where people keep them ------------------------------------------------------
+
+
+@pytest.mark.registry
+def test_registry_token_is_sent_as_is_and_no_token_service_is_asked(
+    token_registry: RegistryServer, tmp_path: Path
+) -> None:
+    service = token_registry.token_service
+    assert service is not None
+    token_registry.push_image("truth/tokened", "1.0", label=f"{tmp_path} tokened")
+    token = service.issue(USERNAME, ["repository:truth/tokened:pull"])
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"auths": {token_registry.host: {"registrytoken": token}}}))
+    service.clear()
+    image = f"{token_registry.host}/truth/tokened:1.0"
+    answers = resolve([image], store=CredentialStore(files=[config]))
+    assert answers[image].status == "ok"
+    assert service.requests == []
+    # without it, anonymous: this repository is not public
+    assert resolve([image])[image].status == "auth-failed"
