@@ -111,6 +111,10 @@ def test_pick_prefers_order_and_skips_unknown() -> None:
         ("http://auth.internal/token", "registry.internal", True),  # insecure registry
         ("https://[::1]:5001/token", "[::1]:5000", False),
         ("https://10.0.0.8/token", "10.0.0.8:443", False),
+        # a self-hosted registry on an internal address, its token service on another
+        ("https://127.0.0.2/t", "127.0.0.1:5000", False),
+        ("https://10.0.0.9/token", "10.0.0.8:443", False),
+        ("https://[fd00::2]/token", "[fd00::1]:5000", False),
     ],
 )
 def test_accepted_realms(realm: str, registry: str, plain: bool) -> None:
@@ -121,12 +125,13 @@ def test_accepted_realms(realm: str, registry: str, plain: bool) -> None:
     ("realm", "registry", "plain", "message"),
     [
         ("http://auth.docker.io/token", "registry-1.docker.io", False, "is plain HTTP"),
-        ("https://169.254.169.254/", "ghcr.io", False, "private or loopback"),
+        ("https://169.254.169.254/", "ghcr.io", False, "link-local address (169.254.169.254)"),
+        ("https://169.254.169.254/", "10.0.0.8:443", False, "refused for any registry"),
         ("https://192.168.0.1/t", "ghcr.io", False, "private or loopback"),
         ("https://172.16.0.1/t", "ghcr.io", False, "private or loopback"),
-        ("https://[fe80::1]/t", "ghcr.io", False, "private or loopback"),
+        ("https://[fe80::1]/t", "ghcr.io", False, "link-local"),
         ("https://[fd00::1]/t", "ghcr.io", False, "private or loopback"),
-        ("https://127.0.0.2/t", "127.0.0.1:5000", False, "private or loopback"),
+        ("https://127.0.0.2/t", "ghcr.io", False, "while the registry ghcr.io is public"),
         ("https://app.localhost/t", "ghcr.io", False, "private or loopback"),
         ("gopher://auth.example/t", "ghcr.io", False, "is not an http(s) URL"),
         ("https:///t", "ghcr.io", False, "is not an http(s) URL"),
@@ -138,6 +143,60 @@ def test_refused_realms(realm: str, registry: str, plain: bool, message: str) ->
     with pytest.raises(RealmRejected) as caught:
         check_realm(realm, registry, registry_plain_http=plain)
     assert message in str(caught.value)
+
+
+def test_realm_host_names_are_judged_by_what_they_resolve_to() -> None:
+    public, private = ["151.101.1.1"], ["10.0.0.5"]
+    realm = "https://auth.example/token"
+    # the SSRF case: a public registry names a realm that resolves into the user's network
+    with pytest.raises(RealmRejected) as caught:
+        check_realm(
+            realm,
+            "registry.example",
+            registry_plain_http=False,
+            realm_addresses=private,
+            registry_addresses=public,
+        )
+    assert str(caught.value) == (
+        "token realm 'https://auth.example/token' points at a private or loopback address "
+        "(10.0.0.5) while the registry registry.example is public: refused, so that no "
+        "credentials go into this network (list auth.example in trusted-realm-hosts if it is "
+        "yours)"
+    )
+    # a registry on the private network itself: its token service may be there too
+    assert (
+        check_realm(
+            realm,
+            "registry.example",
+            registry_plain_http=False,
+            realm_addresses=private,
+            registry_addresses=["10.0.0.4"],
+        )
+        == realm
+    )
+    # a host the configuration trusts
+    assert (
+        check_realm(
+            realm,
+            "registry.example",
+            registry_plain_http=False,
+            realm_addresses=private,
+            registry_addresses=public,
+            trusted_hosts=["auth.example"],
+        )
+        == realm
+    )
+    # a public realm for a public registry
+    assert (
+        check_realm(
+            realm,
+            "registry.example",
+            registry_plain_http=False,
+            realm_addresses=public,
+            registry_addresses=public,
+        )
+        == realm
+    )
 
 
 # -- token requests and answers ----------------------------------------------------------------

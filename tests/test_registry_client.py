@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import stat
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -421,7 +422,8 @@ def test_tls_untrusted_without_ca_file(tls_registry: RegistryServer, tls_image: 
     result = answers[tls_image]
     assert (result.status, result.detail) == (
         "unreachable",
-        "TLS: certificate verify failed: unable to get local issuer certificate",
+        "TLS: certificate verify failed: unable to get local issuer certificate "
+        "(a private CA? trust it with --ca-file FILE or SSL_CERT_FILE)",
     )
     # an untrusted certificate is never a reason to fall back to plain HTTP
     assert {r.url.scheme for r in counter.requests} == {"https"}
@@ -460,6 +462,7 @@ def test_tls_wrong_host_name(tls_wrong_name_registry: RegistryServer) -> None:
     assert result.status == "unreachable"
     assert result.detail.startswith("TLS: certificate verify failed: ")
     assert "mismatch" in result.detail.lower()
+    assert "--ca-file" not in result.detail  # no CA file mends a certificate for another name
 
 
 def test_plain_http_loopback_registry(seeded: Seeded) -> None:
@@ -511,6 +514,20 @@ def test_silent_server_times_out_within_the_deadline(silent_port: int) -> None:
             "timed out after 0.3 s connecting",
             "timed out after 0.3 s waiting for an answer",
         )
+
+
+def test_a_silent_registry_is_waited_for_once(silent_port: int) -> None:
+    """One deadline: a host that accepts and never answers costs the request timeout the
+    message names, not a retry per try plus a plain-HTTP attempt after HTTPS."""
+    image = f"127.0.0.1:{silent_port}/team/app:1.0"
+    started = time.monotonic()
+    answers = run([image], request_timeout=2.0, tries=3, timeout=60.0)
+    elapsed = time.monotonic() - started
+    assert (answers[image].status, answers[image].detail) == (
+        "unreachable",
+        "timed out after 2 s waiting for an answer",
+    )
+    assert elapsed < 5.0  # was 2 s over HTTPS, then 3 tries of 2 s over plain HTTP
 
 
 def test_overall_deadline_with_a_silent_server(silent_port: int) -> None:

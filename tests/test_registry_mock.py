@@ -28,6 +28,7 @@ from imglint.registry.client import Resolver
 from imglint.registry.credentials import Credentials, CredentialStore
 from imglint.registry.media import ACCEPT
 from imglint.registry.model import HUB_MISSING_OR_PRIVATE
+from tests.hostile_registry import names
 from tests.regserver.content import build_image, build_multiarch
 
 SECRET = "hunter2-very-secret"
@@ -670,13 +671,13 @@ def realm_registry(realm: str, host: str = "registry.example") -> Handler:
     ("realm", "why"),
     [
         ("http://auth.example/token", "is plain HTTP; only HTTPS is accepted"),
-        ("https://169.254.169.254/latest/meta-data", "points at a private or loopback address"),
+        ("https://169.254.169.254/latest/meta-data", "points at a link-local address"),
         ("https://10.0.0.7/token", "points at a private or loopback address"),
         ("https://127.0.0.1:8080/token", "points at a private or loopback address"),
         ("https://[::1]/token", "points at a private or loopback address"),
         ("https://[::ffff:192.168.1.1]/token", "points at a private or loopback address"),
         ("https://localhost/token", "points at a private or loopback address"),
-        ("https://0.0.0.0/token", "points at a private or loopback address"),
+        ("https://0.0.0.0/token", "points at a unspecified address"),
         ("file:///etc/passwd", "is not an http(s) URL"),
         ("/token", "is not an http(s) URL"),
     ],
@@ -688,6 +689,47 @@ def test_hostile_realms_are_refused(realm: str, why: str) -> None:
     assert result.status == "auth-failed"
     assert result.detail.startswith(f"token realm {realm!r}") and why in result.detail
     assert {r.url.host for r in rec.requests} == {"registry.example"}  # nothing sent elsewhere
+
+
+@pytest.mark.parametrize(
+    ("addresses", "trusted", "status"),
+    [
+        # the SSRF case: a public registry, a realm name that resolves into the network
+        ({"registry.example": "151.101.1.1", "auth.example": "10.0.0.5"}, (), "auth-failed"),
+        # self-hosted on a private network: the token service on another private host
+        ({"registry.example": "10.0.0.4", "auth.example": "10.0.0.5"}, (), "ok"),
+        # trusted by the configuration
+        (
+            {"registry.example": "151.101.1.1", "auth.example": "10.0.0.5"},
+            ("auth.example",),
+            "ok",
+        ),
+    ],
+)
+def test_realm_names_are_resolved_before_credentials_go_there(
+    addresses: dict[str, str], trusted: tuple[str, ...], status: str
+) -> None:
+    creds = {"registry.example": Credentials("bob", SECRET)}
+    with names(addresses):
+        answers, rec = resolve(
+            ["registry.example/app:1.0"],
+            realm_registry("https://auth.example/token"),
+            credentials=creds,
+            trusted_realm_hosts=trusted,
+        )
+    result = only(answers)
+    assert result.status == status
+    sent_to = {r.url.host for r in rec.requests}
+    if status == "ok":
+        assert sent_to == {"registry.example", "auth.example"}
+    else:
+        assert sent_to == {"registry.example"}
+        assert result.detail == (
+            "token realm 'https://auth.example/token' points at a private or loopback address "
+            "(10.0.0.5) while the registry registry.example is public: refused, so that no "
+            "credentials go into this network (list auth.example in trusted-realm-hosts if it "
+            "is yours)"
+        )
 
 
 def test_realm_on_the_registrys_own_private_host_is_fine() -> None:

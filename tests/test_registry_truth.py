@@ -361,3 +361,29 @@ def test_registry_token_is_sent_as_is_and_no_token_service_is_asked(
     assert service.requests == []
     # without it, anonymous: this repository is not public
     assert resolve([image])[image].status == "auth-failed"
+
+
+# -- 7. hints ---------------------------------------------------------------------------------
+
+
+@pytest.mark.registry
+def test_verbose_run_on_a_loopback_registry_gives_no_insecure_registries_hint(
+    home: Path, seeded: Seeded, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "pod.yaml"
+    path.write_text(pod(seeded.ref("team/app:1.0")))
+    code, _, err = cli(["--resolve", "-v", "--no-cache", str(path)], capsys)
+    assert code == 0
+    assert "HTTPS failed" in err  # HTTPS was tried first, then plain HTTP, as for loopback
+    assert "insecure-registries" not in err
+
+
+@pytest.mark.registry
+def test_untrusted_certificate_names_the_ca_options(
+    home: Path, tls_registry: RegistryServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "pod.yaml"
+    path.write_text(pod(f"{tls_registry.host}/team/app:1.0"))
+    _, out, _ = cli(["--resolve", "--no-cache", str(path)], capsys)
+    assert "IMG107" in out
+    assert "(a private CA? trust it with --ca-file FILE or SSL_CERT_FILE)" in out

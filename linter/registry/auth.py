@@ -2,9 +2,11 @@
 
 * `parse_challenges` reads `WWW-Authenticate` headers (RFC 7235 / RFC 6750: several challenges
   per header, quoted parameters with escapes, commas inside quotes).
-* `check_realm` is the SSRF guard ggcr added in 2026: a token realm must be HTTPS (unless the
-  registry itself is spoken to over plain HTTP), and may not point at a loopback, private,
-  link-local or unspecified IP address unless it is the registry's own host.
+* `check_realm` is the SSRF guard: a token realm must be HTTPS (unless the registry itself is
+  spoken to over plain HTTP); a realm whose host resolves to a loopback or private address is
+  refused when the registry is public, accepted when the registry's own address is internal
+  too; link-local and unspecified addresses (cloud metadata) are refused; the registry's own
+  host and hosts the configuration trusts are accepted.
 * `token_request` builds the token fetch: `GET realm?service=..&scope=repository:<path>:pull`
   with Basic credentials when there are some, or the OAuth2 `POST` with an identity token;
   `parse_token` accepts `token` or `access_token` and `expires_in` (default 60 s).
@@ -20,7 +22,7 @@ import base64
 import ipaddress
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from urllib.parse import urlencode, urlsplit
 
 from imglint.records import dataclass, field
@@ -175,20 +177,61 @@ def _hostname(host: str) -> str:
     return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
-def _is_internal_address(hostname: str) -> bool:
-    if hostname == "localhost" or hostname.endswith(".localhost"):
-        return True
+def address_kind(address: str) -> str | None:
+    """ "loopback", "link-local", "unspecified" or "private" for an internal IP address (IPv4
+    mapped into IPv6 judged as IPv4), None for a public one or a string that is no address."""
     try:
-        ip = ipaddress.ip_address(hostname)
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
-        return False
+        return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    return ip.is_loopback or ip.is_private or ip.is_link_local or ip.is_unspecified
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local:
+        return "link-local"
+    if ip.is_unspecified:
+        return "unspecified"
+    if ip.is_private:
+        return "private"
+    return None
 
 
-def check_realm(realm: str, registry_host: str, *, registry_plain_http: bool) -> str:
-    """Return the realm if imglint may send a token request there, else raise RealmRejected."""
+def _addresses(hostname: str, resolved: Sequence[str]) -> list[str]:
+    """A host's addresses: itself when it is an IP address, `localhost` names as loopback."""
+    if address_kind(hostname) is not None or _is_ip(hostname):
+        return [hostname]
+    if hostname == "localhost" or hostname.endswith(".localhost"):
+        return ["127.0.0.1", *resolved]
+    return list(resolved)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def check_realm(
+    realm: str,
+    registry_host: str,
+    *,
+    registry_plain_http: bool,
+    realm_addresses: Sequence[str] = (),
+    registry_addresses: Sequence[str] = (),
+    trusted_hosts: Collection[str] = (),
+) -> str:
+    """Return the realm if imglint may send a token request there, else raise RealmRejected.
+
+    `realm_addresses` / `registry_addresses`: what the host names resolve to (IP addresses are
+    their own). A realm on the registry's own host, or in `trusted_hosts`, is accepted. Else a
+    realm on an internal address is refused when the registry is public (the SSRF case: a
+    public registry pointing imglint, and the credentials, into the user's network) and
+    accepted when the registry's own address is internal too (self-hosted registries put the
+    token service on another private host). Link-local and unspecified addresses (cloud
+    metadata) are refused for any registry."""
     try:
         parts = urlsplit(realm)
         hostname = parts.hostname or ""
@@ -198,12 +241,35 @@ def check_realm(realm: str, registry_host: str, *, registry_plain_http: bool) ->
         raise RealmRejected(f"token realm {realm!r} is not an http(s) URL")
     if parts.scheme == "http" and not registry_plain_http:
         raise RealmRejected(f"token realm {realm!r} is plain HTTP; only HTTPS is accepted")
-    if _is_internal_address(hostname) and hostname != _hostname(registry_host):
-        raise RealmRejected(
-            f"token realm {realm!r} points at a private or loopback address "
-            f"that is not the registry's own host"
-        )
-    return realm
+    registry_name = _hostname(registry_host)
+    trusted = {_hostname(h) for h in trusted_hosts}
+    if hostname == registry_name or hostname in trusted:
+        return realm
+    internal = [
+        (address, kind)
+        for address in _addresses(hostname, realm_addresses)
+        if (kind := address_kind(address)) is not None
+    ]
+    if not internal:
+        return realm
+    trust = f"list {hostname} in trusted-realm-hosts if it is yours"
+    for address, kind in internal:
+        if kind in ("link-local", "unspecified"):
+            raise RealmRejected(
+                f"token realm {realm!r} points at a {kind} address ({address}), where cloud "
+                f"metadata services answer: refused for any registry ({trust})"
+            )
+    registry_internal = any(
+        address_kind(a) is not None for a in _addresses(registry_name, registry_addresses)
+    )
+    if registry_internal:
+        return realm
+    address, kind = internal[0]
+    raise RealmRejected(
+        f"token realm {realm!r} points at a private or loopback address ({address}) while the "
+        f"registry {registry_host} is public: refused, so that no credentials go into this "
+        f"network ({trust})"
+    )
 
 
 # -- token requests --------------------------------------------------------------------------

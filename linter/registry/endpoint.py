@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -33,6 +34,7 @@ from imglint.registry.model import AuthError, ProtocolError, RegistryError, Tran
 from imglint.registry.transport import (
     DEFAULT_BODY_LIMIT,
     HttpSession,
+    RequestTimedOut,
     Response,
     is_certificate_error,
     netloc,
@@ -94,7 +96,8 @@ class Endpoint:
             )
             self.scheme = "https"
         except TransportError as exc:
-            if not plain_allowed or is_certificate_error(exc):
+            # A host silent over HTTPS is not asked again over plain HTTP: one wait, not two.
+            if not plain_allowed or is_certificate_error(exc) or isinstance(exc, RequestTimedOut):
                 raise
             log.debug("%s: HTTPS failed (%s), trying plain HTTP", self.host, exc)
         if response is None:
@@ -178,15 +181,31 @@ class Endpoint:
                 self._tokens.put(key, token)
             return {"Authorization": f"Bearer {token.value}"}, reused
 
+    async def _check_realm(self, realm: str, plain: bool) -> None:
+        """`check_realm` with the realm's and the registry's addresses resolved."""
+        try:
+            realm_host = urlsplit(realm).hostname or ""
+        except ValueError:
+            realm_host = ""
+        realm_addresses = await self.session.addresses(realm_host) if realm_host else ()
+        check_realm(
+            realm,
+            self.host,
+            registry_plain_http=plain,
+            realm_addresses=realm_addresses,
+            registry_addresses=await self.session.addresses(self.host),
+            trusted_hosts=self.session.options.trusted_realm_hosts,
+        )
+
     async def _fetch_token(
         self, challenge: Challenge, repository: str, credentials: Credentials | None
     ) -> Token:
         # A plain-HTTP realm only for registries that may be spoken to in plain HTTP themselves.
         plain = self.scheme == "http" or self.session.plain_http_allowed(self.host)
-        check_realm(challenge.realm or "", self.host, registry_plain_http=plain)
+        await self._check_realm(challenge.realm or "", plain)
 
-        def check_redirect(target: httpx.URL) -> None:
-            check_realm(str(target), self.host, registry_plain_http=plain)
+        async def check_redirect(target: httpx.URL) -> None:
+            await self._check_realm(str(target), plain)
 
         request = token_request(challenge, pull_scope(repository), credentials)
         try:

@@ -5,7 +5,8 @@
     hosts listed in `insecure_registries` (Docker's meaning: plain HTTP or any certificate);
   * bounds every request by `request_timeout` and by what is left of the overall deadline;
   * retries 429/502/503/504 and connection errors with exponential backoff, honouring
-    `Retry-After` when it fits before the deadline;
+    `Retry-After` when it fits before the deadline; a request that timed out is not retried
+    (a host that accepted the connection and stayed silent would only be waited for again);
   * follows redirects itself: `Authorization` is dropped as soon as a hop leaves the origin it
     was meant for, and HTTPS never downgrades to plain HTTP except to loopback/insecure hosts;
   * reads at most `limit` bytes of a body;
@@ -55,7 +56,7 @@ MAX_REDIRECTS = 5
 DEFAULT_BODY_LIMIT = 64 * 1024
 
 Hook = Callable[[Any], Awaitable[None]]
-RedirectCheck = Callable[[httpx.URL], None]
+RedirectCheck = Callable[[httpx.URL], Awaitable[None]]
 
 
 @dataclass
@@ -141,14 +142,43 @@ def build_ssl_context(ca_file: str | None, env: Mapping[str, str] | None = None)
 
 
 PLAIN_HTTP_HINT = " (does the registry speak plain HTTP? list it in insecure-registries)"
+CA_HINT = " (a private CA? trust it with --ca-file FILE or SSL_CERT_FILE)"
+# OpenSSL verify codes of a chain that ends at a CA imglint does not trust (as opposed to a
+# certificate for another name, or an expired one, which no CA file mends)
+_UNTRUSTED_ISSUER = frozenset({2, 18, 19, 20, 21, 27})
 
 
-def describe_transport_error(exc: BaseException, timeout: float) -> str:
-    """A one-line cause for a network failure: DNS, refused, TLS, timeout."""
+class RequestTimedOut(TransportError):
+    """The host accepted the connection and did not answer in time: asking again, or over plain
+    HTTP, would only wait as long again."""
+
+
+def describe_transport_error(
+    exc: BaseException, timeout: float, *, plain_http_allowed: bool = False
+) -> str:
+    """A one-line cause for a network failure: DNS, refused, TLS, timeout. The plain-HTTP hint
+    is for hosts imglint would not try over plain HTTP by itself (`plain_http_allowed`)."""
     reason = _transport_reason(exc, timeout)
-    if "WRONG_VERSION_NUMBER" in reason:  # a TLS hello answered in plain HTTP
-        reason += PLAIN_HTTP_HINT
+    if "WRONG_VERSION_NUMBER" in reason and not plain_http_allowed:
+        reason += PLAIN_HTTP_HINT  # a TLS hello answered in plain HTTP
+    if _untrusted_issuer(exc):
+        reason += CA_HINT
     return reason
+
+
+def _untrusted_issuer(exc: BaseException) -> bool:
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or current in seen:
+            continue
+        seen.append(current)
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current.verify_code in _UNTRUSTED_ISSUER
+        todo.extend((current.__cause__, current.__context__))
+        todo.extend(getattr(current, "exceptions", ()))
+    return False
 
 
 def _transport_reason(exc: BaseException, timeout: float) -> str:
@@ -244,6 +274,7 @@ class HttpSession:
         self._clients: dict[bool, httpx.AsyncClient] = {}
         self._deadline = time.monotonic() + options.timeout
         self._semaphore: asyncio.Semaphore | None = None
+        self._addresses: dict[str, tuple[str, ...]] = {}
 
     def start(self) -> None:
         """Start the deadline clock (call inside the event loop)."""
@@ -261,6 +292,28 @@ class HttpSession:
 
     def remaining(self) -> float:
         return self._deadline - time.monotonic()
+
+    async def addresses(self, name: str) -> tuple[str, ...]:
+        """The IP addresses a host name resolves to (an address is its own), once per run;
+        nothing when it does not resolve in time."""
+        name = hostname(name)
+        if name not in self._addresses:
+            found: tuple[str, ...] = ()
+            try:
+                ipaddress.ip_address(name)
+                found = (name,)
+            except ValueError:
+                loop = asyncio.get_running_loop()
+                wait = max(0.1, min(self.options.request_timeout, self.remaining()))
+                try:
+                    infos = await asyncio.wait_for(
+                        loop.getaddrinfo(name, None, type=socket.SOCK_STREAM), wait
+                    )
+                    found = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
+                except (OSError, asyncio.TimeoutError, UnicodeError):
+                    log.debug("cannot resolve %s", name)
+            self._addresses[name] = found
+        return self._addresses[name]
 
     def is_insecure(self, host: str) -> bool:
         host = host.lower()
@@ -299,7 +352,10 @@ class HttpSession:
             try:
                 response = await self._follow(method, url, headers, body, limit, check_redirect)
             except TransportError as exc:
-                if attempt >= tries or not await self._pause(self._backoff(attempt)):
+                # A silent host is waited for once: the deadline the message names is the wait.
+                if isinstance(exc, RequestTimedOut) or attempt >= tries:
+                    raise
+                if not await self._pause(self._backoff(attempt)):
                     raise
                 log.debug("%s %s failed (%s); retrying", method, url, exc)
                 continue
@@ -356,7 +412,7 @@ class HttpSession:
             ):
                 raise ProtocolError(f"redirect from HTTPS to plain HTTP ({target.host}) refused")
             if check_redirect is not None:
-                check_redirect(target)
+                await check_redirect(target)
             if (target.scheme, target.host, target.port) != (
                 origin.scheme,
                 origin.host,
@@ -412,9 +468,12 @@ class HttpSession:
                 # httpx's timeouts are per phase; this one bounds the whole exchange
                 response = await asyncio.wait_for(self._exchange(client, request, limit), timeout)
         except (httpx.TransportError, asyncio.TimeoutError, OSError) as exc:
-            cause = describe_transport_error(exc, timeout)
+            plain = self.plain_http_allowed(netloc(url))
+            cause = describe_transport_error(exc, timeout, plain_http_allowed=plain)
             if cause.startswith("timed out") and timeout < self.options.request_timeout:
                 cause = f"no answer within the deadline of {self.options.timeout:g} s"
+            if cause.startswith(("timed out", "no answer within")):
+                raise RequestTimedOut(cause) from None
             raise TransportError(cause) from None
         except httpx.HTTPError as exc:  # e.g. an undecodable body
             raise ProtocolError(f"malformed answer from {url.host}: {exc}") from None
