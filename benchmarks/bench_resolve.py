@@ -5,10 +5,16 @@
 Starts the CNCF distribution registry (`docker-registry`, as the tests do) on loopback, pushes
 --images unique tags (a third of them two-platform OCI indexes, spread over repositories of ten
 tags each, plus a tag and a repository that do not exist per 50), then measures `resolve_all`:
-  cold   no cache file: one HEAD per reference, plus for the platform check one manifest GET
-         per image and one config blob GET per single-platform image, plus tags/list for the
-         missing ones and, with token auth, one token per repository
-  warm   the cache the cold run wrote: no request at all
+  cold   no cache file: one HEAD per unique tag, plus for the platform check one manifest GET
+         per unique digest and one config blob GET per single-platform image, plus tags/list
+         once per repository with a missing tag or that is missing, plus the ping (HTTPS, then
+         plain HTTP on loopback) and, with token auth, one token per repository. With the
+         defaults (every reference a distinct image): 312 HEADs, 300 manifest GETs, 200 blob
+         GETs, 12 tags/list and 2 pings, 826 requests
+  warm   the cache the cold run wrote: the found images are answered from it, but only found
+         answers are cached, so each missing reference is asked again (its HEAD and its
+         repository's tags/list) plus the ping: with the defaults 12 HEADs + 12 tags/list + 2
+         pings = 26 requests, for the 12 missing references
   nocache  --no-cache with the platform check off: HEADs only
 Each line gives the median wall time of --repeat runs, requests sent, and ms per reference.
 Loopback has no network latency: the numbers measure imglint's own overhead and the registry's
