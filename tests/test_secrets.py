@@ -11,7 +11,7 @@ registries (htpasswd Basic, token service) and hostile servers in every output f
 Asserted: no secret (raw, base64, base64 of `user:secret`, a pull secret's whole
 .dockerconfigjson) and no bearer token appears in stdout, stderr, SARIF or JUnit files, the cache
 folders, log records or error messages; every server received only its own host's
-credentials (the redirect target and the foreign realm on 127.0.0.2 none); and each credential
+credentials (the redirect target on 127.0.0.2 and the foreign realm none); and each credential
 did reach its own registry, so the audit is not vacuous.
 """
 
@@ -215,8 +215,11 @@ def build(folder: Path, basic_registry: RegistryServer, token_registry: Registry
         servers["helper-garbles"] = basic_only(Secret("", "x", "y"))
 
         foreign = servers["foreign"] = HostileRegistry().start()
+        # A realm at the cloud-metadata address: refused for any registry. (A realm on another
+        # loopback address is a loopback registry's right: no loopback server can look public.)
         foreign.route(
-            "/v2/*", challenge(f'Bearer realm="{elsewhere.url}/token"', "Bearer x", manifest())
+            "/v2/*",
+            challenge('Bearer realm="https://169.254.169.254/token"', "Bearer x", manifest()),
         )
     except BaseException:
         for server in servers.values():
