@@ -9,12 +9,13 @@ pod-spec walker, which runs last, does not report them again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint.documents import NULL_TAG, STR_TAG, FileReading, Unreadable
 from imglint.findings import Span
+from imglint.placeholders import POD_IMAGE_SYNTAXES, Syntax, placeholder_kind
 from imglint.records import dataclass
 from imglint.sites import ImageSite, K8sObject, Origin, PullSecretHolder, parse_image
 from imglint.sources import Source
@@ -28,20 +29,6 @@ MAX_SITES_PER_FILE = 50_000
 # An image value longer than this is no reference (DNS names stop at 253 characters, paths at
 # 255, tags at 128, digests at 135): an input error, so no message quotes a megabyte of it.
 MAX_IMAGE_CHARS = 4096
-# Image values that a tool replaces before apply: not references yet, so never linted as such.
-_PLACEHOLDERS = (
-    ("{{", "template placeholder"),
-    ("$", "variable placeholder"),  # ${IMAGE} and $IMAGE (envsubst, shell)
-    ("ko://", "ko build reference"),
-)
-
-
-def placeholder_kind(value: str) -> str | None:
-    """What replaces `value` before apply (a template, a variable...), or None: a reference."""
-    for marker, what in _PLACEHOLDERS:
-        if marker in value:
-            return what
-    return None
 
 
 @dataclass
@@ -113,9 +100,11 @@ class Sink:
         label: str | None = None,
         key: str | None = None,
         default_registry: str | None = None,
+        placeholders: Sequence[Syntax] = POD_IMAGE_SYNTAXES,
     ) -> ImageSite | None:
         """The site of one image scalar, added; None (and an input error) when the node is no
-        string or far too long to be a reference."""
+        string or far too long to be a reference. `placeholders`: the substitution forms the
+        object's kind expands before apply (see imglint.placeholders)."""
         if not isinstance(node, ScalarNode):
             shape = "a list" if isinstance(node, SequenceNode) else "a mapping"
             self.error(f"image must be a string, not {shape}", node)
@@ -146,10 +135,16 @@ class Sink:
             key=key,
             default_registry=default_registry,
         )
-        self.add(site, node)
+        self.add(site, node, placeholders=placeholders)
         return site
 
-    def add(self, site: ImageSite, node: Node | None = None) -> None:
+    def add(
+        self,
+        site: ImageSite,
+        node: Node | None = None,
+        *,
+        placeholders: Sequence[Syntax] = POD_IMAGE_SYNTAXES,
+    ) -> None:
         """Add a site (made by scalar_site, or assembled by an extractor): the one place that
         decides whether its value is a placeholder or a reference, and parses it."""
         if len(self.sites) >= MAX_SITES_PER_FILE:
@@ -160,7 +155,7 @@ class Sink:
             self._lines = self.source.text.splitlines()
         site.source_lines = self._lines
         site.source = self.source
-        site.placeholder = placeholder_kind(site.image)
+        site.placeholder = placeholder_kind(site.image, placeholders)
         if site.placeholder is None:
             parse_image(site)
         self.sites.append(site)
