@@ -32,7 +32,7 @@ from imglint.findings import InputError
 from imglint.records import dataclass, field, replace
 from imglint.reference import Reference
 from imglint.sites import CannotRewrite, ImageSite, ValueChange
-from imglint.sources import Source
+from imglint.sources import Source, rewrite_target
 
 _STR = "tag:yaml.org,2002:str"
 _BOMS = {
@@ -471,10 +471,9 @@ def write_atomic(source: Source, new_text: str) -> str | None:
     new bytes go to a temporary file in the same folder (same filesystem, so the rename is
     atomic), keep the file's mode, and replace the file only once fully written and synced.
     """
-    assert source.file_path is not None
-    # Through symlinks to the file itself: replacing the link would turn it into a copy.
-    # (Resolved here, not when every file is read: only a file being written needs it.)
-    target = os.path.realpath(source.file_path)
+    target = rewrite_target(source)
+    if target is None:
+        return "it now leads outside the paths named (a symbolic link changed since it was read?)"
     data = encode(source, new_text)
     original = encode(source, source.text)
     try:

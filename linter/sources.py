@@ -34,6 +34,30 @@ HELM_HINT = "render it first: `helm template CHART | imglint -`"
 _TEMPLATE_ACTION_LINE = re.compile(r"^[ \t-]*\{\{", re.MULTILINE)
 
 
+class NamedPaths:
+    """The paths named on the command line, and their real locations (resolved on first need:
+    only a symbolic link met in a walk, or a rewrite, asks, and pre-commit names every file)."""
+
+    __slots__ = ("_real", "paths")
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self.paths = tuple(path for path in paths if path != STDIN)
+        self._real: tuple[str, ...] | None = None
+
+    def contain(self, path: str) -> bool:
+        """Whether path, resolved, is one of the named paths' real locations or lies below one."""
+        if self._real is None:
+            self._real = tuple(dict.fromkeys(os.path.realpath(p) for p in self.paths))
+        real_path = os.path.realpath(path)
+        for root in self._real:
+            try:
+                if os.path.commonpath((real_path, root)) == root:
+                    return True
+            except ValueError:  # different drives
+                continue
+        return False
+
+
 @dataclass
 class Source:
     path: str  # as shown to the user
@@ -43,6 +67,9 @@ class Source:
     encoding: str = "utf-8"
     bom: bool = False
     named: bool = True  # named on the command line (not found while recursing into a folder)
+    # What the run named (shared by its sources): a rewrite must land inside its real
+    # locations. None: a source not collected from paths, with no such bound.
+    named_paths: NamedPaths | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -63,6 +90,7 @@ def collect(
     """Read every manifest named by `paths` (files, folders, or "-" for stdin)."""
     result = Collected()
     seen_files: set[tuple[int, int]] = set()
+    named_paths = NamedPaths(paths)
     for arg in paths:
         if arg == STDIN:
             data = stdin_bytes if stdin_bytes is not None else _read_stdin()
@@ -88,11 +116,24 @@ def collect(
             result.errors.append(InputError(arg, _os_reason(exc)))
             continue
         if stat.S_ISDIR(st.st_mode):
-            for file_path in _walk(arg, exclude, result):
-                _read_file(result, file_path, seen_files, named=False)
+            for file_path in _walk(arg, exclude, result, named_paths):
+                _read_file(result, file_path, seen_files, named_paths, named=False)
         else:
-            _read_file(result, arg, seen_files, named=True)
+            _read_file(result, arg, seen_files, named_paths, named=True)
     return result
+
+
+def rewrite_target(source: Source) -> str | None:
+    """The real file that rewriting source replaces, or None when it lies outside the real
+    locations of what was named (a symbolic link that changed since the file was read).
+
+    Resolved here, when a file is written, not for every file read: only a rewrite needs it,
+    and writing through a link keeps the link (replacing it would turn it into a copy).
+    """
+    assert source.file_path is not None
+    if source.named_paths is not None and not source.named_paths.contain(source.file_path):
+        return None
+    return os.path.realpath(source.file_path)
 
 
 def is_excluded(path: str, patterns: Iterable[str]) -> bool:
@@ -110,22 +151,35 @@ def is_excluded(path: str, patterns: Iterable[str]) -> bool:
     return False
 
 
-def _walk(root: str, exclude: Sequence[str], result: Collected) -> Iterator[str]:
-    """Yield manifest files below root in sorted order, following symlinks but never in a loop."""
-    stack = [root]
+def _walk(
+    root: str, exclude: Sequence[str], result: Collected, named_paths: NamedPaths
+) -> Iterator[str]:
+    """Yield manifest files below root in sorted order.
+
+    Symbolic links are followed while they stay inside what was named (a link to a sibling
+    folder, or back to a parent: a loop, reported once); a link that leads out of every path
+    named is not followed and a note says so. Rewriting a file found through such a link would
+    change a file the user never pointed imglint at.
+    """
+    # Each folder with the (device, inode) keys of the folders above it: a folder that is its own
+    # ancestor is a loop; one reached again elsewhere (two links to it) is walked once.
+    stack: list[tuple[str, frozenset[tuple[int, int]]]] = [(root, frozenset())]
     visited: set[tuple[int, int]] = set()
     while stack:
-        folder = stack.pop()
+        folder, ancestors = stack.pop()
         try:
             st = os.stat(folder)
         except OSError as exc:
             result.errors.append(InputError(folder, _os_reason(exc)))
             continue
         key = (st.st_dev, st.st_ino)
-        if key in visited:
+        if key in ancestors:
             result.errors.append(InputError(folder, "symbolic link loop, not followed"))
             continue
+        if key in visited:
+            continue
         visited.add(key)
+        below = ancestors | {key}
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -150,6 +204,8 @@ def _walk(root: str, exclude: Sequence[str], result: Collected) -> Iterator[str]
                     continue
                 if entry.name == "templates" and _is_chart_root(entries):
                     continue
+                if entry.is_symlink() and _leads_outside(path, named_paths, result):
+                    continue
                 subfolders.append(path)
             elif entry.name.endswith(MANIFEST_SUFFIXES):
                 if entry.is_symlink():
@@ -161,8 +217,25 @@ def _walk(root: str, exclude: Sequence[str], result: Collected) -> Iterator[str]
                     except OSError as exc:  # a.yaml -> b.yaml -> a.yaml is a loop, not broken
                         result.errors.append(InputError(path, _os_reason(exc)))
                         continue
+                    if _leads_outside(path, named_paths, result):
+                        continue
                 yield path
-        stack.extend(reversed(subfolders))
+        stack.extend((subfolder, below) for subfolder in reversed(subfolders))
+
+
+def _leads_outside(link: str, named_paths: NamedPaths, result: Collected) -> bool:
+    """Whether a symbolic link met in a walk leads out of every path named (noted if so)."""
+    if named_paths.contain(link):
+        return False
+    try:
+        written = os.readlink(link)
+    except OSError:
+        written = os.path.realpath(link)
+    result.notices.append(
+        f"{link}: symbolic link to {written} leads outside the paths named; not followed "
+        "(name it to read it)"
+    )
+    return True
 
 
 def _is_chart_root(entries: list[os.DirEntry[str]]) -> bool:
@@ -174,7 +247,14 @@ def _join(folder: str, name: str) -> str:
     return name if folder == "." else os.path.join(folder, name)
 
 
-def _read_file(result: Collected, path: str, seen: set[tuple[int, int]], *, named: bool) -> None:
+def _read_file(
+    result: Collected,
+    path: str,
+    seen: set[tuple[int, int]],
+    named_paths: NamedPaths,
+    *,
+    named: bool,
+) -> None:
     try:
         st = os.stat(path)
         key = (st.st_dev, st.st_ino)
@@ -198,18 +278,24 @@ def _read_file(result: Collected, path: str, seen: set[tuple[int, int]], *, name
     except OSError as exc:
         result.errors.append(InputError(path, _os_reason(exc)))
         return
-    _add_source(result, path, path, data, named=named)
+    _add_source(result, path, path, data, named=named, named_paths=named_paths)
 
 
 def _add_source(
-    result: Collected, path: str, file_path: str | None, data: bytes, *, named: bool
+    result: Collected,
+    path: str,
+    file_path: str | None,
+    data: bytes,
+    *,
+    named: bool,
+    named_paths: NamedPaths | None = None,
 ) -> None:
     decoded = decode(data)
     if isinstance(decoded, InputError):
         result.errors.append(InputError(path, decoded.message, decoded.line, decoded.column))
         return
     text, encoding, bom = decoded
-    result.sources.append(Source(path, text, file_path, encoding, bom, named))
+    result.sources.append(Source(path, text, file_path, encoding, bom, named, named_paths))
 
 
 def template_action_lines(text: str) -> list[int]:

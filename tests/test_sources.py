@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from imglint import sources
+from imglint import fix, manifests, sources
+from tests.cli_runner import run
 
 POD = "apiVersion: v1\nkind: Pod\nspec:\n  containers: [{image: 'nginx:1'}]\n"
 
@@ -169,3 +170,92 @@ def test_oversized_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert [e.message for e in collected.errors] == [
         "file too large (2,048 bytes, limit 1,024); not a manifest?"
     ]
+
+
+# -- symbolic links: a walk stays inside what was named, and so does a rewrite -------------------
+
+UNPINNED = POD.replace("nginx:1", "nginx")  # `--fix` rewrites it to docker.io/library/nginx
+
+
+def _linked_tree(tmp_path: Path) -> tuple[Path, Path]:
+    """k8s/ with a file link and a folder link that lead to outside/, and one inside link."""
+    k8s, outside = tmp_path / "k8s", tmp_path / "outside"
+    (outside / "dir").mkdir(parents=True)
+    (outside / "target.yaml").write_text(UNPINNED)
+    (outside / "dir" / "deep.yaml").write_text(UNPINNED)
+    (k8s / "real").mkdir(parents=True)
+    (k8s / "real" / "web.yaml").write_text(UNPINNED)
+    os.symlink("../outside/target.yaml", k8s / "link.yaml")
+    os.symlink("../outside/dir", k8s / "sub")
+    os.symlink("real", k8s / "alias")  # inside k8s/: followed (its file is read once)
+    return k8s, outside
+
+
+def test_a_walk_does_not_follow_links_out_of_the_paths_named(tmp_path: Path) -> None:
+    k8s, _ = _linked_tree(tmp_path)
+    collected = sources.collect([str(k8s)])
+    assert paths_of(collected) == [str(k8s / "alias" / "web.yaml")]
+    assert collected.errors == []
+    assert collected.notices == [
+        f"{k8s / 'link.yaml'}: symbolic link to ../outside/target.yaml leads outside the paths "
+        "named; not followed (name it to read it)",
+        f"{k8s / 'sub'}: symbolic link to ../outside/dir leads outside the paths named; not "
+        "followed (name it to read it)",
+    ]
+
+
+def test_a_link_to_another_path_named_is_followed(tmp_path: Path) -> None:
+    k8s, outside = _linked_tree(tmp_path)
+    collected = sources.collect([str(k8s), str(outside)])
+    assert collected.notices == []
+    assert sorted(os.path.relpath(p, tmp_path) for p in paths_of(collected)) == [
+        os.path.join("k8s", "alias", "web.yaml"),
+        os.path.join("k8s", "link.yaml"),
+        os.path.join("k8s", "sub", "deep.yaml"),
+    ]
+
+
+def test_fix_on_a_folder_never_writes_outside_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    k8s, outside = _linked_tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["--fix", "--select", "IMG002", "k8s"], capsys)
+    assert code == 0, out
+    assert (outside / "target.yaml").read_text() == UNPINNED
+    assert (outside / "dir" / "deep.yaml").read_text() == UNPINNED
+    assert "docker.io/library/nginx" in (k8s / "real" / "web.yaml").read_text()
+    assert "note: k8s/link.yaml: symbolic link to ../outside/target.yaml leads outside" in out
+    assert "note: k8s/sub: symbolic link to ../outside/dir leads outside" in out
+
+
+def test_a_link_named_explicitly_is_read_and_rewritten(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    k8s, outside = _linked_tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["--fix", "--select", "IMG002", "k8s/link.yaml"], capsys)
+    assert code == 0, out
+    assert (k8s / "link.yaml").is_symlink()
+    assert "docker.io/library/nginx" in (outside / "target.yaml").read_text()
+
+
+def test_a_link_repointed_outside_after_reading_is_not_written(tmp_path: Path) -> None:
+    k8s, outside = tmp_path / "k8s", tmp_path / "outside"
+    k8s.mkdir()
+    outside.mkdir()
+    (k8s / "real.yaml").write_text(UNPINNED)
+    (outside / "target.yaml").write_text(UNPINNED)
+    os.symlink("real.yaml", k8s / "inner.yaml")  # inside k8s/: followed, and read first
+    collected = sources.collect([str(k8s)])
+    assert paths_of(collected) == [str(k8s / "inner.yaml")]
+    # Between reading and writing, the link is pointed at an identical file outside k8s/.
+    os.unlink(k8s / "inner.yaml")
+    os.symlink("../outside/target.yaml", k8s / "inner.yaml")
+    sites = manifests.load(collected.sources).sites
+    outcome = fix.run_fixes(collected.sources, sites, explicit_registry=True)
+    assert [e.message for e in outcome.errors] == [
+        "not rewritten: it now leads outside the paths named (a symbolic link changed since it "
+        "was read?)"
+    ]
+    assert (outside / "target.yaml").read_text() == UNPINNED
