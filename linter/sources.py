@@ -1,14 +1,18 @@
 """Find manifest files, read and decode them. Problems become InputErrors; nothing here raises.
 
-A Source is one file (or stdin) decoded to text. Template sources (Helm charts' `templates/`
-folders, files with `{{ ... }}` actions) are never handed on: a template is not a manifest, and
-linting `{{ .Values.image }}` as an image reference would only produce noise.
+A Source is one file (or stdin) decoded to text. What is not a manifest is never handed on, with
+a note: a Helm chart's templates (files below a `templates/` folder beside `Chart.yaml`, walked
+or named), and a `.json` file that does not parse and names no object (an editor's
+JSON-with-comments settings). Other templates are recognised by the reader, with
+`template_action_lines`: a template is not a manifest, and linting `{{ .Values.image }}` as an
+image reference would only produce noise.
 """
 
 from __future__ import annotations
 
 import codecs
 import fnmatch
+import json
 import os
 import re
 import stat
@@ -32,6 +36,18 @@ HELM_HINT = "render it first: `helm template CHART | imglint -`"
 # A template action alone on its line (`{{- if .Values.x }}`, `{{ include "x" . }}`): Go-template
 # control flow, which never appears in a rendered manifest.
 _TEMPLATE_ACTION_LINE = re.compile(r"^[ \t-]*\{\{", re.MULTILINE)
+# An action that uses what only Helm templates have: its built-in objects (`.Values.image`,
+# `$.Release.Name`) and its own functions (`include "x" .`, `tpl`, `required "msg"`, `lookup`).
+# Never `{{` alone: Argo Workflows' `{{inputs.parameters.x}}`, Argo CD ApplicationSets'
+# `{{ .repository }}` and Prometheus rules' `{{ $labels.pod }}` are in manifests as they apply.
+_HELM_OBJECTS = ("Values", "Release", "Chart", "Capabilities", "Files", "Template")
+_HELM_FUNCTIONS = ("include", "tpl", "required", "lookup")
+_HELM_WORDS = (*(f".{name}" for name in _HELM_OBJECTS), *_HELM_FUNCTIONS)
+_HELM_ONLY = re.compile(
+    rf"\.(?:{'|'.join(_HELM_OBJECTS)})\b|\b(?:{'|'.join(_HELM_FUNCTIONS)})\s+[\"(.$]"
+)
+# Text that any Kubernetes object has, in YAML or JSON form.
+_MENTIONS_OBJECT = re.compile(r"""["']?\bapiVersion["']?\s*:""")
 
 
 class NamedPaths:
@@ -119,8 +135,34 @@ def collect(
             for file_path in _walk(arg, exclude, result, named_paths):
                 _read_file(result, file_path, seen_files, named_paths, named=False)
         else:
+            chart_templates = _chart_templates_folder(arg)
+            if chart_templates is not None:  # pre-commit names every file a commit touches
+                _note(result, _chart_templates_note(chart_templates))
+                continue
             _read_file(result, arg, seen_files, named_paths, named=True)
     return result
+
+
+def _chart_templates_folder(path: str) -> str | None:
+    """The `templates` folder of a Helm chart that path lies below, if it does."""
+    folder = os.path.dirname(path)
+    while folder:
+        head, name = os.path.split(folder)
+        if name == "templates" and os.path.isfile(os.path.join(head, "Chart.yaml")):
+            return folder
+        if head == folder:
+            break
+        folder = head
+    return None
+
+
+def _chart_templates_note(folder: str) -> str:
+    return f"{folder}: Helm chart templates skipped; {HELM_HINT}"
+
+
+def _note(result: Collected, note: str) -> None:
+    if note not in result.notices:
+        result.notices.append(note)
 
 
 def rewrite_target(source: Source) -> str | None:
@@ -187,9 +229,7 @@ def _walk(
             result.errors.append(InputError(folder, _os_reason(exc)))
             continue
         if _is_chart_root(entries):
-            result.notices.append(
-                f"{_join(folder, 'templates')}: Helm chart templates skipped; {HELM_HINT}"
-            )
+            _note(result, _chart_templates_note(_join(folder, "templates")))
         subfolders: list[str] = []
         for entry in entries:
             path = _join(folder, entry.name)
@@ -295,18 +335,84 @@ def _add_source(
         result.errors.append(InputError(path, decoded.message, decoded.line, decoded.column))
         return
     text, encoding, bom = decoded
+    if path.endswith(".json") and text.strip():
+        problem = _json_problem(text)
+        if problem is not None:
+            if not _MENTIONS_OBJECT.search(text):
+                # JSON with comments (.eslintrc.json, .vscode settings): no object to lint.
+                _note(result, f"{path}: skipped, not JSON and no Kubernetes object in it")
+                return
+            if text.lstrip().startswith(("{", "[")):
+                result.errors.append(InputError(path, *problem))
+                return
+            # Not meant as JSON: kubectl reads a file that does not start with `{` as YAML.
     result.sources.append(Source(path, text, file_path, encoding, bom, named, named_paths))
 
 
-def template_action_lines(text: str) -> list[int]:
-    """0-based numbers of lines that start with a Go-template action (`{{- if ... }}`).
+def _drop(_: object) -> None:
+    return None
 
-    Such a line is chart-template control flow when it stands outside any YAML scalar; inside a
-    block scalar (a ConfigMap holding a Jinja chat template) it is just data.
+
+def _json_problem(text: str) -> tuple[str, int | None, int | None] | None:
+    """Why text is not JSON, as (message, line, column), or None when it is JSON."""
+    try:
+        # Validated, not kept: each object and number is dropped as soon as it is parsed, so a
+        # 30 MB file costs little memory (the reader composes it again, with positions).
+        json.loads(
+            text,
+            object_pairs_hook=_drop,
+            parse_float=_drop,
+            parse_int=_drop,
+            parse_constant=_drop,
+        )
+    except RecursionError:
+        return "JSON: nesting too deep to read", None, None
+    except ValueError as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            return f"JSON: {exc.msg}", exc.lineno, exc.colno
+        return f"JSON: {exc}", None, None
+    return None
+
+
+def template_action_lines(text: str) -> list[int]:
+    """0-based numbers of the lines that make a file a template: lines that start with a
+    Go-template action (`{{- if ... }}`), and lines with an action only Helm has
+    (`image: "{{ .Values.image }}"`, `name: {{ .Release.Name }}-web`).
+
+    Such a line makes the file a template when it stands outside any multi-line YAML scalar;
+    inside a block scalar (a ConfigMap holding a Jinja chat template, or a Grafana alert
+    template) it is just data.
     """
     if "{{" not in text:
         return []
-    return [text.count("\n", 0, m.start()) for m in _TEMPLATE_ACTION_LINE.finditer(text)]
+    starts = {m.start() for m in _TEMPLATE_ACTION_LINE.finditer(text)}
+    starts.update(_helm_action_starts(text))
+    lines: list[int] = []
+    line = position = 0
+    for start in sorted(starts):  # counted once through the text, not once per line found
+        line += text.count("\n", position, start)
+        position = start
+        if not lines or lines[-1] != line:
+            lines.append(line)
+    return lines
+
+
+def _helm_action_starts(text: str) -> Iterator[int]:
+    """Where actions that use what only Helm has start. One pass: each action is read from its
+    `{{` to its `}}` or the end of its line, so no input makes this quadratic."""
+    if not any(word in text for word in _HELM_WORDS):
+        return  # most files, told at the speed of a substring search
+    start = text.find("{{")
+    while start >= 0:
+        line_end = text.find("\n", start)
+        if line_end < 0:
+            line_end = len(text)
+        end = text.find("}}", start + 2, line_end)
+        if end < 0:
+            end = line_end
+        if _HELM_ONLY.search(text, start + 2, end):
+            yield start
+        start = text.find("{{", end)
 
 
 def decode(data: bytes) -> tuple[str, str, bool] | InputError:

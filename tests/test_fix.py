@@ -305,7 +305,7 @@ def test_same_structure_catches_changes_outside_the_images() -> None:
         ("'nginx:'", "'nginx:'"),
         ("${IMAGE}", "${IMAGE}"),
         ("ko://github.com/x/y", "ko://github.com/x/y"),
-        ("'{{ .Values.image }}'", "'{{ .Values.image }}'"),
+        ("'{{ .image }}'", "'{{ .image }}'"),  # a Go template, not Helm's
     ],
 )
 def test_fix_makes_docker_hub_explicit(image: str, expected: str, tmp_path: Path) -> None:

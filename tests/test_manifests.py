@@ -151,7 +151,7 @@ def test_placeholders_are_marked_not_parsed() -> None:
         metadata: {name: p}
         spec:
           containers:
-            - {name: a, image: "{{ .Values.image }}"}
+            - {name: a, image: "{{ .image }}"}
             - {name: b, image: "${IMAGE}"}
             - {name: c, image: "ko://github.com/example/cmd"}
         """

@@ -158,7 +158,7 @@ def test_each_unique_tag_is_asked_once_for_all_files(tmp_path: Path) -> None:
 
 def test_placeholders_and_invalid_references_are_never_asked(tmp_path: Path) -> None:
     resolver = Recorder()
-    for image in ["${IMAGE}", "NGINX:1", "ko://example.com/cmd", "'{{ .Values.image }}'"]:
+    for image in ["${IMAGE}", "NGINX:1", "ko://example.com/cmd", "'{{ .image }}'"]:
         text, outcome = pin_text(tmp_path, image, resolver)
         assert text == pod(image)
         assert outcome.errors == []
