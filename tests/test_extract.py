@@ -7,6 +7,8 @@ values file): the real ones (Tekton, kustomize, Helm...) have their own tests.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -317,3 +319,20 @@ def test_a_site_that_is_not_one_scalar_supplies_its_own_edits(
     assert path.read_text() == VALUES.replace(
         "repository: nginx", "repository: docker.io/library/nginx"
     )
+
+
+def test_the_site_model_and_the_rules_load_without_the_reader() -> None:
+    """Rules and renderers see sites, never the reader or a YAML library; the engine (which
+    reads configuration, YAML included) never the reader either."""
+    reader = "'imglint.manifests', 'imglint.documents', 'imglint.extract'"
+    probe = (
+        "import sys; import imglint.sites, imglint.rules, imglint.report; "
+        f"print(','.join(m for m in ({reader}, 'yaml') if m in sys.modules)); "
+        "import imglint.engine; "
+        f"print(','.join(m for m in ({reader},) if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["", ""]

@@ -12,18 +12,24 @@ where the images are. `imglint.manifests.load` runs it per file:
 
 An extractor emits sites through the file's `Sink` (`imglint.extract.sink`): `scalar_site` for
 one image scalar, `add` for a site it assembled itself; `claim(node)` keeps the pod-spec walker
-out of a subtree it owns. To add one, write a module and add its EXTRACTOR below:
+out of a subtree it owns (`take_items(list_node)` gives out a list's mappings, claiming each).
+To add one, write a module and add its EXTRACTOR below:
 
     # linter/extract/tekton.py
+    from yaml.nodes import MappingNode
+    from imglint.documents import mapping_keys
     from imglint.extract.sink import FoundObject, ObjectExtractor, Sink
     from imglint.sites import PullSecretHolder
 
     def extract(found: FoundObject, sink: Sink) -> None:
+        spec = found.keys.get("spec")           # keys: documents.mapping_keys(node)
         holder = PullSecretHolder(found.obj, [], None, found.obj.line, known=False)
-        for index, step in enumerate(...):       # spec.steps, with documents.mapping_keys
-            sink.claim(step)
-            sink.scalar_site(image_node, holder, field="steps", origin="resource-field",
-                             field_path=f"spec.steps[{index}].image", label=..., key=...)
+        steps = mapping_keys(spec).get("steps") if isinstance(spec, MappingNode) else None
+        for index, step, keys in sink.take_items(steps):   # each step claimed as it is taken
+            if "image" in keys:
+                sink.scalar_site(keys["image"], holder, field="steps", origin="resource-field",
+                                 field_path=f"spec.steps[{index}].image",
+                                 label=f"Task {found.obj.name}, step {index}", key=...)
 
     EXTRACTOR = ObjectExtractor("tekton", frozenset({("tekton.dev", "Task")}), extract)
 

@@ -47,18 +47,10 @@ def _pod(
         line=pod_node.start_mark.line + 1,
     )
     prefix = pod_path + "." if pod_path else ""
-    claimed = sink.claimed
     for field_name in ("initContainers", "containers", "ephemeralContainers"):
-        containers = pod_keys.get(field_name)
-        if not isinstance(containers, SequenceNode):
-            continue
-        for index, container in enumerate(containers.value):
-            # An aliased container (`[*c, *c]`, or one list shared by two pod specs of the
-            # object) is one container of the object: reported once.
-            if not isinstance(container, MappingNode) or id(container) in claimed:
-                continue
-            claimed.add(id(container))
-            ckeys = mapping_keys(container)
+        # An aliased container (`[*c, *c]`, or one list shared by two pod specs of the object)
+        # is one container of the object: reported once.
+        for index, container, ckeys in sink.take_items(pod_keys.get(field_name)):
             image = ckeys.get("image")
             if image is not None:
                 sink.reading.check_ambiguous(container, "image", image, "container")
@@ -70,27 +62,21 @@ def _pod(
                     container=scalar_text(ckeys.get("name")),
                     pull_policy=scalar_text(ckeys.get("imagePullPolicy")),
                 )
-    volumes = pod_keys.get("volumes")
-    if isinstance(volumes, SequenceNode):
-        for index, volume in enumerate(volumes.value):
-            if not isinstance(volume, MappingNode) or id(volume) in claimed:
-                continue
-            claimed.add(id(volume))
-            vkeys = mapping_keys(volume)
-            source = vkeys.get("image")
-            if isinstance(source, MappingNode):
-                skeys = mapping_keys(source)
-                reference = skeys.get("reference")
-                if reference is not None:
-                    sink.reading.check_ambiguous(source, "reference", reference, "image volume")
-                    sink.scalar_site(
-                        reference,
-                        holder,
-                        field="volumes",
-                        field_path=f"{prefix}volumes[{index}].image.reference",
-                        container=scalar_text(vkeys.get("name")),
-                        pull_policy=scalar_text(skeys.get("pullPolicy")),
-                    )
+    for index, _, vkeys in sink.take_items(pod_keys.get("volumes")):
+        source = vkeys.get("image")
+        if isinstance(source, MappingNode):
+            skeys = mapping_keys(source)
+            reference = skeys.get("reference")
+            if reference is not None:
+                sink.reading.check_ambiguous(source, "reference", reference, "image volume")
+                sink.scalar_site(
+                    reference,
+                    holder,
+                    field="volumes",
+                    field_path=f"{prefix}volumes[{index}].image.reference",
+                    container=scalar_text(vkeys.get("name")),
+                    pull_policy=scalar_text(skeys.get("pullPolicy")),
+                )
 
 
 def _pod_specs(

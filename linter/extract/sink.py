@@ -3,17 +3,17 @@
 `Sink` is one file's collection of image sites. It turns an image scalar into an ImageSite
 (`scalar_site`: checks that it is a string of sane length, records its span), decides once,
 for every site, whether the value is a placeholder or a reference to parse (`add`), keeps the
-per-file limits, and records which nodes an extractor has claimed (`claim`) so that the generic
-pod-spec walker, which runs last, does not report them again.
+per-file limits, and records which nodes an extractor has claimed (`claim`, `take_items`) so
+that the generic pod-spec walker, which runs last, does not report them again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from imglint.documents import NULL_TAG, STR_TAG, FileReading, Unreadable
+from imglint.documents import NULL_TAG, STR_TAG, FileReading, Unreadable, mapping_keys
 from imglint.findings import Span
 from imglint.placeholders import POD_IMAGE_SYNTAXES, Syntax, placeholder_kind
 from imglint.records import dataclass
@@ -82,6 +82,17 @@ class Sink:
     def claim(self, node: Node) -> None:
         """Take node (and everything below it) away from the extractors that run later."""
         self.claimed.add(id(node))
+
+    def take_items(self, node: Node | None) -> Iterator[tuple[int, MappingNode, dict[str, Node]]]:
+        """The mappings of a list not claimed yet, each claimed as it is given out, with its
+        index and keys (`containers`, `steps`...); nothing when node is no list."""
+        if not isinstance(node, SequenceNode):
+            return
+        claimed = self.claimed
+        for index, item in enumerate(node.value):
+            if isinstance(item, MappingNode) and id(item) not in claimed:
+                claimed.add(id(item))
+                yield index, item, mapping_keys(item)
 
     def error(self, message: str, node: Node | None = None) -> None:
         """An input error at node (the rest of the file is still read)."""
