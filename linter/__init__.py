@@ -6,6 +6,8 @@ folder `rules/` (the design card keeps both at the top of the repository), so `i
 `rules/x.py`. A run flows down this list:
 
 - `cli`: the command line: the parser, flag checks, streams and exit codes (`main(argv)`).
+- `app`: the pipeline of one run (`Application`, given typed `Options`): configuration, read,
+  fix, read again, resolve, lint, Helm tracing, baseline, report.
 - `config`: configuration files found and validated into the typed `Config`.
 - `sources`: finding manifest files and reading them into decoded `Source` texts.
 - `manifests`: the reader's small front: `load(sources)` runs documents, indexing, extraction.
@@ -32,8 +34,10 @@ folder `rules/` (the design card keeps both at the top of the repository), so `i
   `helm_values_gitops` finds values inside Flux, Argo CD and kustomize objects.
 - `baseline`: record today's findings, report only new ones.
 - `fix`, `pin`: `--fix`/`--pin` rewriting image scalars in place, byte for byte.
+- `resolve`: runs the registry check for the application (options from the configuration,
+  pull secrets, progress, the summary line).
 - `registry/`: the registry check over HTTP (model, client, transport, auth, credentials,
-  cache, media, endpoint), and `run`, its command-line glue.
+  cache, media, endpoint); it knows nothing of configuration or rule codes.
 - `keyring`: which registry keys of a pull secret the kubelet uses for an image.
 - `records`, `errors`: the light `@dataclass`, the exception hierarchy.
 - `rules/` (`imglint.rules`): one module per rule, listed in `rules/__init__.py`.

@@ -1,23 +1,23 @@
-"""The `imglint` command: arguments in, exit code out. `main(argv) -> int` never raises."""
+"""The `imglint` command: arguments in, exit code out. `main(argv) -> int` never raises.
+
+Only the command line lives here: the parser, the checks between flags, the streams and the
+exit codes. The run itself is `imglint.app.Application`, given typed `Options`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from imglint import __version__
 from imglint.errors import ImglintError, UsageError
-from imglint.findings import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, InputError
+from imglint.findings import EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
-    from imglint.config import Config
-    from imglint.manifests import Manifests
-    from imglint.sites import ImageSite
-    from imglint.sources import Collected
+    from imglint.app import Options
 
 
 EPILOG = """\
@@ -194,223 +194,48 @@ def _main(argv: list[str]) -> int:
         raise UsageError("--fix/--pin on stdin (-) prints the manifest: name no other PATH")
     _check_flag_combinations(args)
 
-    from imglint import config as config_module
+    from imglint.app import Application, Streams
 
-    config = config_module.load(args.config, os.getcwd())
-    config = config.with_overrides(
+    streams = Streams(
+        report=lambda: _output(args.output_file),
+        messages=sys.stderr,
+        color=lambda out: _use_color(args.color, out),
+    )
+    return Application(options(args), streams).run()
+
+
+def options(args: argparse.Namespace) -> Options:
+    """The typed options of a run, from the parsed command line."""
+    from imglint.app import Options
+
+    return Options(
+        paths=tuple(args.paths),
+        config_file=args.config,
+        stdin_filename=args.stdin_filename,
         select=_split(args.select),
         extend_select=_split(args.extend_select),
         ignore=_split(args.ignore),
         fail_on=args.fail_on,
-        jobs=args.jobs,
-        timeout=args.timeout,
-    )
-    if args.platform:
-        config = config.with_overrides(platforms=tuple(args.platform))
-
-    started = time.monotonic()
-    collected, manifests = _read(args, config)
-
-    if args.list_images:
-        fmt = args.format or "text"
-        if fmt not in ("text", "json"):
-            raise UsageError("--list-images supports --format text or json")
-        from imglint.report import render_inventory
-
-        sites = manifests.sites
-        if any(s.file_path is None for s in collected.sources):  # `helm template` output?
-            from imglint.helm import RenderedSources
-
-            sites = RenderedSources(collected.sources, args.stdin_filename).sites(sites)
-        with _output(args.output_file) as out:
-            render_inventory(fmt, sites, out)  # type: ignore[arg-type]
-        # stdout is the inventory (perhaps JSON for a script): what could not be read goes to stderr
-        _print_errors(collected.errors + manifests.errors)
-        return EXIT_ERROR if collected.errors or manifests.errors else EXIT_OK
-
-    fix_errors: list[InputError] = []
-    if args.fix or args.pin:
-        finished, fix_errors = _fix(args, config, collected, manifests)
-        if finished is not None:
-            return finished
-        # The files changed: read them again so the findings describe what is on disk now.
-        collected, manifests = _read(args, config)
-
-    return _lint(args, config, collected, manifests, started, fix_errors)
-
-
-def _read(args: argparse.Namespace, config: Config) -> tuple[Collected, Manifests]:
-    from imglint import manifests as manifests_module
-    from imglint.sources import collect
-
-    collected = collect(args.paths, stdin_name=args.stdin_filename or "-", exclude=config.exclude)
-    return collected, manifests_module.load(collected.sources)
-
-
-def _lint(
-    args: argparse.Namespace,
-    config: Config,
-    collected: Collected,
-    manifests: Manifests,
-    started: float,
-    fix_errors: list[InputError],
-) -> int:
-    from imglint import engine, rules
-    from imglint.context import Context
-    from imglint.report import Report, render
-
-    if not config.enabled:
-        # "All checks passed" with no check run would open the gate (an empty CI variable in
-        # `--select "$RULES"` does exactly this).
-        raise UsageError("no rules selected: --select, select or ignore left none to run")
-
-    # Placeholders are not references yet; an entry that matches nothing still has a rule.
-    sites = [s for s in manifests.sites if s.placeholder is None or s.unmatched is not None]
-    ctx = Context(
-        objects=manifests.objects,
-        private_registries=config.private_registries,
-        allowed_registries=config.allowed_registries,
-        platforms=config.platforms,
-    )
-    registry_summary = None
-    if args.resolve:
-        ctx.answers, registry_summary = _resolve(
-            args, config, _not_ignored(sites, config), manifests
-        )
-    result = engine.lint(sites, ctx, config)
-    findings = result.findings
-    unused = result.unused_suppressions if args.report_unused_suppressions else None
-    if any(s.file_path is None for s in collected.sources):  # stdin: `helm template` output?
-        from imglint.helm import RenderedSources
-
-        rendered = RenderedSources(collected.sources, args.stdin_filename)
-        findings = rendered.findings(findings)
-        if unused is not None:
-            unused = rendered.suppressions(unused)
-        from imglint.kustomize_origin import BuildOutput
-
-        build_output = BuildOutput(collected.sources, args.stdin_filename)
-        if build_output.applies():  # `kustomize build` output with origin annotations
-            findings = build_output.findings(findings)
-
-    errors = sorted(
-        collected.errors + manifests.errors + fix_errors,
-        key=lambda e: (e.path, e.line or 0, e.column or 0),
-    )
-    notices = collected.notices + manifests.notices
-    if args.write_baseline:
-        from imglint import baseline
-
-        baseline.write(args.write_baseline, findings)
-        # A file that could not be read adds nothing to the baseline: say which, and fail.
-        _print_errors(errors)
-        print(f"imglint: wrote {len(findings)} findings to {args.write_baseline}", file=sys.stderr)
-        return EXIT_ERROR if errors else EXIT_OK
-    if args.baseline:
-        from imglint import baseline
-        from imglint.report.common import plural
-
-        known = len(findings)
-        findings = baseline.filter_new(baseline.read(args.baseline), findings)
-        if known > len(findings):
-            hidden = plural(known - len(findings), "finding")
-            notices.append(f"{hidden} recorded in baseline {args.baseline} not shown")
-    report = Report(
-        findings=findings,
-        errors=errors,
-        files_checked=collected.files_seen,
-        images_checked=len(sites),
-        rules=[r for r in rules.RULES if r.code in result.selected_codes],
-        fail_on=config.fail_on,
-        notices=notices,
-        registry_summary=registry_summary,
-        unused_suppressions=unused,
-    )
-    fmt = args.format or "text"
-    with _output(args.output_file) as out:
-        render(fmt, report, out, color=_use_color(args, out), statistics=args.statistics)
-    if args.verbose:
-        for detail in manifests.details:
-            print(f"imglint: {detail}", file=sys.stderr)
-        print(f"imglint: done in {time.monotonic() - started:.2f} s", file=sys.stderr)
-    return report.exit_code
-
-
-def _resolve(
-    args: argparse.Namespace, config: Config, sites: list[ImageSite], manifests: Manifests
-) -> tuple[dict[str, object], str]:
-    from imglint.registry import run_resolve
-
-    return run_resolve(
-        sites,
-        config,
-        objects=manifests.objects,
+        report_unused_suppressions=args.report_unused_suppressions,
+        baseline=args.baseline,
+        write_baseline=args.write_baseline,
+        format=args.format,
+        statistics=args.statistics,
+        list_images=args.list_images,
+        verbose=args.verbose,
+        quiet=args.quiet,
+        resolve=args.resolve,
         use_pull_secrets=args.use_pull_secrets,
         jobs=args.jobs,
         timeout=args.timeout,
         ca_file=args.ca_file,
+        platforms=tuple(args.platform) if args.platform else None,
         use_cache=not args.no_cache,
-        verbose=args.verbose,
-        progress=sys.stderr.isatty() and not args.quiet,
-    )
-
-
-def _fix(
-    args: argparse.Namespace, config: Config, collected: Collected, manifests: Manifests
-) -> tuple[int | None, list[InputError]]:
-    """Apply --fix/--pin. Returns an exit code when the run ends here (diff, stdin), and the
-    references or files that could not be fixed (input errors of the run: exit 2)."""
-    from imglint import fix
-
-    resolver = None
-    if args.pin:
-        from imglint.registry import make_resolver
-
-        resolver = make_resolver(
-            config,
-            jobs=args.jobs,
-            timeout=args.timeout,
-            ca_file=args.ca_file,
-            use_cache=not args.no_cache,
-        )
-    outcome = fix.run_fixes(
-        collected.sources,
-        _not_ignored(manifests.sites, config),
-        explicit_registry=args.fix,
+        fix=args.fix,
         pin=args.pin,
         repin=args.repin,
         diff=args.diff,
-        resolver=resolver,
     )
-    errors = bool(collected.errors or manifests.errors or outcome.errors)
-    if outcome.stdout_text is not None or args.diff:
-        # The run ends here: stdout (or -o) carries the manifest or the diff, so problems go to
-        # stderr.
-        _print_errors(collected.errors + manifests.errors + outcome.errors)
-        with _output(args.output_file) as out:
-            if outcome.stdout_text is not None:  # stdin in, the rewritten manifest out
-                out.write(outcome.stdout_text)
-                return (EXIT_ERROR if errors else EXIT_OK), []
-            out.write(outcome.diff)
-        if errors:
-            return EXIT_ERROR, []
-        return (EXIT_FINDINGS if outcome.diff else EXIT_OK), []
-    if not args.quiet:
-        from imglint.report.common import plural
-
-        edits = plural(outcome.edits, "image reference")
-        print(
-            f"imglint: rewrote {edits} in {plural(len(outcome.changed), 'file')}", file=sys.stderr
-        )
-    return None, outcome.errors
-
-
-def _not_ignored(sites: list[ImageSite], config: Config) -> list[ImageSite]:
-    """The sites `ignore-images` leaves to imglint: no registry request or rewrite for the rest."""
-    from imglint.engine import image_matcher
-
-    ignored = image_matcher(config.ignore_images)
-    return sites if ignored is None else [site for site in sites if not ignored(site)]
 
 
 def _check_flag_combinations(args: argparse.Namespace) -> None:
@@ -485,23 +310,15 @@ class _output:
             self.handle.flush()
 
 
-def _print_errors(errors: Sequence[InputError]) -> None:
-    """Input errors on stderr, for runs whose stdout carries something else than a report."""
-    from imglint.report.common import printable
-
-    for error in errors:
-        print(f"imglint: error: {printable(str(error))}", file=sys.stderr)
-
-
-def _use_color(args: argparse.Namespace, out: TextIO) -> bool:
-    if args.color == "always":
+def _use_color(mode: str, out: TextIO) -> bool:
+    if mode == "always":
         return True
-    if args.color == "never" or os.environ.get("NO_COLOR"):
+    if mode == "never" or os.environ.get("NO_COLOR"):
         return False
     return out.isatty()
 
 
-def _split(value: str | None) -> list[str] | None:
+def _split(value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
-    return [part.strip() for part in value.split(",") if part.strip()]
+    return tuple(part.strip() for part in value.split(",") if part.strip())

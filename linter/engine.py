@@ -1,16 +1,15 @@
 """Runs the selected rules over image sites and turns their messages into findings.
 
-Everything the configuration says about findings is applied here, once: which rules run,
-`ignore-images`, severity overrides, suppression comments and annotations. Rules stay pure
+Everything the configuration says about findings is applied here, once: which sites are checked
+(`ignore-images`, placeholders), which rules run, severity overrides, suppression comments and
+annotations. Rules stay pure
 functions of a site. The output is sorted (path, line, column, code, message), so a run's
 findings never depend on file or rule order.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from imglint import rules
 from imglint.config import Config
@@ -54,27 +53,50 @@ def active_rules(config: Config, ctx: Context) -> list[rules.Rule]:
 
 
 def lint(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintResult:
+    """Lint a set of sites as a run does: `checked_sites`, then `run_rules`."""
+    return run_rules(checked_sites(sites, config), ctx, config)
+
+
+def checked_sites(sites: Iterable[ImageSite], config: Config) -> list[ImageSite]:
+    """The sites imglint checks: not placeholders (`{{ .Values.image }}`, `${IMAGE}`: not a
+    reference yet) unless a rule checks them whatever they hold (a kustomize entry that matches
+    nothing), and not named by `ignore-images`. Each reference is parsed."""
+    kept = [site for site in sites if site.placeholder is None or site.unmatched is not None]
+    return not_ignored(kept, config)
+
+
+def not_ignored(sites: list[ImageSite], config: Config) -> list[ImageSite]:
+    """The sites `ignore-images` leaves to imglint (each reference parsed): no rule, registry
+    request or rewrite for the rest. A run applies this once; its result goes to every later
+    stage. Placeholders are no image to name, so they stay."""
+    for site in sites:
+        if site.placeholder is None and site.reference is None and site.error is None:
+            parse_image(site)
+    ignored = config.ignore_images
+    if not ignored:
+        return sites
+    return [
+        site
+        for site in sites
+        if site.placeholder is not None or not ignored.matches(site.image, site.reference)
+    ]
+
+
+def run_rules(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintResult:
+    """The selected rules over `sites` (already `checked_sites`), into sorted findings."""
     active = active_rules(config, ctx)
     # Rules about the site itself (a kustomize entry that matches nothing) run whatever it holds.
     for_any = [r for r in active if r.checks_placeholders]
     for_invalid = [r for r in active if r.code == INVALID_REFERENCE] + for_any
     for_valid = [r for r in active if r.code != INVALID_REFERENCE]
     severities = {r.code: config.severity_of(r) for r in active}
-    ignored = image_matcher(config.ignore_images)
     suppressions = Suppressions()
     findings: list[Finding] = []
-    linted: list[ImageSite] = []
+    linted: list[ImageSite] = []  # the references: where suppressions may be unused
     for site in sites:
         if site.placeholder is not None:
-            # `{{ .Values.image }}`, `${IMAGE}`: not a reference yet
-            if site.unmatched is None or not for_any:
-                continue
             chosen = for_any
         else:
-            if site.reference is None and site.error is None:
-                parse_image(site)
-            if ignored is not None and ignored(site):
-                continue
             linted.append(site)
             chosen = for_invalid if site.error is not None else for_valid
         for rule in chosen:
@@ -100,25 +122,3 @@ def lint(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintResult
                 )
     findings.sort(key=lambda f: (*f.sort_key, f.message))
     return LintResult(findings, frozenset(r.code for r in active), suppressions, linted)
-
-
-def image_matcher(globs: Iterable[str]) -> Callable[[ImageSite], bool] | None:
-    """A test for `ignore-images`: globs (`*` spans `/`) against the image as written, its
-    normalized name (`docker.io/library/nginx`) and its normalized reference (with tag/digest)."""
-    patterns = list(globs)
-    if not patterns:
-        return None
-    regex = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
-    cache: dict[str, bool] = {}
-
-    def ignored(site: ImageSite) -> bool:
-        found = cache.get(site.image)
-        if found is None:
-            candidates = [site.image]
-            if site.reference is not None:
-                candidates += [site.reference.name, str(site.reference)]
-            found = any(regex.match(c) is not None for c in candidates)
-            cache[site.image] = found
-        return found
-
-    return ignored

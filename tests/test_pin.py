@@ -404,14 +404,14 @@ def test_repin_after_a_tag_moved(seeded: Seeded, tmp_path: Path) -> None:
 
 @pytest.fixture
 def cli_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The CLI builds its resolver with `imglint.registry.make_resolver(config, **options)`;
+    """The CLI builds its resolver with `imglint.resolve.make_resolver(config, **options)`;
     here it gets the anonymous, cache-free one above."""
-    import imglint.registry
+    import imglint.resolve
 
     def make_resolver(*args: object, **kwargs: object) -> object:
         return real_resolver
 
-    monkeypatch.setattr(imglint.registry, "make_resolver", make_resolver, raising=False)
+    monkeypatch.setattr(imglint.resolve, "make_resolver", make_resolver)
 
 
 @pytest.mark.registry

@@ -331,7 +331,7 @@ def test_use_pull_secrets_decides_per_pod(
 
 def test_options_from_config() -> None:
     from imglint.config import Config
-    from imglint.registry.run import options_from
+    from imglint.resolve import options_from
 
     config = Config(
         insecure_registries=("registry.internal",),
@@ -340,7 +340,8 @@ def test_options_from_config() -> None:
         timeout=20.0,
         jobs=4,
     )
-    options = options_from(config, jobs=8, ca_file="/ca.pem", use_cache=False)
+    # --jobs reaches the registry check through the configuration, winning over the file's
+    options = options_from(config.with_overrides(jobs=8), ca_file="/ca.pem", use_cache=False)
     assert (options.jobs, options.timeout, options.tag_ttl) == (8, 20.0, 60.0)
     assert (options.ca_file, options.use_cache, options.check_platforms) == ("/ca.pem", False, True)
     assert options.insecure_registries == ("registry.internal",)
@@ -397,7 +398,7 @@ def test_pod_answer_wins_over_the_reference_answer() -> None:
 
 def test_summary_line() -> None:
     from imglint.registry.model import Answers, ResolveStats
-    from imglint.registry.run import summary
+    from imglint.resolve import summary
 
     stats = ResolveStats(
         elapsed=1.234,

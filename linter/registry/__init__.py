@@ -1,8 +1,9 @@
 """The registry check (`imglint --resolve`): ask registries whether image references resolve.
 
 Importing this package is cheap: the result and option types live in `model` (no httpx), and
-`resolve_all` / `Resolver` (client.py, which imports httpx) and the command line's
-`run_resolve` / `make_resolver` (run.py) are loaded on first use.
+`resolve_all` / `Resolver` (client.py, which imports httpx) are loaded on first use. The package
+knows nothing of imglint's configuration or rule codes: `imglint.resolve` is the glue that runs
+it for the command line.
 
     from imglint.registry import ResolveOptions, resolve_all
     answers = resolve_all(references, ResolveOptions(jobs=16, timeout=60))
@@ -30,7 +31,6 @@ from imglint.registry.model import (
 
 if TYPE_CHECKING:
     from imglint.registry.client import Resolver, resolve_all
-    from imglint.registry.run import make_resolver, run_resolve
 
 __all__ = [
     "Answers",
@@ -45,10 +45,8 @@ __all__ = [
     "RetriesExhausted",
     "Status",
     "TransportError",
-    "make_resolver",
     "platform_available",
     "resolve_all",
-    "run_resolve",
 ]
 
 
@@ -57,8 +55,4 @@ def __getattr__(name: str) -> Any:
         from imglint.registry import client
 
         return getattr(client, name)
-    if name in ("run_resolve", "make_resolver"):
-        from imglint.registry import run
-
-        return getattr(run, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

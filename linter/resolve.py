@@ -1,5 +1,6 @@
-"""The registry check as the command line runs it: options from the config, pull secrets from
-the manifest set, progress and warnings on stderr, and the summary line.
+"""The registry check as a run uses it: options from the configuration, pull secrets from the
+manifest set, progress and warnings on stderr, and the summary line. The glue between the
+application and `imglint.registry`, which knows nothing of configuration or rule codes.
 
     answers, summary = run_resolve(sites, config, objects=..., use_pull_secrets=..., ...)
     resolver = make_resolver(config, ...)      # for --pin: list[Reference] -> answers
@@ -14,9 +15,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from imglint import records
-from imglint.registry.client import resolve_all
-from imglint.registry.model import Answers, Resolution, ResolveOptions
+from imglint.registry import Answers, Resolution, ResolveOptions, resolve_all
 from imglint.registry.pods import answer_key, pod_credentials, site_credentials
+from imglint.report.common import plural
 
 if TYPE_CHECKING:
     from imglint.config import Config
@@ -29,18 +30,14 @@ log = logging.getLogger("imglint.registry")
 
 
 def options_from(
-    config: Config,
-    *,
-    jobs: int | None = None,
-    timeout: float | None = None,
-    ca_file: str | None = None,
-    use_cache: bool = True,
+    config: Config, *, ca_file: str | None = None, use_cache: bool = True
 ) -> ResolveOptions:
-    """ResolveOptions from the config file, command-line values winning."""
+    """ResolveOptions from the configuration (which holds the command line's --jobs, --timeout
+    and --platform already); the registry check's own defaults for what neither says."""
     defaults = ResolveOptions()
     return ResolveOptions(
-        jobs=jobs or config.jobs or defaults.jobs,
-        timeout=timeout or config.timeout or defaults.timeout,
+        jobs=config.jobs or defaults.jobs,
+        timeout=config.timeout or defaults.timeout,
         check_platforms=PLATFORM_RULE in config.enabled,
         ca_file=ca_file,
         insecure_registries=tuple(config.insecure_registries),
@@ -56,21 +53,19 @@ def run_resolve(
     *,
     objects: ObjectIndex,
     use_pull_secrets: bool = False,
-    jobs: int | None = None,
-    timeout: float | None = None,
     ca_file: str | None = None,
     use_cache: bool = True,
     verbose: bool = False,
     progress: bool = False,
-    stderr: TextIO | None = None,
+    messages: TextIO | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Resolve every image of `sites`; returns (answers by `str(reference)`, summary line).
 
     The answers are `Resolution` values (typed Any to fit `Context.answers`)."""
-    err = stderr or sys.stderr
+    err = messages or sys.stderr
     refs = {str(s.reference): s.reference for s in sites if s.reference is not None}
     secrets = pod_credentials(sites, objects) if use_pull_secrets else None
-    options = options_from(config, jobs=jobs, timeout=timeout, ca_file=ca_file, use_cache=use_cache)
+    options = options_from(config, ca_file=ca_file, use_cache=use_cache)
     with _verbose_logging(verbose, err):
         answers = resolve_all(
             list(refs.values()),
@@ -100,21 +95,20 @@ def run_resolve(
 def make_resolver(
     config: Config,
     *,
-    jobs: int | None = None,
-    timeout: float | None = None,
     ca_file: str | None = None,
     use_cache: bool = True,
+    messages: TextIO | None = None,
 ) -> Callable[[list[Reference]], Mapping[str, Resolution]]:
     """For --pin: a function from tag references to their answers (no platform reads; every
     tag asked the registry, never the cache, and its manifest read so that the digest written
     is the digest of its bytes)."""
-    options = options_from(config, jobs=jobs, timeout=timeout, ca_file=ca_file, use_cache=use_cache)
+    options = options_from(config, ca_file=ca_file, use_cache=use_cache)
     options = records.replace(options, check_platforms=False, pinning=True)
 
     def resolve(refs: list[Reference]) -> Mapping[str, Resolution]:
         answers = resolve_all(refs, options)
         for warning in answers.stats.warnings:
-            print(f"imglint: warning: {warning}", file=sys.stderr)
+            print(f"imglint: warning: {warning}", file=messages or sys.stderr)
         return answers
 
     return resolve
@@ -138,7 +132,7 @@ def summary(answers: Answers) -> str:
         parts.append(f"{counts['auth-failed']} refused")
     if counts.get("unreachable"):
         parts.append(f"{counts['unreachable']} unreachable")
-    text = f"{_plural(len(answers), 'image')} in {stats.elapsed:.1f} s: " + ", ".join(parts)
+    text = f"{plural(len(answers), 'image')} in {stats.elapsed:.1f} s: " + ", ".join(parts)
     extras = []
     if stats.from_cache:
         extras.append(f"{stats.from_cache} from cache")
@@ -158,10 +152,6 @@ def _ratelimit(value: str) -> str:
         unit = f"{seconds // 3600} h" if seconds % 3600 == 0 else f"{seconds} s"
         return f"{count} per {unit}"
     return value
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def _progress_line(err: TextIO) -> Callable[[int, int], None]:

@@ -1,0 +1,365 @@
+"""The application: one run of imglint, from typed options to an exit code.
+
+`cli` parses the command line into `Options` and hands them, with the streams, to
+`Application.run`, which goes through the pipeline in this order:
+
+    initialize   the configuration (file, then the command line's overrides)
+    read         collect the sources, read them into image sites and the object index
+    select       the sites imglint checks: placeholders out, `ignore-images` out (once each)
+    fix          --fix/--pin rewrite the files (or print a diff / the fixed stdin and stop),
+                 then read again, so the findings describe what is on disk now
+    resolve      --resolve asks the registries about the checked sites
+    lint         the selected rules over the checked sites
+    trace        findings on rendered stdin move to where they were written (once): `helm
+                 template` output to its chart templates, `kustomize build` output to its
+                 origin files
+    baseline     --write-baseline records the findings and stops; --baseline hides known ones
+    report       render the report; the exit code follows from it
+
+A new flag's behaviour goes into the stage it changes, read from `Options`; `cli` only adds the
+argument, its checks against other flags, and the field of `Options` it fills.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Literal, TextIO
+
+from imglint.errors import UsageError
+from imglint.findings import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Finding, InputError
+from imglint.records import dataclass, field
+
+if TYPE_CHECKING:
+    from imglint.config import Config
+    from imglint.findings import UnusedSuppression
+    from imglint.helm import RenderedSources
+    from imglint.manifests import Manifests
+    from imglint.sites import ImageSite
+    from imglint.sources import Collected
+
+Format = Literal["text", "json", "sarif", "github", "junit"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """What one run is asked to do: the command line, parsed and typed (see `cli.options`).
+
+    None means "not given": the configuration file or the built-in default decides.
+    """
+
+    paths: tuple[str, ...]
+    config_file: str | None = None
+    stdin_filename: str | None = None
+    # rule selection, layered on the configuration's (codes or names)
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] | None = None
+    fail_on: str | None = None
+    report_unused_suppressions: bool = False
+    baseline: str | None = None
+    write_baseline: str | None = None
+    # output
+    format: Format | None = None
+    statistics: bool = False
+    list_images: bool = False
+    verbose: bool = False
+    quiet: bool = False
+    # the registry check (jobs, timeout and platforms reach it through the configuration)
+    resolve: bool = False
+    use_pull_secrets: bool = False
+    jobs: int | None = None
+    timeout: float | None = None
+    ca_file: str | None = None
+    platforms: tuple[str, ...] | None = None
+    use_cache: bool = True
+    # fixes
+    fix: bool = False
+    pin: bool = False
+    repin: bool = False
+    diff: bool = False
+
+
+@dataclass(frozen=True)
+class Streams:
+    """Where a run writes, owned by the command line.
+
+    `report` opens the report's stream (stdout, or the -o file written whole at the end);
+    `messages` takes errors, warnings and progress (stderr); `color` says whether text written
+    to a report stream may be coloured.
+    """
+
+    report: Callable[[], AbstractContextManager[TextIO]]
+    messages: TextIO
+    color: Callable[[TextIO], bool] = field(default=lambda out: False)
+
+
+@dataclass
+class _Read:
+    """The sources and what was read from them."""
+
+    collected: Collected
+    manifests: Manifests
+    written: list[ImageSite]  # every reference (and entry) written, not a placeholder
+    checked: list[ImageSite]  # those that `ignore-images` leaves to imglint
+
+
+class Application:
+    """One run. `run()` returns the exit code; usage, configuration and input problems that end
+    the run early are raised as ImglintError (the command line prints them)."""
+
+    def __init__(self, options: Options, streams: Streams) -> None:
+        self.options = options
+        self.streams = streams
+
+    def run(self) -> int:
+        config = self.initialize()
+        started = time.monotonic()
+        read = self.read(config)
+        if self.options.list_images:
+            return self.list_images(read)
+        fix_errors: list[InputError] = []
+        if self.options.fix or self.options.pin:
+            finished, fix_errors = self.fix(config, read)
+            if finished is not None:
+                return finished
+            read = self.read(config)  # the files changed: lint what is on disk now
+        return self.lint(config, read, started, fix_errors)
+
+    # -- stages ----------------------------------------------------------------------------------
+
+    def initialize(self) -> Config:
+        """The configuration: the file (given or discovered), then the command line's values."""
+        import os
+
+        from imglint import config as config_module
+
+        options = self.options
+        config = config_module.load(options.config_file, os.getcwd())
+        return config.with_overrides(
+            select=options.select,
+            extend_select=options.extend_select,
+            ignore=options.ignore,
+            fail_on=options.fail_on,
+            platforms=options.platforms,
+            jobs=options.jobs,
+            timeout=options.timeout,
+        )
+
+    def read(self, config: Config) -> _Read:
+        from imglint import engine, manifests
+        from imglint.sources import collect
+
+        collected = collect(
+            self.options.paths,
+            stdin_name=self.options.stdin_filename or "-",
+            exclude=config.exclude,
+        )
+        read = manifests.load(collected.sources)
+        # Placeholders are not references yet; an entry that matches nothing still has a rule.
+        written = [s for s in read.sites if s.placeholder is None or s.unmatched is not None]
+        return _Read(collected, read, written, engine.not_ignored(written, config))
+
+    def list_images(self, read: _Read) -> int:
+        """--list-images: every image site as written (placeholders and ignored images too)."""
+        fmt = self.options.format or "text"
+        if fmt not in ("text", "json"):
+            raise UsageError("--list-images supports --format text or json")
+        from imglint.report import render_inventory
+
+        sites: Sequence[ImageSite] = read.manifests.sites
+        rendered = self._rendered(read)
+        if rendered is not None:
+            sites = rendered.sites(sites)
+        with self.streams.report() as out:
+            render_inventory(fmt, sites, out)
+        # stdout is the inventory (perhaps JSON for a script): what could not be read goes to stderr
+        errors = read.collected.errors + read.manifests.errors
+        self._print_errors(errors)
+        return EXIT_ERROR if errors else EXIT_OK
+
+    def fix(self, config: Config, read: _Read) -> tuple[int | None, list[InputError]]:
+        """--fix/--pin. Returns an exit code when the run ends here (diff, stdin), and the
+        references or files that could not be fixed (input errors of the run: exit 2)."""
+        from imglint import fix
+
+        options = self.options
+        resolver = None
+        if options.pin:
+            from imglint.resolve import make_resolver
+
+            resolver = make_resolver(
+                config,
+                ca_file=options.ca_file,
+                use_cache=options.use_cache,
+                messages=self.streams.messages,
+            )
+        outcome = fix.run_fixes(
+            read.collected.sources,
+            read.checked,
+            explicit_registry=options.fix,
+            pin=options.pin,
+            repin=options.repin,
+            diff=options.diff,
+            resolver=resolver,
+        )
+        read_errors = read.collected.errors + read.manifests.errors
+        failed = bool(read_errors or outcome.errors)
+        if outcome.stdout_text is not None or options.diff:
+            # The run ends here: stdout (or -o) carries the manifest or the diff, so problems go
+            # to stderr.
+            self._print_errors(read_errors + outcome.errors)
+            with self.streams.report() as out:
+                if outcome.stdout_text is not None:  # stdin in, the rewritten manifest out
+                    out.write(outcome.stdout_text)
+                    return (EXIT_ERROR if failed else EXIT_OK), []
+                out.write(outcome.diff)
+            if failed:
+                return EXIT_ERROR, []
+            return (EXIT_FINDINGS if outcome.diff else EXIT_OK), []
+        if not options.quiet:
+            from imglint.report.common import plural
+
+            edits = plural(outcome.edits, "image reference")
+            files = plural(len(outcome.changed), "file")
+            print(f"imglint: rewrote {edits} in {files}", file=self.streams.messages)
+        return None, outcome.errors
+
+    def resolve(self, config: Config, read: _Read) -> tuple[dict[str, object], str]:
+        """--resolve: the registries' answers for the checked sites, and the summary line."""
+        from imglint.resolve import run_resolve
+
+        options = self.options
+        messages = self.streams.messages
+        return run_resolve(
+            read.checked,
+            config,
+            objects=read.manifests.objects,
+            use_pull_secrets=options.use_pull_secrets,
+            ca_file=options.ca_file,
+            use_cache=options.use_cache,
+            verbose=options.verbose,
+            progress=messages.isatty() and not options.quiet,
+            messages=messages,
+        )
+
+    def lint(
+        self, config: Config, read: _Read, started: float, fix_errors: list[InputError]
+    ) -> int:
+        from imglint import engine, rules
+        from imglint.context import Context
+        from imglint.report import Report, render
+
+        options = self.options
+        if not config.enabled:
+            # "All checks passed" with no check run would open the gate (an empty CI variable in
+            # `--select "$RULES"` does exactly this).
+            raise UsageError("no rules selected: --select, select or ignore left none to run")
+        answers, registry_summary = self.resolve(config, read) if options.resolve else (None, None)
+        ctx = Context(
+            objects=read.manifests.objects,
+            private_registries=config.private_registries,
+            allowed_registries=config.allowed_registries,
+            platforms=config.platforms,
+            answers=answers or {},
+        )
+        result = engine.run_rules(read.checked, ctx, config)
+        findings, unused = self.trace(
+            read,
+            result.findings,
+            result.unused_suppressions if options.report_unused_suppressions else None,
+        )
+        errors = sorted(
+            read.collected.errors + read.manifests.errors + fix_errors,
+            key=lambda e: (e.path, e.line or 0, e.column or 0),
+        )
+        notices = read.collected.notices + read.manifests.notices
+        if options.write_baseline:
+            return self.write_baseline(options.write_baseline, findings, errors)
+        if options.baseline:
+            findings, hidden = self.filter_baseline(options.baseline, findings)
+            if hidden:
+                notices.append(f"{hidden} recorded in baseline {options.baseline} not shown")
+        report = Report(
+            findings=findings,
+            errors=errors,
+            files_checked=read.collected.files_seen,
+            images_checked=len(read.written),
+            rules=[r for r in rules.RULES if r.code in result.selected_codes],
+            fail_on=config.fail_on,
+            notices=notices,
+            registry_summary=registry_summary,
+            unused_suppressions=unused,
+        )
+        with self.streams.report() as out:
+            render(
+                options.format or "text",
+                report,
+                out,
+                color=self.streams.color(out),
+                statistics=options.statistics,
+            )
+        if options.verbose:
+            for detail in read.manifests.details:
+                print(f"imglint: {detail}", file=self.streams.messages)
+            elapsed = time.monotonic() - started
+            print(f"imglint: done in {elapsed:.2f} s", file=self.streams.messages)
+        return report.exit_code
+
+    def trace(
+        self,
+        read: _Read,
+        findings: list[Finding],
+        unused: list[UnusedSuppression] | None,
+    ) -> tuple[list[Finding], list[UnusedSuppression] | None]:
+        """Findings on rendered stdin, at the files they came from: `helm template` output at
+        its chart templates (unused suppressions too), then `kustomize build` output with
+        origin annotations at the origin files."""
+        rendered = self._rendered(read)
+        if rendered is None:
+            return findings, unused
+        if unused is not None:
+            unused = rendered.suppressions(unused)
+        findings = rendered.findings(findings)
+        from imglint.kustomize_origin import BuildOutput
+
+        build_output = BuildOutput(read.collected.sources, self.options.stdin_filename)
+        if build_output.applies():  # `kustomize build` output with origin annotations
+            findings = build_output.findings(findings)
+        return findings, unused
+
+    def write_baseline(self, path: str, findings: list[Finding], errors: list[InputError]) -> int:
+        from imglint import baseline
+
+        baseline.write(path, findings)
+        # A file that could not be read adds nothing to the baseline: say which, and fail.
+        self._print_errors(errors)
+        print(f"imglint: wrote {len(findings)} findings to {path}", file=self.streams.messages)
+        return EXIT_ERROR if errors else EXIT_OK
+
+    def filter_baseline(self, path: str, findings: list[Finding]) -> tuple[list[Finding], str]:
+        """The findings the baseline does not know, and how many it hid ("" for none)."""
+        from imglint import baseline
+        from imglint.report.common import plural
+
+        new = baseline.filter_new(baseline.read(path), findings)
+        hidden = len(findings) - len(new)
+        return new, plural(hidden, "finding") if hidden else ""
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _rendered(self, read: _Read) -> RenderedSources | None:
+        """The `helm template` mapping when stdin is read (its `# Source:` comments), else None."""
+        if all(source.file_path is not None for source in read.collected.sources):
+            return None
+        from imglint.helm import RenderedSources
+
+        return RenderedSources(read.collected.sources, self.options.stdin_filename)
+
+    def _print_errors(self, errors: Sequence[InputError]) -> None:
+        """Input errors on stderr, for runs whose stdout carries something else than a report."""
+        from imglint.report.common import printable
+
+        for error in errors:
+            print(f"imglint: error: {printable(str(error))}", file=self.streams.messages)
