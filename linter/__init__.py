@@ -8,7 +8,9 @@ folder `rules/` (the design card keeps both at the top of the repository), so `i
 - `cli`: the command line: the parser, flag checks, streams and exit codes (`main(argv)`).
 - `app`: the pipeline of one run (`Application`, given typed `Options`): configuration, read,
   fix, read again, resolve, lint, Helm tracing, baseline, report.
-- `config`: configuration files found and validated into the typed `Config`.
+- `config`: configuration files found and validated into the typed `Config` (patterns parsed
+  once; `Config.rule_settings` is what rules read).
+- `patterns`: registry patterns and image globs, as the configuration names them.
 - `sources`: finding manifest files and reading them into decoded `Source` texts.
 - `manifests`: the reader's small front: `load(sources)` runs documents, indexing, extraction.
 - `documents`: YAML/JSON text into positioned node trees and Kubernetes objects (limits, merge
@@ -20,7 +22,8 @@ folder `rules/` (the design card keeps both at the top of the repository), so `i
 - `sites`: the site model every layer shares (K8sObject, PullSecretHolder, ImageSite and its
   identity for baselines and fingerprints); no reader, no YAML.
 - `reference`: image references parsed exactly as the container runtime parses them.
-- `context`: what a rule may read besides its site (settings, the object index, answers).
+- `context`: what a rule may read besides its site: `settings_for(site)` (`RuleSettings`), the
+  object index, the registry's answers.
 - `engine`: runs the selected rules over the sites into sorted findings (ignore, severity,
   suppressions applied once).
 - `suppress`: suppression comments and annotations, and the unused ones.

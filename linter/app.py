@@ -258,11 +258,7 @@ class Application:
             raise UsageError("no rules selected: --select, select or ignore left none to run")
         answers, registry_summary = self.resolve(config, read) if options.resolve else (None, None)
         ctx = Context(
-            objects=read.manifests.objects,
-            private_registries=config.private_registries,
-            allowed_registries=config.allowed_registries,
-            platforms=config.platforms,
-            answers=answers or {},
+            objects=read.manifests.objects, settings=config.rule_settings, answers=answers or {}
         )
         result = engine.run_rules(read.checked, ctx, config)
         findings, unused = self.trace(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from imglint import __version__
+from imglint.context import DEFAULT_PLATFORMS
 from imglint.errors import ImglintError, UsageError
 from imglint.findings import EXIT_ERROR, EXIT_OK
 
@@ -127,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--platform",
         action="append",
         metavar="OS/ARCH",
-        help="a platform every image must offer; repeat for more (default: linux/amd64)",
+        help="a platform every image must offer; repeat for more "
+        f"(default: {', '.join(DEFAULT_PLATFORMS)})",
     )
     reg.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
 

@@ -24,10 +24,11 @@ from typing import Any
 import yaml
 
 from imglint import records, rules
+from imglint.context import DEFAULT_PLATFORMS, RuleSettings
 from imglint.errors import ConfigError, UsageError
 from imglint.findings import Severity
+from imglint.patterns import ImageGlobs, RegistryPattern
 from imglint.records import dataclass, field
-from imglint.rules._shared import RegistryPattern
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -56,12 +57,13 @@ class Config:
     enabled: frozenset[str] = field(default_factory=default_codes)  # rule codes to run
     severity: Mapping[str, Severity] = field(default_factory=dict)  # code -> override
     fail_on: Severity = Severity.ERROR
-    private_registries: tuple[str, ...] = ()  # registry patterns (host globs [/path])
-    allowed_registries: tuple[str, ...] | None = None  # None: no allow-list
-    ignore_images: tuple[str, ...] = ()  # globs, matched against written and normalized image
+    # Patterns are parsed here, once: rules and the engine receive them typed.
+    private_registries: tuple[RegistryPattern, ...] = ()
+    allowed_registries: tuple[RegistryPattern, ...] | None = None  # None: no allow-list
+    ignore_images: ImageGlobs = ImageGlobs()  # against written and normalized image
     exclude: tuple[str, ...] = ()  # path globs, applied while collecting files
     # Registry check settings; None means "the registry check's own default".
-    platforms: tuple[str, ...] = ("linux/amd64",)
+    platforms: tuple[str, ...] = DEFAULT_PLATFORMS
     insecure_registries: tuple[str, ...] = ()  # hosts reached over plain HTTP / unverified TLS
     mirrors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # registry -> mirrors
     cache_ttl: float | None = None  # seconds
@@ -105,6 +107,15 @@ class Config:
 
     def severity_of(self, rule: rules.Rule) -> Severity:
         return self.severity.get(rule.code, rule.severity)
+
+    @property
+    def rule_settings(self) -> RuleSettings:
+        """What the rules read of this configuration (see `Context.settings_for`)."""
+        return RuleSettings(
+            private_registries=self.private_registries,
+            allowed_registries=self.allowed_registries,
+            platforms=self.platforms,
+        )
 
 
 def load(config_file: str | None, cwd: str) -> Config:
@@ -325,11 +336,11 @@ def _build(data: Mapping[str, Any], source: str | None) -> Config:
         fail_on=_severity(get("fail-on", "error"), "fail-on"),
         private_registries=_patterns(get("private-registries", []), "private-registries"),
         allowed_registries=None if allowed is None else _patterns(allowed, "allowed-registries"),
-        ignore_images=_strings(get("ignore-images", []), "ignore-images"),
+        ignore_images=ImageGlobs.compile(_strings(get("ignore-images", []), "ignore-images")),
         exclude=_strings(get("exclude", []), "exclude"),
         platforms=tuple(
             _platform(p, "platforms", i)
-            for i, p in enumerate(_strings(get("platforms", ["linux/amd64"]), "platforms"))
+            for i, p in enumerate(_strings(get("platforms", list(DEFAULT_PLATFORMS)), "platforms"))
         ),
         insecure_registries=_insecure(get("insecure-registries", [])),
         mirrors=_mirrors(get("mirrors", {})),
@@ -440,14 +451,14 @@ def _severities(value: _Value) -> dict[str, Severity]:
     return out
 
 
-def _patterns(value: _Value, key: str) -> tuple[str, ...]:
-    items = _strings(value, key)
-    for index, item in enumerate(items):
+def _patterns(value: _Value, key: str) -> tuple[RegistryPattern, ...]:
+    patterns = []
+    for index, item in enumerate(_strings(value, key)):
         try:
-            RegistryPattern.parse(item)
+            patterns.append(RegistryPattern.parse(item))
         except ValueError as exc:
             raise _Invalid(f"{key}[{index}]: {exc}", (key, index)) from None
-    return items
+    return tuple(patterns)
 
 
 def _insecure(value: _Value) -> tuple[str, ...]:

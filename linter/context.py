@@ -1,11 +1,27 @@
-"""What a rule may look at besides its image site: options, the object set, registry answers."""
+"""What a rule may look at besides its image site: its settings, the object set, registry answers.
+
+A rule reads everything through the `Context` it is given, never from the configuration:
+
+    settings = ctx.settings_for(site)      # RuleSettings: patterns parsed, lists typed
+    if settings.allowed_registries is not None and not matches_any(...): ...
+
+`settings_for` is the seam for settings that vary by file or namespace (overrides): a run has
+one `RuleSettings` today, built once from the configuration (`Config.rule_settings`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from imglint.records import dataclass, field
+
+if TYPE_CHECKING:
+    from imglint.manifests import ImageSite
+    from imglint.patterns import RegistryPattern
+
+# The platform every image must offer when the configuration names none (the registry check).
+DEFAULT_PLATFORMS = ("linux/amd64",)
 
 _T = TypeVar("_T")
 
@@ -63,14 +79,26 @@ def _lookup(
     return found
 
 
+@dataclass(frozen=True)
+class RuleSettings:
+    """The configuration as rules read it, built once per configuration (never per site)."""
+
+    private_registries: tuple[RegistryPattern, ...] = ()
+    allowed_registries: tuple[RegistryPattern, ...] | None = None  # None: no allow-list
+    platforms: tuple[str, ...] = DEFAULT_PLATFORMS  # every image must offer these (IMG106)
+
+
 @dataclass
 class Context:
     """Everything a rule's `check` may read. Rules never do I/O and never walk manifests."""
 
     objects: ObjectIndex = field(default_factory=ObjectIndex)
-    private_registries: tuple[str, ...] = ()  # host globs
-    allowed_registries: tuple[str, ...] | None = None  # None: no allow-list configured
-    platforms: tuple[str, ...] = ("linux/amd64",)
+    settings: RuleSettings = field(default_factory=RuleSettings)
     # Registry answers from --resolve, keyed by the site's canonical reference string
     # (imglint.registry.Resolution values); empty when the registry check did not run.
     answers: Mapping[str, Any] = field(default_factory=dict)
+
+    def settings_for(self, site: ImageSite) -> RuleSettings:
+        """The settings that apply to `site`: one set per run today; per-file and per-namespace
+        overrides choose here, so rules need not change when they come."""
+        return self.settings

@@ -37,7 +37,6 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.rules._shared import normalized
 from imglint.sites import ImageSite
 
 CODE = "IMG004"
@@ -52,10 +51,7 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     ref = site.reference
     if ref is None or ref.explicit_domain:
         return
-    message = (
-        f'image "{site.image}" names no registry, '
-        f'so it is pulled from Docker Hub as "{normalized(ref)}"'
-    )
+    message = f'image "{site.image}" names no registry, so it is pulled from Docker Hub as "{ref}"'
     if _looks_like_a_registry(site.image, ref.tag):
         host = site.image
         message += f' (a registry needs a repository path: "{host}/<repository>")'

@@ -46,7 +46,8 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.rules._shared import compile_patterns, matches_any, pod_secrets
+from imglint.patterns import matches_any
+from imglint.rules._shared import pod_secrets
 from imglint.sites import ImageSite
 
 CODE = "IMG006"
@@ -58,9 +59,10 @@ NEEDS_REGISTRY = False
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     ref = site.reference
-    if ref is None or not ctx.private_registries:
+    if ref is None:
         return
-    if not matches_any(compile_patterns(ctx.private_registries), ref):
+    private = ctx.settings_for(site).private_registries
+    if not private or not matches_any(private, ref):
         return
     secrets = pod_secrets(site, ctx)
     if secrets.names or (not secrets.known and secrets.service_account is None):

@@ -62,15 +62,9 @@ from collections.abc import Iterator
 from imglint.context import Context
 from imglint.findings import Severity
 from imglint.keyring import matching_keys, normalize_key
+from imglint.patterns import matches_any, split_domain
 from imglint.reference import Reference
-from imglint.rules._shared import (
-    compile_patterns,
-    matches_any,
-    pod_secrets,
-    quoted_list,
-    secret_state,
-    split_domain,
-)
+from imglint.rules._shared import pod_secrets, quoted_list, secret_state
 from imglint.sites import ImageSite
 
 CODE = "IMG007"
@@ -95,9 +89,7 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     keys = [key for state in states for key in state.keys]
     if matching_keys(keys, image_name):
         return
-    private = bool(ctx.private_registries) and matches_any(
-        compile_patterns(ctx.private_registries), ref
-    )
+    private = matches_any(ctx.settings_for(site).private_registries, ref)
     if not private and not any(_meant_for(key, ref) for key in keys):
         return  # probably a public image: anonymous pulls work
     described = []

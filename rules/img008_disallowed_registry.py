@@ -37,7 +37,7 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.rules._shared import compile_patterns, matches_any
+from imglint.patterns import matches_any
 from imglint.sites import ImageSite
 
 CODE = "IMG008"
@@ -50,9 +50,10 @@ CONCERNS = "registry"
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     ref = site.reference
-    if ref is None or ctx.allowed_registries is None:
+    if ref is None:
         return
-    if matches_any(compile_patterns(ctx.allowed_registries), ref):
+    allowed = ctx.settings_for(site).allowed_registries
+    if allowed is None or matches_any(allowed, ref):
         return
     source = f'registry "{ref.domain}"' if ref.domain else "no registry host"
     implicit = "" if ref.explicit_domain else " (implicitly Docker Hub)"

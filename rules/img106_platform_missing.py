@@ -59,7 +59,8 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     result = answer(site, ctx)
     if result is None or result.status != "ok" or result.platforms is None:
         return
-    missing = [p for p in ctx.platforms if not platform_available(p, result.platforms)]
+    wanted = ctx.settings_for(site).platforms
+    missing = [p for p in wanted if not platform_available(p, result.platforms)]
     if not missing:
         return
     # Imported here: the media module brings hashlib, which a run without --resolve never needs.

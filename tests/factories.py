@@ -9,10 +9,11 @@ from pathlib import Path
 import yaml
 
 from imglint.config import Config, from_mapping
-from imglint.context import Context, ObjectIndex, PullSecret
+from imglint.context import Context, ObjectIndex, PullSecret, RuleSettings
 from imglint.engine import lint
 from imglint.findings import Span
 from imglint.manifests import load
+from imglint.patterns import registry_patterns
 from imglint.sites import ImageSite, K8sObject, PullSecretHolder, parse_image
 from imglint.sources import collect
 
@@ -88,11 +89,13 @@ def make_context(
         secrets={(s.namespace, s.name): s for s in secrets},
         other_secrets=dict(other_secrets or {}),
     )
-    return Context(
-        objects=index,
-        private_registries=private_registries,
-        allowed_registries=allowed_registries,
+    settings = RuleSettings(
+        private_registries=registry_patterns(private_registries),
+        allowed_registries=None
+        if allowed_registries is None
+        else registry_patterns(allowed_registries),
     )
+    return Context(objects=index, settings=settings)
 
 
 # --- fixture files: tests/fixtures/rules/*.yaml -------------------------------------------------
@@ -125,10 +128,6 @@ def lint_fixture(path: Path, config: Config | None = None) -> tuple[Config, list
     collected = collect([str(path)])
     manifests = load(collected.sources)
     assert not collected.errors and not manifests.errors
-    ctx = Context(
-        objects=manifests.objects,
-        private_registries=config.private_registries,
-        allowed_registries=config.allowed_registries,
-    )
+    ctx = Context(objects=manifests.objects, settings=config.rule_settings)
     result = lint(manifests.sites, ctx, config)
     return config, [(f.span.line, f.code) for f in result.findings]

@@ -10,6 +10,7 @@ import pytest
 from imglint.config import Config, discover, from_mapping, load
 from imglint.errors import ConfigError, UsageError
 from imglint.findings import Severity
+from imglint.patterns import ImageGlobs, registry_patterns
 
 DEFAULTS = frozenset({"IMG001", "IMG002", "IMG003", "IMG004", "IMG006", "IMG007", "IMG008"})
 
@@ -144,9 +145,11 @@ def test_every_key(tmp_path: Path) -> None:
         enabled=frozenset({"IMG001", "IMG002", "IMG003", "IMG005", "IMG009"}),
         severity={"IMG003": Severity.WARNING, "IMG005": Severity.INFO},
         fail_on=Severity.WARNING,
-        private_registries=("registry.example.com", "*.corp.example", "docker.io/acme"),
-        allowed_registries=("docker.io", "ghcr.io/acme", "registry.local:5000"),
-        ignore_images=("registry.example.com/sandbox/*", "nginx"),
+        private_registries=registry_patterns(
+            ("registry.example.com", "*.corp.example", "docker.io/acme")
+        ),
+        allowed_registries=registry_patterns(("docker.io", "ghcr.io/acme", "registry.local:5000")),
+        ignore_images=ImageGlobs.compile(("registry.example.com/sandbox/*", "nginx")),
         exclude=("charts/", "*.tpl.yaml"),
         platforms=("linux/amd64", "linux/arm64/v8"),
         insecure_registries=("registry.local:5000",),
@@ -173,7 +176,7 @@ def test_pyproject_same_keys(tmp_path: Path) -> None:
     )
     config = load(None, str(tmp_path))
     assert "IMG004" not in config.enabled and {"IMG005", "IMG009", "IMG010"} <= config.enabled
-    assert config.allowed_registries == ("ghcr.io",)
+    assert config.allowed_registries == registry_patterns(("ghcr.io",))
     assert config.cache_ttl == 5400.0
     assert config.severity == {"IMG002": Severity.WARNING}
 

@@ -11,8 +11,10 @@ import pytest
 from imglint import rules
 from imglint.config import Config, from_mapping
 from imglint.context import Context
-from imglint.engine import active_rules, image_matcher, lint
+from imglint.engine import active_rules, lint
 from imglint.findings import Finding, InputError, Severity, Span, exit_code
+from imglint.patterns import ImageGlobs
+from imglint.reference import parse
 from imglint.sites import ImageSite
 from tests.factories import DIGEST, make_site
 
@@ -119,8 +121,10 @@ def test_ignore_images(glob: str, image: str, ignored: bool) -> None:
     assert (codes([make_site(image)], config) == []) is ignored
 
 
-def test_image_matcher_without_globs() -> None:
-    assert image_matcher([]) is None
+def test_image_globs_without_globs_match_nothing() -> None:
+    globs = ImageGlobs.compile([])
+    assert not globs
+    assert globs.matches("nginx", parse("nginx")) is False
 
 
 def _fake_registry_check(site: ImageSite, ctx: Context) -> Iterator[str]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from imglint import rules
+from imglint import records, rules
 from imglint.cli import main
 from imglint.context import Context
 from imglint.findings import Severity
@@ -34,13 +34,15 @@ D_OLD = "sha256:" + "a" * 64
 D_NEW = "sha256:" + "b" * 64
 
 
-def messages(module: object, image: str, result: Resolution, **ctx_fields: object) -> list[str]:
+def messages(
+    module: object, image: str, result: Resolution, platforms: tuple[str, ...] | None = None
+) -> list[str]:
     site = make_site(image)
     assert site.reference is not None
     ctx: Context = make_context()
     ctx.answers = {str(site.reference): result}
-    for name, value in ctx_fields.items():
-        setattr(ctx, name, value)
+    if platforms is not None:
+        ctx.settings = records.replace(ctx.settings, platforms=platforms)
     return list(module.check(site, ctx))  # type: ignore[attr-defined]
 
 

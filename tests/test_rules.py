@@ -11,6 +11,7 @@ import pytest
 from imglint import records, rules
 from imglint.context import Context
 from imglint.findings import Severity
+from imglint.patterns import RegistryPattern
 from imglint.reference import parse
 from imglint.rules import (
     img001_invalid_reference,
@@ -24,7 +25,7 @@ from imglint.rules import (
     img009_docker_hub_anonymous,
     img010_pull_policy_mutable_tag,
 )
-from imglint.rules._shared import RegistryPattern, pod_secrets
+from imglint.rules._shared import pod_secrets
 from tests.factories import (
     DIGEST,
     FIXTURES,
