@@ -33,6 +33,7 @@ from imglint.records import dataclass, field
 
 if TYPE_CHECKING:
     from imglint.config import Config
+    from imglint.context import RegistryAnswers
     from imglint.findings import UnusedSuppression
     from imglint.helm import RenderedSources
     from imglint.manifests import Manifests
@@ -226,7 +227,7 @@ class Application:
             print(f"imglint: rewrote {edits} in {files}", file=self.streams.messages)
         return None, outcome.errors
 
-    def resolve(self, config: Config, read: _Read) -> tuple[dict[str, object], str]:
+    def resolve(self, config: Config, read: _Read) -> tuple[RegistryAnswers, str]:
         """--resolve: the registries' answers for the checked sites, and the summary line."""
         from imglint.resolve import run_resolve
 
@@ -258,7 +259,7 @@ class Application:
             raise UsageError("no rules selected: --select, select or ignore left none to run")
         answers, registry_summary = self.resolve(config, read) if options.resolve else (None, None)
         ctx = Context(
-            objects=read.manifests.objects, settings=config.rule_settings, answers=answers or {}
+            objects=read.manifests.objects, settings=config.rule_settings, answers=answers
         )
         result = engine.run_rules(read.checked, ctx, config)
         findings, unused = self.trace(

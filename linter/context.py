@@ -4,6 +4,7 @@ A rule reads everything through the `Context` it is given, never from the config
 
     settings = ctx.settings_for(site)      # RuleSettings: patterns parsed, lists typed
     if settings.allowed_registries is not None and not matches_any(...): ...
+    result = ctx.answer_for(site)          # Resolution | None: typed, one lookup per site
 
 `settings_for` is the seam for settings that vary by file or namespace (overrides): a run has
 one `RuleSettings` today, built once from the configuration (`Config.rule_settings`).
@@ -11,14 +12,15 @@ one `RuleSettings` today, built once from the configuration (`Config.rule_settin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 from imglint.records import dataclass, field
 
 if TYPE_CHECKING:
     from imglint.manifests import ImageSite
     from imglint.patterns import RegistryPattern
+    from imglint.registry import Resolution
 
 # The platform every image must offer when the configuration names none (the registry check).
 DEFAULT_PLATFORMS = ("linux/amd64",)
@@ -94,11 +96,46 @@ class Context:
 
     objects: ObjectIndex = field(default_factory=ObjectIndex)
     settings: RuleSettings = field(default_factory=RuleSettings)
-    # Registry answers from --resolve, keyed by the site's canonical reference string
-    # (imglint.registry.Resolution values); empty when the registry check did not run.
-    answers: Mapping[str, Any] = field(default_factory=dict)
+    answers: RegistryAnswers | None = None  # None: the registry check did not run
 
     def settings_for(self, site: ImageSite) -> RuleSettings:
         """The settings that apply to `site`: one set per run today; per-file and per-namespace
         overrides choose here, so rules need not change when they come."""
         return self.settings
+
+    def answer_for(self, site: ImageSite) -> Resolution | None:
+        """The registry's answer for `site` (None: not asked, or an invalid reference)."""
+        return None if self.answers is None else self.answers.for_site(site)
+
+
+class RegistryAnswers(Mapping[str, "Resolution"]):
+    """The registry check's answers for a run: a mapping of canonical reference to its answer,
+    and, where pods using one image pull it with different secrets (--use-pull-secrets), each
+    site's answer for its own secrets, which `for_site` gives first.
+    """
+
+    def __init__(
+        self,
+        by_reference: Mapping[str, Resolution],
+        by_site: Iterable[tuple[ImageSite, Resolution]] = (),
+    ) -> None:
+        self._by_reference = dict(by_reference)
+        # Keyed by identity: sites are mutable records; the site is kept to make that safe.
+        self._by_site = {id(site): (site, answer) for site, answer in by_site}
+
+    def for_site(self, site: ImageSite) -> Resolution | None:
+        if site.reference is None:
+            return None
+        own = self._by_site.get(id(site))
+        if own is not None and own[0] is site:
+            return own[1]
+        return self._by_reference.get(str(site.reference))
+
+    def __getitem__(self, reference: str) -> Resolution:
+        return self._by_reference[reference]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_reference)
+
+    def __len__(self) -> int:
+        return len(self._by_reference)

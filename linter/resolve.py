@@ -12,11 +12,12 @@ import contextlib
 import logging
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from imglint import records
+from imglint.context import RegistryAnswers
 from imglint.registry import Answers, Resolution, ResolveOptions, resolve_all
-from imglint.registry.pods import answer_key, pod_credentials, site_credentials
+from imglint.registry.pods import pod_credentials, site_credentials
 from imglint.report.common import plural
 
 if TYPE_CHECKING:
@@ -58,10 +59,8 @@ def run_resolve(
     verbose: bool = False,
     progress: bool = False,
     messages: TextIO | None = None,
-) -> tuple[dict[str, Any], str]:
-    """Resolve every image of `sites`; returns (answers by `str(reference)`, summary line).
-
-    The answers are `Resolution` values (typed Any to fit `Context.answers`)."""
+) -> tuple[RegistryAnswers, str]:
+    """Resolve every image of `sites`; returns (the answers, the summary line)."""
     err = messages or sys.stderr
     refs = {str(s.reference): s.reference for s in sites if s.reference is not None}
     secrets = pod_credentials(sites, objects) if use_pull_secrets else None
@@ -78,18 +77,19 @@ def run_resolve(
         err.flush()
     for warning in answers.stats.warnings:
         print(f"imglint: warning: {warning}", file=err)
-    found: dict[str, Any] = dict(answers)
+    own: list[tuple[ImageSite, Resolution]] = []
     if secrets is not None:
-        # each pod's own answer, for the rules (imglint.rules._registry.answer looks here first)
+        # each pod's answer for its own secrets: pods that use one image with different
+        # secrets can get different answers
         for site in sites:
-            key = answer_key(site, objects)
+            if site.reference is None:
+                continue
             creds = site_credentials(site, objects)
-            if key is not None:
-                asked = None if creds is None else tuple(creds)
-                own = answers.per_credentials.get((str(site.reference), asked))
-                if own is not None:
-                    found[key] = own
-    return found, summary(answers)
+            asked = None if creds is None else tuple(creds)
+            found = answers.per_credentials.get((str(site.reference), asked))
+            if found is not None:
+                own.append((site, found))
+    return RegistryAnswers(answers, own), summary(answers)
 
 
 def make_resolver(

@@ -1,29 +1,7 @@
-"""Helpers the registry rules (IMG101-IMG107) share: the answer for a site, display pieces."""
+"""Display pieces the registry rules (IMG101-IMG107) share. Their answers come typed from
+`Context.answer_for(site)`."""
 
 from __future__ import annotations
-
-from imglint.context import Context
-from imglint.registry.model import Resolution
-from imglint.sites import ImageSite
-
-
-def answer(site: ImageSite, ctx: Context) -> Resolution | None:
-    """The registry's answer for the site (None: not asked, or an invalid reference).
-
-    With --use-pull-secrets the answer for the pod's own secrets comes first: pods that use one
-    image with different secrets can get different answers.
-    """
-    if site.reference is None or not ctx.answers:
-        return None
-    # Imported here: it pulls in the credential machinery (subprocess, pathlib), which a run
-    # without --resolve never needs, and every run imports the rule modules.
-    from imglint.registry.pods import answer_key
-
-    key = answer_key(site, ctx.objects)
-    found = ctx.answers.get(key) if key is not None else None
-    if found is None:
-        found = ctx.answers.get(str(site.reference))
-    return found if isinstance(found, Resolution) else None
 
 
 def short(digest: str | None) -> str:
@@ -32,7 +10,3 @@ def short(digest: str | None) -> str:
         return "?"
     algorithm, _, encoded = digest.partition(":")
     return f"{algorithm}:{encoded[:12]}"
-
-
-def with_detail(message: str, result: Resolution) -> str:
-    return f"{message} ({result.detail})" if result.detail else message

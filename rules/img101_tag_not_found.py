@@ -34,7 +34,6 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.rules._registry import answer
 from imglint.sites import ImageSite
 
 CODE = "IMG101"
@@ -46,7 +45,7 @@ CONCERNS = "tag"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:
-    result = answer(site, ctx)
+    result = ctx.answer_for(site)
     ref = site.reference
     if result is None or ref is None or result.status != "tag-not-found":
         return
@@ -57,6 +56,6 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
         )
     else:
         message = f'image "{site.image}": {ref.name} has no tag "{ref.tag}"'
-    if result.detail.startswith("closest tags: "):
-        message += f" ({result.detail})"
+    if result.closest_tags:
+        message += f" (closest tags: {', '.join(result.closest_tags)})"
     yield message

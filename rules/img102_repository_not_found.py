@@ -33,8 +33,6 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.registry.model import HUB_MISSING_OR_PRIVATE
-from imglint.rules._registry import answer
 from imglint.sites import ImageSite
 
 CODE = "IMG102"
@@ -46,12 +44,12 @@ CONCERNS = "repository"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:
-    result = answer(site, ctx)
+    result = ctx.answer_for(site)
     ref = site.reference
     if result is None or ref is None or result.status != "repository-not-found":
         return
-    if result.detail.startswith(HUB_MISSING_OR_PRIVATE):
-        asked = result.detail[len(HUB_MISSING_OR_PRIVATE) :].strip(" ()")
+    asked = result.hub_missing_or_private
+    if asked is not None:
         yield (
             f'image "{site.image}": Docker Hub has no repository {ref.path} that can be read '
             f"({asked}); Docker Hub answers 401 for missing and private repositories alike, so "

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.rules._registry import answer, short
+from imglint.rules._registry import short
 from imglint.sites import ImageSite
 
 CODE = "IMG104"
@@ -47,7 +47,7 @@ CONCERNS = "digest"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:
-    result = answer(site, ctx)
+    result = ctx.answer_for(site)
     ref = site.reference
     if result is None or ref is None or ref.tag is None or ref.digest is None:
         return

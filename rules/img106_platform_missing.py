@@ -44,8 +44,7 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.registry.model import platform_available
-from imglint.rules._registry import answer
+from imglint.registry import platform_available
 from imglint.sites import ImageSite
 
 CODE = "IMG106"
@@ -56,18 +55,15 @@ NEEDS_REGISTRY = True
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:
-    result = answer(site, ctx)
+    result = ctx.answer_for(site)
     if result is None or result.status != "ok" or result.platforms is None:
         return
     wanted = ctx.settings_for(site).platforms
     missing = [p for p in wanted if not platform_available(p, result.platforms)]
     if not missing:
         return
-    # Imported here: the media module brings hashlib, which a run without --resolve never needs.
-    from imglint.registry.media import IMAGE_TYPES
-
     offered = ", ".join(result.platforms) or "no platforms"
-    if result.media_type in IMAGE_TYPES:  # a single image: its one platform, from its config
+    if result.single_image:  # its one platform, from its config
         yield (
             f'image "{site.image}" is built for {offered} only; nodes running '
             f"{' or '.join(missing)} fail with exec format error"

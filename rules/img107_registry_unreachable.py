@@ -33,7 +33,6 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.rules._registry import answer
 from imglint.sites import ImageSite
 
 CODE = "IMG107"
@@ -44,7 +43,7 @@ NEEDS_REGISTRY = True
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:
-    result = answer(site, ctx)
+    result = ctx.answer_for(site)
     ref = site.reference
     if result is None or ref is None:
         return

@@ -10,11 +10,12 @@ import pytest
 
 from imglint import rules
 from imglint.config import Config, from_mapping
-from imglint.context import Context
+from imglint.context import Context, RegistryAnswers
 from imglint.engine import active_rules, lint
 from imglint.findings import Finding, InputError, Severity, Span, exit_code
 from imglint.patterns import ImageGlobs
 from imglint.reference import parse
+from imglint.registry import Resolution
 from imglint.sites import ImageSite
 from tests.factories import DIGEST, make_site
 
@@ -128,7 +129,7 @@ def test_image_globs_without_globs_match_nothing() -> None:
 
 
 def _fake_registry_check(site: ImageSite, ctx: Context) -> Iterator[str]:
-    if site.reference is not None and str(site.reference) in ctx.answers:
+    if ctx.answer_for(site) is not None:
         yield "tag not found"
 
 
@@ -149,7 +150,8 @@ def test_registry_rules_run_only_with_registry_answers(monkeypatch: pytest.Monke
     site = make_site(f"ghcr.io/a/b:1@{DIGEST}")
     assert [r.code for r in active_rules(config, Context())] == ["IMG003"]
     assert codes([site], config) == []
-    answers = {str(site.reference): "missing"}
+    missing = Resolution(reference=str(site.reference), status="tag-not-found")
+    answers = RegistryAnswers({str(site.reference): missing})
     result = lint([site], Context(answers=answers), config)
     assert [f.code for f in result.findings] == ["IMG199"]
     assert result.selected_codes == {"IMG003", "IMG199"}

@@ -265,6 +265,7 @@ def test_docker_hub_missing_repository_says_missing_or_private() -> None:
     result = only(answers)
     assert result.status == "repository-not-found"
     assert result.detail == f"{HUB_MISSING_OR_PRIVATE} (anonymous access)"
+    assert result.hub_missing_or_private == "anonymous access"  # typed, for IMG102
     # the 401 on HEAD is final once a fresh token was used: no retry loop
     assert len(rec.manifest_requests()) == 1
 

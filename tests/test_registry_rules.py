@@ -14,7 +14,7 @@ import pytest
 
 from imglint import records, rules
 from imglint.cli import main
-from imglint.context import Context
+from imglint.context import Context, RegistryAnswers
 from imglint.findings import Severity
 from imglint.registry.model import HUB_MISSING_OR_PRIVATE, Resolution
 from imglint.rules import (
@@ -40,7 +40,7 @@ def messages(
     site = make_site(image)
     assert site.reference is not None
     ctx: Context = make_context()
-    ctx.answers = {str(site.reference): result}
+    ctx.answers = RegistryAnswers({str(site.reference): result})
     if platforms is not None:
         ctx.settings = records.replace(ctx.settings, platforms=platforms)
     return list(module.check(site, ctx))  # type: ignore[attr-defined]
@@ -83,7 +83,9 @@ def test_img101_messages() -> None:
     assert messages(img101_tag_not_found, "nginx:1.277", answer("tag-not-found")) == [
         'image "nginx:1.277": docker.io/library/nginx has no tag "1.277"'
     ]
-    found = answer("tag-not-found", detail="closest tags: 1.27, 1.26")
+    found = answer(
+        "tag-not-found", detail="closest tags: 1.27, 1.26", closest_tags=("1.27", "1.26")
+    )
     assert messages(img101_tag_not_found, "ghcr.io/a/b:1.277", found) == [
         'image "ghcr.io/a/b:1.277": ghcr.io/a/b has no tag "1.277" (closest tags: 1.27, 1.26)'
     ]
@@ -98,7 +100,11 @@ def test_img102_messages() -> None:
     assert messages(img102_repository_not_found, "ghcr.io/acme/shop:1", found) == [
         'image "ghcr.io/acme/shop:1": repository ghcr.io/acme/shop does not exist'
     ]
-    hub = answer("repository-not-found", detail=f"{HUB_MISSING_OR_PRIVATE} (anonymous access)")
+    hub = answer(
+        "repository-not-found",
+        detail=f"{HUB_MISSING_OR_PRIVATE} (anonymous access)",
+        hub_missing_or_private="anonymous access",
+    )
     assert messages(img102_repository_not_found, "ngnix:1.27", hub) == [
         'image "ngnix:1.27": Docker Hub has no repository library/ngnix that can be read '
         "(anonymous access); Docker Hub answers 401 for missing and private repositories "
@@ -275,6 +281,16 @@ def test_resolve_reports_at_the_image_lines(
         ]
     )
     assert code == 1
+    # the typed answer's closest tags reach the message, for both sites of the missing tag
+    missing_tag = [f["message"] for f in out["findings"] if f["code"] == "IMG101"]
+    assert (
+        missing_tag
+        == [
+            f'image "{seeded.ref("team/app:1.1")}": {seeded.ref("team/app")} has no tag "1.1" '
+            "(closest tags: 1.0)"
+        ]
+        * 2
+    )
     summary = out["summary"]["registry"]
     assert isinstance(summary, str)
     assert re.fullmatch(r"7 images in \d+\.\d s: 3 found, 3 not found, 1 unreachable", summary)
@@ -354,7 +370,7 @@ def test_options_from_config() -> None:
 
 def test_pod_credentials_follow_admission_rules() -> None:
     from imglint.context import PullSecret
-    from imglint.registry.pods import answer_key, pod_credentials
+    from imglint.registry.pods import pod_credentials, site_credentials
 
     def secret(name: str, user: str) -> PullSecret:
         return PullSecret(
@@ -381,18 +397,19 @@ def test_pod_credentials_follow_admission_rules() -> None:
     assert [
         None if alt is None else [c.username for c in alt] for alt in found["ghcr.io/acme/app:1"]
     ] == [["pod-user"], ["sa-user"], [], None]
-    assert answer_key(own, ctx.objects) == "ghcr.io/acme/app:1#pull-secrets:apps/own"
-    assert answer_key(via_sa, ctx.objects) == "ghcr.io/acme/app:1#pull-secrets:apps/sa"
-    assert answer_key(unknown_sa, ctx.objects) == "ghcr.io/acme/app:1#own-credentials"
+    # each pod is answered for its own credential list (None: the user's own credentials)
+    assert [c.username for c in site_credentials(own, ctx.objects) or []] == ["pod-user"]
+    assert [c.username for c in site_credentials(via_sa, ctx.objects) or []] == ["sa-user"]
+    assert site_credentials(unknown_sa, ctx.objects) is None
 
 
 def test_pod_answer_wins_over_the_reference_answer() -> None:
     site = make_site("ghcr.io/acme/app:1", pull_secrets=["own"])
     ctx = make_context()
-    ctx.answers = {
-        "ghcr.io/acme/app:1": answer("auth-failed", detail="another pod's secret was refused"),
-        "ghcr.io/acme/app:1#pull-secrets:apps/own": answer("ok", digest=D_NEW),
-    }
+    ctx.answers = RegistryAnswers(
+        {"ghcr.io/acme/app:1": answer("auth-failed", detail="another pod's secret was refused")},
+        [(site, answer("ok", digest=D_NEW))],
+    )
     assert list(img103_registry_auth_failed.check(site, ctx)) == []
     other = make_site("ghcr.io/acme/app:1", pull_secrets=["other"])
     assert len(list(img103_registry_auth_failed.check(other, ctx))) == 1

@@ -151,6 +151,8 @@ class _Answer:
     media_type: str | None = None
     detail: str = ""
     body: bytes | None = None  # the manifest, when a GET was needed anyway
+    closest_tags: tuple[str, ...] = ()
+    hub_missing_or_private: str | None = None  # who asked, when Hub's 401 hides which
     # Why the answer cannot be trusted ("" when nothing contradicts it): the registry's digest
     # header disagrees with the bytes it served, or a manifest does not match its digest.
     contradiction: str = ""
@@ -519,7 +521,11 @@ class Resolver:
                 f"credentials for {endpoint.host} are never sent to another host",
             )
         if status == 401 and is_docker_hub(endpoint.host):
-            return _Answer("repository-not-found", detail=f"{HUB_MISSING_OR_PRIVATE} ({who})")
+            return _Answer(
+                "repository-not-found",
+                detail=f"{HUB_MISSING_OR_PRIVATE} ({who})",
+                hub_missing_or_private=who,
+            )
         if status == 401 and credentials is None:
             return _Answer(
                 "auth-failed",
@@ -561,7 +567,9 @@ class Resolver:
                 )
             close = difflib.get_close_matches(target.tag, listing.tags, n=TAG_SUGGESTIONS)
             if close:
-                return _Answer(missing, detail="closest tags: " + ", ".join(close))
+                return _Answer(
+                    missing, detail="closest tags: " + ", ".join(close), closest_tags=tuple(close)
+                )
         return _Answer(missing)
 
     async def _tag_list(
@@ -734,6 +742,8 @@ def _resolution(
         tag_digest=tag_digest,
         detail=answer.detail,
         registry=host,
+        closest_tags=answer.closest_tags,
+        hub_missing_or_private=answer.hub_missing_or_private,
     )
 
 
@@ -774,6 +784,4 @@ def _auth_trouble(result: Resolution | None) -> bool:
     """Whether kubelet would go on to the next credential after this answer."""
     if result is None:
         return True
-    return result.status == "auth-failed" or (
-        result.status == "repository-not-found" and result.detail.startswith(HUB_MISSING_OR_PRIVATE)
-    )
+    return result.status == "auth-failed" or result.hub_missing_or_private is not None

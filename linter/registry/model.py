@@ -1,6 +1,8 @@
 """What the registry check answers, and how it is configured. No network code (no httpx).
 
-Rules read `Resolution` values from `Context.answers`; the CLI builds `ResolveOptions`.
+A `Resolution` carries what the answer means as typed fields (status, digests, platforms,
+closest tags, Docker Hub's ambiguity); `detail` is only the human words. Rules read answers
+through `Context.answer_for(site)`; `imglint.resolve` builds `ResolveOptions`.
 """
 
 from __future__ import annotations
@@ -37,16 +39,29 @@ class Resolution:
     platforms: tuple[str, ...] | None = None
     # For "name:tag@digest": where the tag points now (None: not asked, or the tag is gone).
     tag_digest: str | None = None
-    detail: str = ""  # a human reason, e.g. "HTTP 503 after 3 tries"
+    detail: str = ""  # a human reason, e.g. "HTTP 503 after 3 tries"; never parsed
     from_cache: bool = False
     registry: str = ""  # the host that answered ("registry-1.docker.io", a mirror, ...)
     # Why the platform check could not read the image index (or a single image's manifest or
-    # config) of an "ok" answer ("" if it could, or was not asked): IMG106 could not be checked.
+    # config) of an "ok" answer ("" if it could, or was not asked): the platforms are unknown.
     platform_error: str = ""
+    # "tag-not-found": the repository's tags closest to the one asked, closest first.
+    closest_tags: tuple[str, ...] = ()
+    # "repository-not-found" from Docker Hub's 401, which it answers for missing and private
+    # repositories alike: who asked ("anonymous access", "as user x"); None for any other answer.
+    hub_missing_or_private: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def single_image(self) -> bool:
+        """Whether the digest names one image (its platform is from its config), not an index."""
+        # Imported here: the media module brings hashlib, which a run without answers never needs.
+        from imglint.registry.media import IMAGE_TYPES
+
+        return self.media_type in IMAGE_TYPES
 
 
 @dataclass(frozen=True)
@@ -59,7 +74,7 @@ class ResolveOptions:
     tries: int = 3  # attempts per request on 429/502/503/504 and connection errors
     backoff: float = 0.5  # first retry delay, doubled each time (Retry-After wins if given)
     max_retry_after: float = 30.0  # a longer Retry-After is not waited for
-    # Read platforms for IMG106: one manifest GET per image (index or single image), plus one
+    # Read platforms: one manifest GET per image (index or single image), plus one
     # config blob GET per single image. On Docker Hub a manifest GET counts as a pull against the
     # rate limit; a HEAD or a blob GET does not.
     check_platforms: bool = True

@@ -6,9 +6,8 @@ never merged. A pod whose secrets the manifest set does not fully show (a Servic
 Secret defined elsewhere, a Secret that could not be decoded) is left out: the user's own
 credentials answer for it rather than a guess.
 
-Pods using one image with different secrets get their own answers: the command line stores each
-under `answer_key(site, objects)` next to the reference's worst answer, and the registry rules
-look there first.
+Pods using one image with different secrets get their own answers (`Answers.per_credentials`,
+by reference and credential list): `imglint.resolve` gives each site the answer for its own.
 """
 
 from __future__ import annotations
@@ -43,16 +42,6 @@ def pod_pull_secrets(site: ImageSite, objects: ObjectIndex) -> list[PullSecret] 
             return None
         secrets.append(secret)
     return secrets
-
-
-def answer_key(site: ImageSite, objects: ObjectIndex) -> str | None:
-    """Where the answer for this pod's own secrets is stored (None: no reference)."""
-    names = secret_names(site, objects)
-    if site.reference is None:
-        return None
-    if names is None:  # answered with the user's own credentials
-        return f"{site.reference}#own-credentials"
-    return f"{site.reference}#pull-secrets:{site.obj.namespace or ''}/{','.join(names)}"
 
 
 def pod_credentials(
