@@ -26,10 +26,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from imglint.findings import Span
+from imglint.findings import InputError, Span
 from imglint.fix import encode, run_fixes
 from imglint.manifests import load
-from imglint.sources import collect
+from imglint.sources import collect, decode
 from tests.fix_identity import check_identity, expected_value, fake_resolver
 
 
@@ -64,20 +64,23 @@ def check_corpus(folder: str) -> int:
             if value != site.image:
                 by_source.setdefault(id(site.source), {})[site.span] = value
         refused = {(e.path, e.line) for e in outcome.errors}
-        for old, new in zip(collected.sources, outcome.sources, strict=True):
+        for old in collected.sources:
             data = Path(old.path).read_bytes()
             rewrites = {
                 span: value
                 for span, value in by_source.get(id(old), {}).items()
                 if (old.path, span.line) not in refused
             }
-            if data != encode(old, new.text):
-                print(f"{old.path}: the file does not hold the text reported")
+            decoded = decode(data)
+            if isinstance(decoded, InputError) or data != encode(old, decoded[0]):
+                print(f"{old.path}: the file no longer reads back in its encoding")
                 problems += 1
+                continue
+            new_text = decoded[0]
             if not rewrites and data != before[old.path]:
                 print(f"{old.path}: changed without an image to rewrite")
                 problems += 1
-            for problem in check_identity(old.text, new.text, rewrites):
+            for problem in check_identity(old.text, new_text, rewrites):
                 print(f"{old.path}: {problem}")
                 problems += 1
             expected_edits += len({span.start for span in rewrites})

@@ -29,7 +29,7 @@ from imglint import pin as pinning
 from imglint.documents import compose_documents
 from imglint.errors import UsageError
 from imglint.findings import InputError
-from imglint.records import dataclass, field, replace
+from imglint.records import dataclass, field
 from imglint.reference import Reference
 from imglint.sites import CannotRewrite, ImageSite, ValueChange
 from imglint.sources import Source, rewrite_target
@@ -71,8 +71,6 @@ class FixOutcome:
     diff: str = ""  # unified diff of every change (filled with --diff)
     stdout_text: str | None = None  # the rewritten stdin manifest (None with --diff or no stdin)
     edits: int = 0  # image values rewritten (with --diff: would be)
-    # The sources as they are after the run (new text where a file was rewritten), for re-linting.
-    sources: list[Source] = field(default_factory=list)
 
 
 def run_fixes(
@@ -141,22 +139,17 @@ def run_fixes(
             else None
         )
         if new_text is None or new_text == source.text:
-            outcome.sources.append(source)
             continue
         count = len(expected.get(id(source), {})) + len(added.get(id(source), {}))
         if diff:
             outcome.diff += unified_diff(source.path, source.text, new_text)
-            outcome.sources.append(source)
         elif source.file_path is None:
             outcome.stdout_text = new_text
-            outcome.sources.append(replace(source, text=new_text))
         else:
             problem = write_atomic(source, new_text)
             if problem is not None:
                 outcome.errors.append(InputError(source.path, f"not rewritten: {problem}"))
-                outcome.sources.append(source)
                 continue
-            outcome.sources.append(replace(source, text=new_text))
         outcome.changed.append(source.path)
         outcome.edits += count
 
