@@ -95,12 +95,12 @@ class Config:
                 changes["fail_on"] = (
                     fail_on if isinstance(fail_on, Severity) else _severity(fail_on, "--fail-on")
                 )
-            if platforms is not None:
-                changes["platforms"] = tuple(_platform(p, "--platform") for p in platforms)
             if jobs is not None:
                 changes["jobs"] = _jobs(jobs, "--jobs")
             if timeout is not None:
                 changes["timeout"] = _seconds(timeout, "--timeout", allow_zero=False)
+            if platforms is not None:
+                changes["platforms"] = tuple(_platform(p, "--platform") for p in platforms)
         except _Invalid as exc:
             raise UsageError(exc.message) from None
         return records.replace(self, **changes)
