@@ -4,7 +4,10 @@ Each rule module defines CODE, NAME, SEVERITY, DEFAULT_ENABLED, NEEDS_REGISTRY, 
 its documentation (what it does, why it matters, example, use instead), and
 `check(site, ctx) -> Iterator[str]` yielding one message per finding. A rule about one part of
 the reference declares it, `CONCERNS = "tag"` (or "registry", "repository", "digest"): on a site
-written as several keys (a Helm values mapping) its findings land on that key.
+written as several keys (a Helm values mapping) its findings land on that key. A check reads its
+settings with `ctx.settings_for(site)` (patterns already parsed by the configuration) and the
+registry's typed answer with `ctx.answer_for(site)`; it never reads configuration text or message
+text. A new rule takes the code reserved for it in RESERVED below, if any.
 """
 
 from __future__ import annotations
