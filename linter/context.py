@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 from imglint.records import dataclass, field
 
 if TYPE_CHECKING:
-    from imglint.manifests import ImageSite
+    from imglint.sites import ImageSite
     from imglint.patterns import RegistryPattern
     from imglint.registry import Resolution
 

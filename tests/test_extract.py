@@ -197,7 +197,7 @@ def test_a_site_whose_pull_secrets_are_unknown_gets_no_pull_secret_finding(
     monkeypatch.setattr(extract, "EXTRACTORS_BY_KIND", extract.by_kind((BUILDER_EXTRACTOR,)))
     result = load_text(BUILDER.replace("golang:1.22", "registry.corp.example/golang:1.22"))
     config = from_mapping({"private-registries": ["registry.corp.example"]}, "test")
-    ctx = Context(objects=result.objects, private_registries=config.private_registries)
+    ctx = Context(objects=result.objects, settings=config.rule_settings)
     codes = {f.code for f in lint(result.sites, ctx, config).findings}
     assert "IMG006" not in codes
 
