@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, TypeVar
 from imglint.records import dataclass, field
 
 if TYPE_CHECKING:
-    from imglint.sites import ImageSite
     from imglint.patterns import RegistryPattern
     from imglint.registry import Resolution
+    from imglint.sites import ImageSite
 
 # The platform every image must offer when the configuration names none (the registry check).
 DEFAULT_PLATFORMS = ("linux/amd64",)
+# The Secret types the kubelet reads pull credentials from (others are ignored for pulls).
+PULL_SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
 
 _T = TypeVar("_T")
 
@@ -42,6 +44,26 @@ class PullSecret:
     # key -> (username, password); only used by --use-pull-secrets, never printed
     credentials: Mapping[str, tuple[str, str]] = field(default_factory=dict, repr=False)
     error: str | None = None  # the secret's data could not be decoded
+
+
+@dataclass(frozen=True)
+class PodSecrets:
+    """The pull secrets the kubelet will use for a site's pod, as far as the manifest set tells.
+
+    The ServiceAccount admission plugin copies the ServiceAccount's imagePullSecrets into a pod
+    only when the pod lists none (never merged), and the ServiceAccount is `default` when unset.
+    """
+
+    names: tuple[str, ...]
+    service_account: str | None  # set when the names come from (or would come from) the SA
+    # False: the pod lists none and its ServiceAccount is not in the manifest set, or the file
+    # does not say which pod pulls the image (service_account is then None)
+    known: bool
+
+    def describe(self) -> str:
+        if self.service_account is None:
+            return "the pod's imagePullSecrets"
+        return f'ServiceAccount "{self.service_account}"'
 
 
 @dataclass
@@ -65,6 +87,20 @@ class ObjectIndex:
     def other_secret(self, namespace: str | None, name: str) -> str | None:
         """The type of a Secret of the set that is not a pull secret (None: no such Secret)."""
         return _lookup(self.other_secrets, namespace, name)
+
+    def pod_secrets(self, site: ImageSite) -> PodSecrets:
+        """The names of the pull secrets `site`'s image is pulled with: the one home of the
+        admission rule, for the pull-secret rules and for --use-pull-secrets alike."""
+        holder = site.holder
+        if not holder.known:
+            return PodSecrets((), None, False)
+        if holder.image_pull_secrets or not holder.service_account_applies:
+            return PodSecrets(tuple(holder.image_pull_secrets), None, True)
+        account = holder.service_account or "default"
+        listed = self.service_account(site.obj.namespace, account)
+        if listed is None:
+            return PodSecrets((), account, False)
+        return PodSecrets(tuple(listed), account, True)
 
 
 def _lookup(

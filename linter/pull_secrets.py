@@ -12,11 +12,9 @@ import json
 
 from yaml.nodes import MappingNode, Node, SequenceNode
 
-from imglint.context import ObjectIndex, PullSecret
+from imglint.context import PULL_SECRET_TYPES, ObjectIndex, PullSecret
 from imglint.documents import mapping_keys, scalar_text
 from imglint.sites import K8sObject
-
-PULL_SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
 
 
 def index_object(

@@ -47,7 +47,6 @@ from collections.abc import Iterator
 from imglint.context import Context
 from imglint.findings import Severity
 from imglint.patterns import matches_any
-from imglint.rules._shared import pod_secrets
 from imglint.sites import ImageSite
 
 CODE = "IMG006"
@@ -64,7 +63,7 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     private = ctx.settings_for(site).private_registries
     if not private or not matches_any(private, ref):
         return
-    secrets = pod_secrets(site, ctx)
+    secrets = ctx.objects.pod_secrets(site)
     if secrets.names or (not secrets.known and secrets.service_account is None):
         return  # listed, or the file does not say which pod pulls the image
     where = f'"{ref.domain}"' if ref.domain else "the image's registry"

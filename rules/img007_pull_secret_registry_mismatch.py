@@ -64,7 +64,7 @@ from imglint.findings import Severity
 from imglint.keyring import matching_keys, normalize_key
 from imglint.patterns import matches_any, split_domain
 from imglint.reference import Reference
-from imglint.rules._shared import pod_secrets, quoted_list, secret_state
+from imglint.rules._shared import quoted_list, secret_state
 from imglint.sites import ImageSite
 
 CODE = "IMG007"
@@ -79,7 +79,7 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     ref = site.reference
     if ref is None or not (ctx.objects.secrets or ctx.objects.other_secrets):
         return  # without Secrets in the set every applicable secret is unknown
-    secrets = pod_secrets(site, ctx)
+    secrets = ctx.objects.pod_secrets(site)
     if not secrets.known or not secrets.names:
         return
     states = [secret_state(name, site, ctx) for name in secrets.names]

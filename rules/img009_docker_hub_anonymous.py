@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from imglint.context import Context
 from imglint.findings import Severity
 from imglint.keyring import matching_keys
-from imglint.rules._shared import pod_secrets, secret_state
+from imglint.rules._shared import secret_state
 from imglint.sites import ImageSite
 
 CODE = "IMG009"
@@ -58,7 +58,7 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     ref = site.reference
     if ref is None or not ref.is_docker_hub:
         return
-    secrets = pod_secrets(site, ctx)
+    secrets = ctx.objects.pod_secrets(site)
     for name in secrets.names:
         state = secret_state(name, site, ctx)
         if not state.known or matching_keys(list(state.keys), ref.name):

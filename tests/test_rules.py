@@ -25,7 +25,6 @@ from imglint.rules import (
     img009_docker_hub_anonymous,
     img010_pull_policy_mutable_tag,
 )
-from imglint.rules._shared import pod_secrets
 from tests.factories import (
     DIGEST,
     FIXTURES,
@@ -233,13 +232,13 @@ def test_img006_service_account_secrets_apply_only_when_the_pod_lists_none() -> 
     )
     site = make_site("registry.example.com/team/api:1", service_account="builder")
     assert messages(img006_missing_pull_secret, site, ctx) == []
-    secrets = pod_secrets(site, ctx)
+    secrets = ctx.objects.pod_secrets(site)
     assert (secrets.names, secrets.service_account, secrets.known) == (
         ("regcred",),
         "builder",
         True,
     )
-    own = pod_secrets(make_site("x", service_account="builder", pull_secrets=["own"]), ctx)
+    own = ctx.objects.pod_secrets(make_site("x", service_account="builder", pull_secrets=["own"]))
     assert (own.names, own.service_account) == (("own",), None)
 
 

@@ -21,13 +21,8 @@ from imglint.sites import ImageSite
 
 def secret_names(site: ImageSite, objects: ObjectIndex) -> tuple[str, ...] | None:
     """The names of the pull secrets the pod uses; None when the manifest set does not say."""
-    holder = site.holder
-    if not holder.known:
-        return None
-    if holder.image_pull_secrets or not holder.service_account_applies:
-        return tuple(holder.image_pull_secrets)
-    listed = objects.service_account(site.obj.namespace, holder.service_account or "default")
-    return None if listed is None else tuple(listed)
+    secrets = objects.pod_secrets(site)
+    return secrets.names if secrets.known else None
 
 
 def pod_pull_secrets(site: ImageSite, objects: ObjectIndex) -> list[PullSecret] | None:
