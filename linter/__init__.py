@@ -7,7 +7,7 @@ folder `rules/` (the design card keeps both at the top of the repository), so `i
 
 - `cli`: the command line: the parser, flag checks, streams and exit codes (`main(argv)`).
 - `app`: the pipeline of one run (`Application`, given typed `Options`): configuration, read,
-  fix, read again, resolve, lint, Helm tracing, baseline, report.
+  fix, read again, resolve, lint, tracing rendered stdin, baseline, report.
 - `config`: configuration files found and validated into the typed `Config` (patterns parsed
   once; `Config.rule_settings` is what rules read).
 - `patterns`: registry patterns and image globs, as the configuration names them.
@@ -23,7 +23,7 @@ folder `rules/` (the design card keeps both at the top of the repository), so `i
   identity for baselines and fingerprints); no reader, no YAML.
 - `reference`: image references parsed exactly as the container runtime parses them.
 - `context`: what a rule may read besides its site: `settings_for(site)` (`RuleSettings`), the
-  object index, the registry's answers.
+  object index (`pod_secrets(site)`), `answer_for(site)` (the registry's typed answers).
 - `engine`: runs the selected rules over the sites into sorted findings (ignore, severity,
   suppressions applied once).
 - `suppress`: suppression comments and annotations, and the unused ones.
