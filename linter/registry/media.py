@@ -1,5 +1,5 @@
 """Manifest media types and what imglint reads from manifest and config bodies (digests,
-platforms). No httpx at import time: the IMG106 rule reads the media types from here.
+platforms). No httpx at import time: `Resolution.single_image` reads the media types from here.
 """
 
 from __future__ import annotations
