@@ -104,6 +104,7 @@ class ValuesImage:
     overridden_by: str | None = None  # a subchart default a parent's values replace
     pin: PinTarget | None = None
     pin_refusal: str | None = None  # why `--pin` leaves this image alone
+    pull_policy: str | None = None  # `pullPolicy` beside the image's keys, as written
 
     @property
     def parts(self) -> list[Part]:
@@ -247,6 +248,7 @@ class _Finder:
             repository=repository,
             tag=merged.get("tag"),
             digest=merged.get("digest") or merged.get("sha"),
+            pull_policy=_scalar_text(_child(node, "pullPolicy")),
         )
         self._assemble(image, merged, use, path)
         self._pin(image, merged, own, use)
@@ -422,7 +424,22 @@ class _Finder:
             return
         tag = own.get("tag")
         if tag is None or tag.empty:
-            image.pin_refusal = "no tag in this file to pin"
+            inherited = merged.get("tag")
+            if inherited is not None and not inherited.empty:
+                image.pin_refusal = (
+                    f"its tag is set in {inherited.file}:{inherited.span.line}; "
+                    "set it here too, or add a digest key, to pin it here"
+                )
+            elif image.tag_from is not None:
+                image.pin_refusal = (
+                    f"its tag is the chart's {image.tag_from.split(' in ')[0]}; "
+                    "add a digest key (or a tag) to pin it"
+                )
+            else:
+                image.pin_refusal = "no tag in this file to pin"
+            return
+        if tag.kind != "str":
+            image.pin_refusal = f"{tag.field} is not a string: quote it first"
             return
         if self._templates(image_path(image)) is None:
             image.pin_refusal = (
@@ -527,6 +544,12 @@ def _node_at(root: Node, path: Sequence[str]) -> Node | None:
             return None
         node = _child(node, key)
     return node
+
+
+def _scalar_text(node: Node | None) -> str | None:
+    if isinstance(node, ScalarNode) and node.tag != _NULL:
+        return str(node.value)
+    return None
 
 
 def _has_reference_keys(node: MappingNode) -> bool:
