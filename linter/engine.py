@@ -102,7 +102,8 @@ def run_rules(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintR
         for rule in chosen:
             for message in rule.check(site, ctx):
                 # Looked up only when a rule fires, which keeps clean sites cheap.
-                if suppressions.suppressed(site, rule.code):
+                span = site.span_for(rule.concerns)
+                if suppressions.suppressed(site, rule.code, span.line):
                     continue
                 identity = site.identity
                 findings.append(
@@ -112,7 +113,7 @@ def run_rules(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintR
                         severity=severities[rule.code],
                         message=message,
                         path=site.path,
-                        span=site.span_for(rule.concerns),
+                        span=span,
                         image=site.image,
                         kind=identity.kind,
                         namespace=identity.namespace,

@@ -80,20 +80,26 @@ class Suppressions:
         self._objects: dict[int, list[Suppression]] = {}
         self._object_refs: list[K8sObject] = []
 
-    def suppressed(self, site: ImageSite, code: str) -> bool:
-        """Whether a directive silences `code` at `site`; records that it was used."""
+    def suppressed(self, site: ImageSite, code: str, line: int | None = None) -> bool:
+        """Whether a directive silences `code` at `site`; records that it was used.
+
+        `line`: where the finding lands when the site places its parts on several lines (a
+        Helm value's `tag:`); a directive there counts as well as one at the site's own line.
+        """
         hit = False
-        for directive in self._applicable(site):
+        for directive in self._applicable(site, line):
             if directive.covers(code):
                 directive.used.add(code)
                 hit = True
         return hit
 
-    def _applicable(self, site: ImageSite) -> list[Suppression]:
+    def _applicable(self, site: ImageSite, line: int | None = None) -> list[Suppression]:
         found: list[Suppression] = []
         if site.source_lines:
             directives = self._file(site)
             found.extend(directives.by_line.get(site.span.line, ()))
+            if line is not None and line != site.span.line:
+                found.extend(directives.by_line.get(line, ()))
             found.extend(directives.file)
         found.extend(self._annotation(site.obj))
         return found

@@ -237,7 +237,7 @@ def test_files_beside_helm_stdin_keep_their_own_positions(
     ]
 
 
-def test_chart_sources_on_disk_are_skipped_with_a_hint(
+def test_chart_templates_on_disk_are_skipped_with_a_hint_and_values_are_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     chart = tmp_path / "charts" / "shop"
@@ -250,12 +250,19 @@ def test_chart_sources_on_disk_are_skipped_with_a_hint(
         '{{ .Values.image.repository }}:{{ .Values.image.tag }}"\n'
     )
     code, out, _ = run(["charts"], capsys)
-    assert code == 0
-    assert out.splitlines() == [
+    assert code == 1
+    lines = out.splitlines()
+    assert (
         "note: charts/shop/templates: Helm chart templates skipped; "
-        "render it first: `helm template CHART | imglint -`",
-        "All checks passed (2 files, 0 images)",
+        "render it first: `helm template CHART | imglint -`"
+    ) in lines
+    # The values declare the image the template renders: linted at the keys concerned.
+    found = [line.split(" [")[0] for line in lines if line.startswith("charts/shop/values.yaml")]
+    assert found == [
+        "charts/shop/values.yaml:2:15: IMG004",
+        "charts/shop/values.yaml:3:8: IMG002",
     ]
+    assert lines[-1] == "2 findings (1 error, 1 warning) in 2 files, 1 image"
 
 
 # -- Kustomize -----------------------------------------------------------------------------------

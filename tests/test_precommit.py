@@ -278,9 +278,25 @@ def test_all_files_are_linted_in_one_process(readme_config: Path, env: dict[str,
     assert result.returncode == 1
     assert hook_output(result) == BAD
     summaries = [line for line in result.stdout.splitlines() if " in 1" in line]
-    assert summaries == ["3 findings (2 errors, 1 warning) in 16 files, 10 images"]
+    assert summaries == ["3 findings (2 errors, 1 warning) in 16 files, 11 images"]
     # The registry hook runs on push, not on commit.
     assert "imglint (registry check)" not in result.stdout
+
+
+def test_a_charts_values_file_is_checked_by_the_hook(
+    readme_config: Path, env: dict[str, str]
+) -> None:
+    """In a chart repository the hook reads values.yaml as image declarations (its templates
+    are never passed to it)."""
+    values = readme_config / "chart" / "values.yaml"
+    values.write_text("image:\n  repository: docker.io/library/nginx\n  tag: latest\n")
+    files = ["chart/values.yaml", "chart/Chart.yaml"]
+    result = pre_commit(readme_config, env, "run", "imglint", "--files", *files)
+    assert result.returncode == 1, result.stdout + result.stderr
+    [finding] = hook_output(result)
+    assert finding.startswith(
+        'chart/values.yaml:3:8: IMG002 [error] image "docker.io/library/nginx:latest"'
+    )
 
 
 def test_a_commit_with_a_bad_manifest_is_refused(readme_config: Path, env: dict[str, str]) -> None:

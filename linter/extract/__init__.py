@@ -41,17 +41,26 @@ scalar sets `ImageSite.components` (where a finding about its tag, digest... goe
 
 from __future__ import annotations
 
-from imglint.extract import kustomize, pods
+from imglint.extract import helm, kustomize, pods
 from imglint.extract.sink import FileExtractor, FoundObject, ObjectExtractor, Sink
 from imglint.sites import K8sObject
 from imglint.sources import Source
 
 # Extractors for particular (group, kind) pairs, in the order they run on an object.
-OBJECT_EXTRACTORS: tuple[ObjectExtractor, ...] = (kustomize.FLUX, kustomize.ARGO)
+OBJECT_EXTRACTORS: tuple[ObjectExtractor, ...] = (
+    kustomize.FLUX,
+    kustomize.ARGO,
+    helm.FLUX_VALUES,
+    helm.ARGO_VALUES,
+)
 # Runs on every searched object, after the extractors above.
 GENERIC_EXTRACTOR: ObjectExtractor = pods.EXTRACTOR
 # Extractors for files by name or role, in the order they run on a file.
-FILE_EXTRACTORS: tuple[FileExtractor, ...] = (kustomize.KUSTOMIZATION_FILES,)
+FILE_EXTRACTORS: tuple[FileExtractor, ...] = (
+    kustomize.KUSTOMIZATION_FILES,
+    helm.VALUES_FILES,
+    helm.KUSTOMIZE_HELM_CHARTS,
+)
 
 # Objects never searched for images. Policies hold `containers:` lists whose images are
 # patterns, not workloads: every kind of these groups, and these (group, kind) pairs.

@@ -166,7 +166,8 @@ class Sink:
             self._lines = self.source.text.splitlines()
         site.source_lines = self._lines
         site.source = self.source
-        site.placeholder = placeholder_kind(site.image, placeholders)
+        if site.placeholder is None:  # an extractor may have said why already
+            site.placeholder = placeholder_kind(site.image, placeholders)
         if site.placeholder is None:
             parse_image(site)
         self.sites.append(site)

@@ -1,0 +1,190 @@
+"""Helm values through the command line: linting a chart folder (findings on the keys they
+concern, suppressions, subcharts, --list-images), pinning values files in each chart's
+convention against the real local registry, and rendered output traced to values keys."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.cli_runner import run
+from tests.regserver import Seeded
+
+CHARTS = Path(__file__).parent / "fixtures" / "charts"
+
+
+def chart_copy(tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name
+    shutil.copytree(CHARTS / name, target)
+    return target
+
+
+def edit(path: Path, *replacements: tuple[str, str]) -> str:
+    """Replace each text once (it must be there), write, return the new text."""
+    text = path.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    return text
+
+
+def findings(out: str) -> list[tuple[str, int, str, str]]:
+    """(path, line, code, field words) of each JSON finding."""
+    data = json.loads(out)
+    return [(f["path"], f["line"], f["code"], f.get("message", "")) for f in data["findings"]]
+
+
+# -- linting a chart folder -------------------------------------------------------------------
+
+
+def test_a_chart_folder_is_linted_at_its_values_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chart = chart_copy(tmp_path, "kube-prometheus-stack")
+    code, out, _err = run(["--format", "json", str(chart)], capsys)
+    values = str(chart / "values.yaml")
+    found = {(p, line, c) for p, line, c, _m in findings(out)}
+    # crds.upgradeJob.image.busybox.tag: "latest" (the feature is off by default, still linted).
+    assert (values, 48, "IMG002") in found
+    assert code == 1
+    assert all(p == values for p, _line, _code in found)
+
+
+def test_suppression_comments_work_in_values_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chart = chart_copy(tmp_path, "kube-prometheus-stack")
+    edit(
+        chart / "values.yaml",
+        ('        tag: "latest"\n', '        tag: "latest"  # imglint: ignore[IMG002]\n'),
+    )
+    code, out, _err = run(["--format", "json", str(chart)], capsys)
+    assert [f for f in findings(out) if f[2] == "IMG002"] == []
+    assert code == 0
+
+
+def test_implicit_registry_lands_on_the_repository_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chart = chart_copy(tmp_path, "podinfo")
+    edit(
+        chart / "values.yaml",
+        ("  repository: ghcr.io/stefanprodan/podinfo\n", "  repository: stefanprodan/podinfo\n"),
+    )
+    _code, out, _err = run(["--format", "json", str(chart)], capsys)
+    data = json.loads(out)
+    [implicit] = [f for f in data["findings"] if f["code"] == "IMG004"]
+    assert (implicit["line"], implicit["column"]) == (10, 15)
+
+
+def test_list_images_names_the_values_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    chart = chart_copy(tmp_path, "argo-cd")
+    code, out, _err = run(["--list-images", "--format", "json", str(chart)], capsys)
+    assert code == 0
+    images = json.loads(out)["images"]
+    parent = [i for i in images if i["path"] == str(chart / "values.yaml")]
+    assert [(i["line"], i["image"]) for i in parent][:2] == [
+        (59, "quay.io/argoproj/argocd:v3.4.4"),
+        (1228, "ghcr.io/dexidp/dex:v2.45.1"),
+    ]
+    sub = {i["line"]: i for i in images if i["path"].endswith("redis-ha/values.yaml")}
+    assert sub[13]["placeholder"].startswith("overridden by ")
+    assert sub[69]["placeholder"] is None
+
+
+def test_values_in_gitops_objects_are_linted_and_the_assumption_said(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    gitops = CHARTS / "gitops"
+    code, out, _err = run([str(gitops)], capsys)
+    assert code == 1
+    lines = out.splitlines()
+    located = [line.split(" [")[0] for line in lines if not line.startswith("note:")][:-1]
+    assert located == [
+        f"{gitops}/argo-nginx-application.yaml:22:18: IMG002",  # in the `values: |` string
+        f"{gitops}/kustomization.yaml:16:14: IMG002",  # helmCharts[0].valuesInline.redis.tag
+    ]
+    assert (
+        f"note: {gitops}/flux-podinfo-release.yaml:24: Flux HelmRelease podinfo (chart podinfo): "
+        "the chart's templates are not at hand; its images are taken as "
+        "registry/repository:tag@digest, and an empty tag is not guessed"
+    ) in lines
+    assert (
+        f"note: {gitops}/argo-nginx-application.yaml:33: Argo CD Application nginx (chart "
+        "ingress-nginx): values string not read: imglint reads it only as a literal block "
+        "(`values: |`)"
+    ) in lines
+
+
+# -- pinning against the real local registry --------------------------------------------------
+
+
+@pytest.fixture
+def cli_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
+    import imglint.registry
+    from tests.test_pin import real_resolver
+
+    def make_resolver(*args: object, **kwargs: object) -> Callable[..., object]:
+        return real_resolver
+
+    monkeypatch.setattr(imglint.registry, "make_resolver", make_resolver, raising=False)
+
+
+@pytest.mark.registry
+@pytest.mark.usefixtures("cli_resolver")
+def test_pin_writes_each_charts_convention(
+    seeded: Seeded, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    host = seeded.registry.host
+    hex_1_0 = seeded.app_1_0.partition(":")[2]
+    # Bitnami: a `digest` key takes `sha256:...`.
+    bitnami = chart_copy(tmp_path, "bitnami-nginx")
+    before = edit(
+        bitnami / "values.yaml",
+        (
+            "  registry: docker.io\n  repository: bitnami/nginx\n  tag: 1.29.1-debian-12-r0\n",
+            f'  registry: {host}\n  repository: team/app\n  tag: "1.0"\n',
+        ),
+    )
+    # kube-prometheus-stack: `sha` takes bare hex.
+    kps = chart_copy(tmp_path, "kube-prometheus-stack")
+    kps_before = edit(
+        kps / "values.yaml",
+        (
+            "  thanosImage:\n    registry: quay.io\n    repository: thanos/thanos\n"
+            "    tag: v0.42.4\n",
+            f"  thanosImage:\n    registry: {host}\n    repository: team/app\n    tag: '1.0'\n",
+        ),
+    )
+    # podinfo: no digest key, the tag rendered verbatim: `tag: "1.0@sha256:..."`.
+    podinfo = chart_copy(tmp_path, "podinfo")
+    podinfo_before = edit(
+        podinfo / "values.yaml",
+        (
+            "  repository: ghcr.io/stefanprodan/podinfo\n  tag: 6.14.1\n",
+            f'  repository: {host}/team/app\n  tag: "1.0"\n',
+        ),
+    )
+    # The charts' other images name public registries: kept away from the run (no network).
+    config = tmp_path / "imglint.yaml"
+    ignored = ["quay.io/*", "docker.io/*", "ghcr.io/*", "registry.k8s.io/*"]
+    config.write_text(f"ignore-images: {json.dumps(ignored)}\n")
+    for chart in (bitnami, kps, podinfo):
+        code, out, _err = run(["--config", str(config), "--pin", str(chart)], capsys)
+        assert code == 0 and "error" not in out, out
+    assert (bitnami / "values.yaml").read_text() == before.replace(
+        '  tag: "1.0"\n  digest: ""\n', f'  tag: "1.0"\n  digest: "{seeded.app_1_0}"\n'
+    )
+    assert (kps / "values.yaml").read_text() == kps_before.replace(
+        "    tag: '1.0'\n    sha: \"\"\n", f"    tag: '1.0'\n    sha: \"{hex_1_0}\"\n"
+    )
+    assert (podinfo / "values.yaml").read_text() == podinfo_before.replace(
+        '  tag: "1.0"\n', f'  tag: "1.0@{seeded.app_1_0}"\n'
+    )
