@@ -83,8 +83,10 @@ class Unreadable(Exception):
 class FileReading:
     """One source being read: its documents, and the errors and notices about it."""
 
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, *, template_actions_are_data: bool = False) -> None:
         self.source = source
+        # A Helm values file holds `{{ }}` for `tpl` and in comments: data, not a template.
+        self.template_actions_are_data = template_actions_are_data
         self.errors: list[InputError] = []
         self.notices: list[str] = []
         self.failed = False
@@ -101,7 +103,7 @@ class FileReading:
         visit gathered must be dropped (a file that fails is reported, never half linted).
         """
         text = self.source.text
-        action_lines = template_action_lines(text)
+        action_lines = [] if self.template_actions_are_data else template_action_lines(text)
         covered: set[int] = set()  # lines inside multi-line scalars: data, not template actions
         try:
             if len(text) > 2 * MAX_NODES_PER_DOCUMENT:
@@ -271,7 +273,7 @@ class FileReading:
             self.notices.append(f"{self.source.path}: skipped, {message}")
 
     def _yaml_error(self, exc: yaml.MarkedYAMLError) -> None:
-        if template_action_lines(self.source.text):
+        if not self.template_actions_are_data and template_action_lines(self.source.text):
             self._template()
             return
         if (

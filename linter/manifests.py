@@ -58,9 +58,12 @@ def load(sources: list[Source]) -> Manifests:
 
 def read_source(source: Source) -> Manifests:
     """One source's sites and objects, or only the reason it could not be read."""
-    reading = FileReading(source)
-    sink = Sink(reading)
     file_extractors = file_extractors_for(source)
+    reading = FileReading(
+        source,
+        template_actions_are_data=any(e.template_actions_are_data for e in file_extractors),
+    )
+    sink = Sink(reading)
     result = Manifests()
 
     def visit(document: Node) -> None:

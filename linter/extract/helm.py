@@ -65,7 +65,9 @@ def _argo(found: FoundObject, sink: Sink) -> None:
     extract_argo(found, sink)
 
 
-VALUES_FILES = FileExtractor("Helm values files", is_values_file, _values_file)
+VALUES_FILES = FileExtractor(
+    "Helm values files", is_values_file, _values_file, template_actions_are_data=True
+)
 KUSTOMIZE_HELM_CHARTS = FileExtractor(
     "kustomize helmCharts values",
     lambda source: os.path.basename(source.path) in KUSTOMIZATION_FILE_NAMES,

@@ -63,6 +63,9 @@ class FileExtractor:
     name: str
     accepts: Callable[[Source], bool]
     extract: Callable[[Node, Sink], None]
+    # Its files may hold Go-template actions as data (Helm values rendered with `tpl`, examples
+    # in comments): never refused as templates.
+    template_actions_are_data: bool = False
 
 
 class Sink:
