@@ -48,6 +48,9 @@ _PROPERTIES = re.compile(r"(?:[!&][^ \t\r\n]*[ \t\r\n]+)*")
 # A value that reads back as the same string when written plain, in block and flow context
 # alike: starts with an alphanumeric, holds no indicator that could end or retype it. Every
 # image reference without an IPv6 host fits.
+_YAML11_WORDS = frozenset(
+    ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
+)  # read as booleans or null by YAML 1.1 readers (go-yaml v2, which kustomize uses)
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]*", re.ASCII)
 
 
@@ -91,8 +94,10 @@ def run_fixes(
     answers = _resolve(sites, resolver, repin=repin) if pin and resolver is not None else {}
     by_source: dict[int, list[Edit]] = {}
     expected: dict[int, dict[int, str]] = {}
-    added: dict[int, dict[int, tuple[str, str]]] = {}  # per source: mapping start -> new entry
-    mappings: dict[int, dict[int, MappingNode]] = {}  # per source, composed when a key is added
+    # Per source: mapping start -> the entries to add last to it, in order, and a site to
+    # blame if that cannot be done.
+    added: dict[int, dict[int, list[tuple[str, str]]]] = {}
+    adders: dict[tuple[int, int], ImageSite] = {}
     for site in sites:
         source = site.source
         if source is None or site.reference is None or site.placeholder is not None:
@@ -102,20 +107,11 @@ def run_fixes(
             continue
         try:
             changes = value_changes(site, value)
-            site_edits = []
-            for change in changes:
-                if change.new_key is None:
-                    edit = scalar_edit(
-                        source.text, change.span.start, change.span.end, change.value
-                    )
-                else:
-                    if id(source) not in mappings:
-                        mappings[id(source)] = _mappings(source.text)
-                    mapping = mappings[id(source)].get(change.span.start)
-                    if mapping is None:
-                        raise Unsafe("the mapping to add a key to could not be found")
-                    edit = key_insert_edit(source.text, mapping, change.new_key, change.value)
-                site_edits.append(edit)
+            site_edits = [
+                scalar_edit(source.text, c.span.start, c.span.end, c.value)
+                for c in changes
+                if c.new_key is None
+            ]
         except (Unsafe, CannotRewrite) as exc:
             outcome.errors.append(_error(site, f"cannot rewrite {site.image} safely: {exc}"))
             continue
@@ -123,11 +119,14 @@ def run_fixes(
         for change in changes:
             if change.new_key is None:
                 expected.setdefault(id(source), {})[change.span.start] = change.value
-            else:
-                added.setdefault(id(source), {})[change.span.start] = (
-                    change.new_key,
-                    change.value,
-                )
+                continue
+            entries = added.setdefault(id(source), {}).setdefault(change.span.start, [])
+            if (change.new_key, change.value) not in entries:
+                entries.append((change.new_key, change.value))
+            adders.setdefault((id(source), change.span.start), site)
+    for source in sources:
+        if id(source) in added:
+            _add_keys(source, added[id(source)], adders, by_source, outcome)
 
     for source in sources:
         edits = by_source.get(id(source))
@@ -289,7 +288,7 @@ def _rewrite(
     edits: list[Edit],
     expected: dict[int, str],
     outcome: FixOutcome,
-    added: dict[int, tuple[str, str]] | None = None,
+    added: dict[int, list[tuple[str, str]]] | None = None,
 ) -> str | None:
     """The source's new text, or None (and an error) when it cannot be rewritten safely."""
     try:
@@ -310,11 +309,12 @@ def same_structure(
     old_text: str,
     new_text: str,
     expected: dict[int, str],
-    added: dict[int, tuple[str, str]] | None = None,
+    added: dict[int, list[tuple[str, str]]] | None = None,
 ) -> str | None:
     """None when new_text composes to the same YAML as old_text except for the expected image
     values (keyed by the old scalar's start offset) and the entries added last to mappings
-    (`added`: the old mapping's start offset -> (key, value)); else what differs."""
+    (`added`: the old mapping's start offset -> its new (key, value) pairs); else what
+    differs."""
     added = added or {}
     grown: set[int] = set()
     try:
@@ -353,18 +353,21 @@ def same_structure(
                 )
         elif isinstance(old, (MappingNode, SequenceNode)):
             assert isinstance(new, (MappingNode, SequenceNode))
-            entry = added.get(old.start_mark.index) if isinstance(old, MappingNode) else None
-            if entry is not None and len(new.value) == len(old.value) + 1:
-                key, value = new.value[-1]
-                if (
-                    not isinstance(key, ScalarNode)
-                    or not isinstance(value, ScalarNode)
-                    or (key.value, value.value, value.tag) != (*entry, _STR)
-                ):
+            entries = added.get(old.start_mark.index) if isinstance(old, MappingNode) else None
+            if entries and len(new.value) == len(old.value) + len(entries):
+                tail = new.value[len(old.value) :]
+                read = [
+                    (k.value, v.value)
+                    for k, v in tail
+                    if isinstance(k, ScalarNode) and isinstance(v, ScalarNode) and v.tag == _STR
+                ]
+                if read != list(entries):
                     line = old.start_mark.line + 1
                     return f"the entry added on line {line} would not read back as written"
                 grown.add(old.start_mark.index)
-                new = MappingNode(new.tag, new.value[:-1], new.start_mark, new.end_mark)
+                new = MappingNode(
+                    new.tag, new.value[: len(old.value)], new.start_mark, new.end_mark
+                )
             if len(old.value) != len(new.value):
                 return (
                     f"the rewritten text would read differently near line {old.start_mark.line + 1}"
@@ -378,6 +381,31 @@ def same_structure(
     if found != set(expected) or grown != set(added):
         return "an image value to rewrite was not found again"
     return None
+
+
+def _add_keys(
+    source: Source,
+    additions: dict[int, list[tuple[str, str]]],
+    adders: dict[tuple[int, int], ImageSite],
+    by_source: dict[int, list[Edit]],
+    outcome: FixOutcome,
+) -> None:
+    """One edit per mapping that gains entries (several keys go in together, in order)."""
+    mappings = _mappings(source.text)
+    for start, entries in list(additions.items()):
+        mapping = mappings.get(start)
+        try:
+            if mapping is None:
+                raise Unsafe("the mapping to add a key to could not be found")
+            if len({key for key, _value in entries}) != len(entries):
+                raise Unsafe("two fixes would add different values for one key")
+            edit = key_insert_edit(source.text, mapping, entries)
+        except Unsafe as exc:
+            site = adders[(id(source), start)]
+            outcome.errors.append(_error(site, f"cannot rewrite {site.image} safely: {exc}"))
+            del additions[start]
+            continue
+        by_source.setdefault(id(source), []).append(edit)
 
 
 def _mappings(text: str) -> dict[int, MappingNode]:
@@ -398,29 +426,41 @@ def _mappings(text: str) -> dict[int, MappingNode]:
     return found
 
 
-def key_insert_edit(text: str, mapping: MappingNode, key: str, value: str) -> Edit:
-    """The Edit adding `key: value` as the last entry of a mapping, in its style: a new line at
-    the mapping's indentation after its last entry's line (comment and all), or `, key: value`
+def _entry_text(key: str, value: str) -> str:
+    # Plain only when every YAML reader takes it for a string: a tag like 1.0 or 08 is a number
+    # to YAML 1.1 (and to kustomize, which then refuses the file), `yes` a boolean.
+    plain = (
+        _PLAIN_SAFE.fullmatch(value) is not None
+        and value[:1].isalpha()
+        and not value.endswith(":")
+        and value.lower() not in _YAML11_WORDS
+    )
+    return f"{key}: {value if plain else _double_quoted(value)}"
+
+
+def key_insert_edit(text: str, mapping: MappingNode, entries: Sequence[tuple[str, str]]) -> Edit:
+    """The Edit adding `key: value` entries last to a mapping, in its style: new lines at the
+    mapping's indentation after its last entry's line (comment and all), or `, key: value`
     before a flow mapping's `}`. Everything else is kept byte for byte."""
-    plain = _PLAIN_SAFE.fullmatch(value) is not None and not value.endswith(":")
-    entry = f"{key}: {value if plain else _single_quoted(value)}"
+    texts = [_entry_text(key, value) for key, value in entries]
     if mapping.flow_style:
         close = mapping.end_mark.index - 1
         if text[close : close + 1] != "}":
             raise Unsafe("the flow mapping's end could not be found")
-        return Edit(close, close, (", " if mapping.value else "") + entry)
+        return Edit(close, close, (", " if mapping.value else "") + ", ".join(texts))
     if not mapping.value:
         raise Unsafe("an empty block mapping has no indentation to follow")
     end = mapping.value[-1][1].end_mark.index
     indent = " " * mapping.start_mark.column
     if text[end - 1 : end] == "\n":  # a block scalar: its token ends after its line break
         newline = "\r\n" if text[end - 2 : end] == "\r\n" else "\n"
-        return Edit(end, end, f"{indent}{entry}{newline}")
+        return Edit(end, end, "".join(f"{indent}{t}{newline}" for t in texts))
     line_end = text.find("\n", end)
     if line_end == -1:
-        return Edit(len(text), len(text), f"\n{indent}{entry}")
+        return Edit(len(text), len(text), "".join(f"\n{indent}{t}" for t in texts))
     newline = "\r\n" if text[line_end - 1 : line_end] == "\r" else "\n"
-    return Edit(line_end + 1, line_end + 1, f"{indent}{entry}{newline}")
+    lines = "".join(f"{indent}{t}{newline}" for t in texts)
+    return Edit(line_end + 1, line_end + 1, lines)
 
 
 # -- output ----------------------------------------------------------------------------------

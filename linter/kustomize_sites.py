@@ -98,9 +98,22 @@ def _per_reference(site: ImageSite, matches: list[Match]) -> list[ImageSite]:
     settled = []
     for image in written:
         copy = records.replace(site, image=image, placeholder=None, reference=None, error=None)
+        if len(written) > 1:
+            copy.rewrite = _one_entry_many_references(written)
         parse_image(copy)
         settled.append(copy)
     return settled
+
+
+def _one_entry_many_references(written: list[str]) -> Rewrite:
+    """An entry that keeps the base's tag over images with different tags cannot be pinned or
+    renamed for one of them without changing what it writes for the others."""
+
+    def rewrite(site: ImageSite, value: str) -> list[ValueChange]:
+        shown = ", ".join(written)
+        raise CannotRewrite(f"the entry writes {len(written)} references over its bases ({shown})")
+
+    return rewrite
 
 
 def _unmatched_message(name: str, seen: Sequence[str]) -> str:

@@ -304,3 +304,57 @@ def _listed_any(capsys: pytest.CaptureFixture[str], *paths: str) -> list[dict[st
     _code, out, _err = run(["--list-images", "--format", "json", *paths], capsys)
     images: list[dict[str, object]] = json.loads(out)["images"]
     return images
+
+
+@pytest.mark.registry
+@pytest.mark.usefixtures("cli_resolver")
+def test_pinning_an_entry_that_keeps_the_base_tag_writes_the_tag_too(
+    seeded: Seeded,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`newName` alone keeps the base's tag; a digest alone would drop it, so the pin writes
+    `newTag` with the base's tag and `digest`, and kustomize builds name:tag@digest."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources:\n- pod.yaml\n")
+    (tmp_path / "base" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
+        f"  - name: a\n    image: {seeded.ref('team/armonly:1.0')}\n"
+    )
+    overlay = tmp_path / "overlay" / "kustomization.yaml"
+    overlay.parent.mkdir()
+    overlay.write_text(
+        "resources:\n- ../base\nimages:\n"
+        f"- name: {seeded.ref('team/armonly')}\n  newName: {seeded.ref('team/app')}\n"
+    )
+    code, out, err = run(["--pin", "base", "overlay"], capsys)
+    assert (code, err) == (0, "imglint: rewrote 2 image references in 2 files\n"), out
+    assert overlay.read_text().endswith(
+        f'  newName: {seeded.ref("team/app")}\n  newTag: "1.0"\n  digest: {seeded.app_1_0}\n'
+    )
+    built = yaml.safe_load(kustomize_build(Path("overlay")))
+    assert (
+        built["spec"]["containers"][0]["image"] == f"{seeded.ref('team/app')}:1.0@{seeded.app_1_0}"
+    )
+
+
+def test_an_entry_writing_several_references_is_left_with_a_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources:\n- deployment.yaml\n")
+    (tmp_path / "base" / "deployment.yaml").write_text(
+        BASE.replace("docker.io/library/redis:7", "nginx:1.27")
+    )
+    overlay = tmp_path / "overlay" / "kustomization.yaml"
+    overlay.parent.mkdir()
+    overlay.write_text("resources:\n- ../base\nimages:\n- name: nginx\n  newName: mirror/nginx\n")
+    _code, out, err = run(["--fix", "--diff", "base", "overlay"], capsys)
+    assert "overlay/kustomization.yaml" not in out
+    assert (
+        "overlay/kustomization.yaml:4:3: cannot rewrite mirror/nginx:1.25 safely: the entry "
+        "writes 2 references over its bases (mirror/nginx:1.25, mirror/nginx:1.27)"
+    ) in err

@@ -227,6 +227,10 @@ def entry_rewrite(entry: Entry) -> Rewrite:
         if digest != old_digest:
             if not digest:
                 raise CannotRewrite("removing a digest is not a fix imglint makes")
+            if not override.new_tag and tag:
+                # A digest alone drops the base's tag: write the tag too, as kustomize then
+                # writes both (name:tag@digest).
+                changes.append(_set(entry, "newTag", tag))
             changes.append(_set(entry, "digest", digest))
         return changes
 
