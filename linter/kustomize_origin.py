@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -28,6 +29,9 @@ from imglint import records
 from imglint.findings import Finding, Span
 from imglint.records import dataclass
 from imglint.sources import Source
+
+if TYPE_CHECKING:  # the model of the build is imported only when a finding needs it
+    from imglint.kustomize_tree import Entry, Tree
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 
@@ -78,7 +82,7 @@ class BuildOutput:
         self._texts = {s.path: s.text for s in sources if s.file_path is None}
         self._folder = built_folder if built_folder and os.path.isdir(built_folder) else None
         self._documents: dict[str, list[Node]] = {}
-        self._tree: object | None = None
+        self._tree: Tree | None = None
         self._files: dict[str, list[Node] | None] = {}
 
     def applies(self) -> bool:
@@ -177,7 +181,7 @@ class BuildOutput:
         ]
         return named[0] if len(named) == 1 else same_kind[0] if len(same_kind) == 1 else None
 
-    def _model(self) -> object:
+    def _model(self) -> Tree:
         if self._tree is None:
             from imglint.kustomize_tree import Tree
 
@@ -185,10 +189,8 @@ class BuildOutput:
         return self._tree
 
     def _by_entry(self, shown: str, field_path: str, rendered: str) -> _Place | None:
-        from imglint.kustomize_tree import Tree
-
         tree = self._model()
-        assert isinstance(tree, Tree) and self._folder is not None
+        assert self._folder is not None
         real = os.path.realpath(shown)
         last: _Place | None = None
         for kustomization, entry, outcome in tree.entries_in_build_order(self._folder):
@@ -198,10 +200,8 @@ class BuildOutput:
         return last
 
     def _by_patch(self, document: MappingNode, rendered: str) -> _Place | None:
-        from imglint.kustomize_tree import Tree
-
         tree = self._model()
-        assert isinstance(tree, Tree) and self._folder is not None
+        assert self._folder is not None
         kind = _text(_get(document, "kind"))
         found = [
             _Place(path, span)
@@ -211,12 +211,11 @@ class BuildOutput:
         return found[-1] if found else None
 
 
-def _entry_span(entry: object, rendered: str) -> Span:
+def _entry_span(entry: Entry, rendered: str) -> Span:
     """The field of an entry that decided the rendered value: its newTag, digest, newName."""
     from imglint.kustomize import split
-    from imglint.kustomize_tree import Entry, span_of
+    from imglint.kustomize_tree import span_of
 
-    assert isinstance(entry, Entry)
     name, tag, digest = split(rendered)
     for field, value in (("newTag", tag), ("digest", digest), ("newName", name)):
         node = entry.values.get(field)
