@@ -239,7 +239,8 @@ def image_fields(
     ]
 
 
-def split_path(path: str) -> list[str]:
+@lru_cache(maxsize=256)
+def split_path(path: str) -> tuple[str, ...]:
     """A field spec's path split at `/`, except inside brackets (kyaml's PathSplitter)."""
     parts: list[str] = []
     current = ""
@@ -255,7 +256,7 @@ def split_path(path: str) -> list[str]:
         else:
             current += char
     parts.append(current)
-    return parts
+    return tuple(parts)
 
 
 def _legacy_images(node: Node, path: str) -> Iterator[tuple[ScalarNode, str]]:
@@ -275,7 +276,7 @@ def _legacy_images(node: Node, path: str) -> Iterator[tuple[ScalarNode, str]]:
             yield from _legacy_images(item, f"{path}[{index}]")
 
 
-def _spec_images(node: Node, parts: list[str], path: str) -> Iterator[tuple[ScalarNode, str]]:
+def _spec_images(node: Node, parts: tuple[str, ...], path: str) -> Iterator[tuple[ScalarNode, str]]:
     if not parts:
         if isinstance(node, ScalarNode) and node.tag != "tag:yaml.org,2002:null":
             yield node, path

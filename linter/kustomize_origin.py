@@ -191,7 +191,9 @@ class BuildOutput:
     def _by_entry(self, shown: str, field_path: str, rendered: str) -> _Place | None:
         tree = self._model()
         assert self._folder is not None
-        real = os.path.realpath(shown)
+        from imglint.kustomize_tree import path_key
+
+        real = path_key(shown)
         last: _Place | None = None
         for kustomization, entry, outcome in tree.entries_in_build_order(self._folder):
             for match in outcome.matches:

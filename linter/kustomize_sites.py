@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 from imglint import kustomize, records
 from imglint.extract.kustomize import is_kustomization_path
-from imglint.kustomize_tree import NEEDS_BASE, Match, Tree, span_of
+from imglint.kustomize_tree import NEEDS_BASE, Match, Tree, path_key, span_of
 from imglint.reference import InvalidReference, parse
 from imglint.sites import CannotRewrite, ImageSite, Rewrite, ValueChange, parse_image
 from imglint.sources import Source
@@ -53,7 +53,7 @@ def settle(sites: list[ImageSite], sources: Sequence[Source]) -> tuple[list[Imag
                 "source its controller fetches (never opened)"
             )
             continue
-        real = os.path.realpath(source.file_path)
+        real = path_key(source.file_path)
         kustomization = tree.kustomization(real)
         if kustomization is None:
             continue
@@ -144,11 +144,16 @@ def _near_miss(name: str, written: Sequence[str]) -> str | None:
 
 def _guard_bases(sites: list[ImageSite], guards: dict[tuple[str, int], list[str]]) -> None:
     """Keep --fix from renaming a base image that an overlay entry matches by name."""
+    cwd = os.getcwd()
+    keys: dict[int, str] = {}
     for site in sites:
         source = site.source
         if site.origin == "kustomize" or source is None or source.file_path is None:
             continue
-        entries = guards.get((os.path.realpath(source.file_path), site.span.start))
+        key = keys.get(id(source))
+        if key is None:
+            key = keys[id(source)] = path_key(source.file_path, cwd)
+        entries = guards.get((key, site.span.start))
         if entries:
             site.rewrite = _keep_name(entries)
 

@@ -59,6 +59,15 @@ NEEDS_BASE = "tag from the base image"
 MAX_DEPTH = 32
 
 
+def path_key(path: str, cwd: str | None = None) -> str:
+    """A file's identity in the model: its absolute, normalized path. (Not the real path:
+    resolving symbolic links costs a system call per file, for every file of a large run; give
+    `cwd` when keying many relative paths, for the same reason.)"""
+    if os.path.isabs(path):
+        return os.path.normpath(path)
+    return os.path.normpath(os.path.join(cwd if cwd is not None else os.getcwd(), path))
+
+
 def span_of(node: Node) -> Span:
     start, end = node.start_mark, node.end_mark
     return Span(
@@ -326,16 +335,20 @@ class Tree:
         from_disk: bool = False,
     ) -> None:
         self._sources: dict[str, Source] = {}
+        cwd = os.getcwd()
         for source in sources:
             if source.file_path is not None:
-                self._sources[os.path.realpath(source.file_path)] = source
+                self._sources[path_key(source.file_path, cwd)] = source
+        # Image fields per (object, field specs): a base's objects are searched once, not again
+        # at every level of every overlay built on it.
+        self._fields: dict[tuple[int, tuple[FieldSpec, ...]], list[kustomize.ImageField]] = {}
         self._from_disk = from_disk
         self._field_specs = tuple(field_specs)
         self._documents: dict[str, list[Node] | None] = {}
         self._kustomizations: dict[str, Kustomization | None] = {}
         self._built: dict[str, _Build] = {}
         self._outcomes: dict[tuple[str, int], EntryOutcome] = {}
-        self._analysed = False
+        self._users: dict[str, list[str]] | None = None  # component folder -> its users
 
     # -- the linted set --------------------------------------------------------------------
 
@@ -393,9 +406,8 @@ class Tree:
 
     def outcome(self, kustomization_path: str, index: int) -> EntryOutcome:
         """What the entry `index` of the kustomization file did in the linted set's builds."""
-        if not self._analysed:
-            self._analyse()
-        real = os.path.realpath(kustomization_path)
+        real = path_key(kustomization_path)
+        self._run_builds_of(real)
         found = self._outcomes.get((real, index))
         if found is None:
             found = EntryOutcome(
@@ -405,18 +417,18 @@ class Tree:
 
     def unknown(self, kustomization_path: str) -> list[str]:
         """Why the images of a kustomization's build are not all known ([]: they are)."""
-        return list(self._build(os.path.dirname(os.path.realpath(kustomization_path)), []).unknown)
+        return list(self._build(os.path.dirname(path_key(kustomization_path)), []).unknown)
 
     def field_specs(self, kustomization_path: str) -> tuple[FieldSpec, ...]:
         """The image field specs in force where a kustomization's entries run."""
-        build = self._build(os.path.dirname(os.path.realpath(kustomization_path)), [])
+        build = self._build(os.path.dirname(path_key(kustomization_path)), [])
         return self._field_specs + tuple(build.specs)
 
     def rendered_images(self, kustomization_path: str) -> list[tuple[str, str, str]]:
         """(kind, field path, value) of every image field the build of a kustomization writes,
         sorted: what `kustomize build` of its folder outputs, where the build is known (patches
         not applied). For checking the model against the real tool."""
-        folder = os.path.dirname(os.path.realpath(kustomization_path))
+        folder = os.path.dirname(path_key(kustomization_path))
         build = self._build(folder, [])
         specs = self._field_specs + tuple(build.specs)
         found = []
@@ -434,7 +446,7 @@ class Tree:
         self, folder: str
     ) -> list[tuple[Kustomization, Entry, EntryOutcome]]:
         """Every entry run by the build of a folder, in the order kustomize runs them."""
-        self._build(os.path.realpath(folder), [])
+        self._build(path_key(folder), [])
         found = []
         for (path, index), outcome in self._outcomes.items():
             kustomization = self._kustomizations.get(path)
@@ -444,7 +456,7 @@ class Tree:
 
     def patch_images(self, folder: str) -> list[tuple[str, Span, str, str]]:
         """(display path, span, kind, value) of the image fields the build's patches write."""
-        build = self._build(os.path.realpath(folder), [])
+        build = self._build(path_key(folder), [])
         specs = self._field_specs + tuple(build.specs)
         found = []
         for obj in build.objects:
@@ -456,14 +468,32 @@ class Tree:
                 found.append((obj.path, span, kind, str(image_field.node.value)))
         return found
 
-    def _analyse(self) -> None:
-        self._analysed = True
-        for real in sorted(self._sources):
-            if not is_kustomization_path(real):
-                continue
-            found = self.kustomization(real)
-            if found is not None and found.kind == "Kustomization":
-                self._build(os.path.dirname(real), [])
+    def _run_builds_of(self, real: str, seen: frozenset[str] = frozenset()) -> None:
+        """Build what runs a kustomization's entries: its own folder, or for a component every
+        kustomization of the set that uses it (through components that use it, too)."""
+        found = self.kustomization(real)
+        if found is None or real in seen:
+            return
+        folder = os.path.dirname(real)
+        if found.kind == "Kustomization":
+            self._build(folder, [])
+            return
+        for user in self._component_users(folder):
+            self._run_builds_of(user, seen | {real})
+
+    def _component_users(self, folder: str) -> list[str]:
+        """The kustomization files of the set whose `components:` name a folder."""
+        if self._users is None:
+            self._users = {}
+            for real, source in sorted(self._sources.items()):
+                # Only files that can name components are composed.
+                if not is_kustomization_path(real) or "components" not in source.text:
+                    continue
+                found = self.kustomization(real)
+                for component in found.components if found is not None else ():
+                    target = path_key(os.path.join(os.path.dirname(real), component))
+                    self._users.setdefault(target, []).append(real)
+        return self._users.get(folder, [])
 
     def _build(self, folder: str, stack: list[str]) -> _Build:
         cached = self._built.get(folder)
@@ -489,7 +519,7 @@ class Tree:
             if _REMOTE.search(resource):
                 build.unknown.append(f"{found.display}: remote resource {resource} is not opened")
                 continue
-            target = os.path.realpath(os.path.join(folder, resource))
+            target = path_key(os.path.join(folder, resource))
             if os.path.isdir(target):
                 build.absorb(self._build(target, stack))
             else:
@@ -497,7 +527,7 @@ class Tree:
         for configuration in found.configurations:
             self._add_configuration(found, configuration, build)
         for component in found.components:
-            target = os.path.realpath(os.path.join(folder, component))
+            target = path_key(os.path.join(folder, component))
             if _REMOTE.search(component):
                 build.unknown.append(f"{found.display}: remote component {component} is not opened")
                 continue
@@ -511,9 +541,7 @@ class Tree:
             self._accumulate(inner, build, [*stack, target])
             self._run_entries(inner, build)
         for patch in found.patch_files:
-            self._add_file(
-                found, patch, os.path.realpath(os.path.join(folder, patch)), build, patch=True
-            )
+            self._add_file(found, patch, path_key(os.path.join(folder, patch)), build, patch=True)
         for node in found.inline_patches:
             self._add_inline_patch(found, node, build)
 
@@ -577,7 +605,7 @@ class Tree:
             self._add_document(doc, found.display, build, found, True, span_of(node))
 
     def _add_configuration(self, found: Kustomization, name: str, build: _Build) -> None:
-        real = os.path.realpath(os.path.join(os.path.dirname(found.path), name))
+        real = path_key(os.path.join(os.path.dirname(found.path), name))
         docs = self.documents(real)
         if docs is None:
             build.unknown.append(
@@ -598,12 +626,21 @@ class Tree:
                 if spec not in build.specs:
                     build.specs.append(spec)
 
+    def _image_fields(
+        self, document: MappingNode, specs: tuple[FieldSpec, ...]
+    ) -> list[kustomize.ImageField]:
+        key = (id(document), specs)
+        found = self._fields.get(key)
+        if found is None:
+            found = self._fields[key] = kustomize.image_fields(document, specs)
+        return found
+
     def _run_entries(self, found: Kustomization, build: _Build) -> None:
         specs = self._field_specs + tuple(build.specs)
         fields = [
             (obj, image_field)
             for obj in build.objects
-            for image_field in kustomize.image_fields(obj.document, specs)
+            for image_field in self._image_fields(obj.document, specs)
         ]
         for entry in found.entries:
             outcome = self._outcomes.setdefault((found.path, entry.index), EntryOutcome())
