@@ -17,6 +17,8 @@ no YAML library, so a rule importing it costs nothing at start-up.
   places each part (`registry`, `repository`, `tag`, `digest`) so that a finding lands on the
   key it concerns (a rule module declares `CONCERNS = "tag"`; see `ImageSite.span_for`), and
   `rewrite` tells the fixer which scalars to change (see `Rewrite`).
+- `NodePlacement`: the platforms a pod's nodeSelector and required node affinity allow (on the
+  holder of a pod spec), for the platform check.
 - `SiteIdentity` / `ImageSite.identity`: what baselines and SARIF fingerprints match a finding
   by, never its line. For pod sites it is (kind, namespace, object name, container name), as in
   every baseline and alert written so far.
@@ -68,6 +70,28 @@ class K8sObject:
         return self.api_version.rpartition("/")[0]
 
 
+@dataclass(frozen=True)
+class PlatformTerm:
+    """One way a pod may be placed, as far as the nodes' `kubernetes.io/os` and
+    `kubernetes.io/arch` labels go: values allowed (`None`: any) and values excluded."""
+
+    os_in: tuple[str, ...] | None = None
+    os_not_in: tuple[str, ...] = ()
+    arch_in: tuple[str, ...] | None = None
+    arch_not_in: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NodePlacement:
+    """The nodes a pod may run on, by platform: its `nodeSelector` and required node affinity
+    on `kubernetes.io/os` / `kubernetes.io/arch`. The pod may land on a node matching any term
+    (node selector terms are ORed; the nodeSelector is folded into each), so an image must
+    offer every platform the terms allow. `imglint.placement` turns it into platforms."""
+
+    terms: tuple[PlatformTerm, ...]
+    source: str  # what said so, for messages: "nodeSelector kubernetes.io/arch: arm64"
+
+
 @dataclass
 class PullSecretHolder:
     """Where the kubelet takes the pull secrets for a site's image from.
@@ -85,6 +109,9 @@ class PullSecretHolder:
     # False: the file does not say which pod pulls the image (a kustomization entry, a Helm
     # value), so nothing is known about its pull secrets.
     known: bool = True
+    # The pod's own platform demands (nodeSelector, required node affinity); None: it has none,
+    # or the holder is not a pod spec, and the configured `platforms` apply.
+    placement: NodePlacement | None = None
 
 
 @dataclass(frozen=True)

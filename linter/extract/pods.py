@@ -14,6 +14,7 @@ from yaml.nodes import MappingNode, Node, SequenceNode
 
 from imglint.documents import mapping_keys, scalar_text
 from imglint.extract.sink import FoundObject, ObjectExtractor, Sink
+from imglint.placement import read_placement
 from imglint.pull_secrets import reference_names
 from imglint.sites import PullSecretHolder
 
@@ -45,6 +46,7 @@ def _pod(
         image_pull_secrets=reference_names(pod_keys.get("imagePullSecrets")),
         service_account=service_account,
         line=pod_node.start_mark.line + 1,
+        placement=read_placement(pod_keys),
     )
     prefix = pod_path + "." if pod_path else ""
     for field_name in ("initContainers", "containers", "ephemeralContainers"):
