@@ -341,6 +341,22 @@ def test_a_listed_tag_whose_manifest_404s_after_a_redirect_is_not_missing() -> N
     )
 
 
+def test_img101_never_says_a_listed_tag_is_missing(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was: `has no tag "1.0" (closest tags: 1.0)`. The registry contradicts itself: IMG107."""
+    with HostileRegistry() as server, HostileRegistry(bind="127.0.0.2") as storage:
+        server.route("/v2/team/app/manifests/*", redirect(f"{storage.url}/lost"))
+        tags = b'{"name":"team/app","tags":["1.0"]}'
+        server.route("/v2/team/app/tags/list", respond(200, tags, {"Content-Type": "x/json"}))
+        path = tmp_path / "pod.yaml"
+        path.write_text(pod(f"{server.host}/team/app:1.0"))
+        _, out, _ = cli(["--resolve", "--format", "json", str(path)], capsys)
+    (finding,) = json.loads(out)["findings"]
+    assert finding["code"] == "IMG107"
+    assert "lists the tag 1.0 but answered 404 for its manifest" in finding["message"]
+
+
 # -- credentials where people keep them ------------------------------------------------------
 
 
