@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from imglint.findings import UnusedSuppression
     from imglint.helm import RenderedSources
     from imglint.manifests import Manifests
+    from imglint.registry.model import RegistrySummary
     from imglint.sites import ImageSite
     from imglint.sources import Collected
 
@@ -227,8 +228,8 @@ class Application:
             print(f"imglint: rewrote {edits} in {files}", file=self.streams.messages)
         return None, outcome.errors
 
-    def resolve(self, config: Config, read: _Read) -> tuple[RegistryAnswers, str]:
-        """--resolve: the registries' answers for the checked sites, and the summary line."""
+    def resolve(self, config: Config, read: _Read) -> tuple[RegistryAnswers, RegistrySummary]:
+        """--resolve: the registries' answers for the checked sites, and what the check did."""
         from imglint.resolve import run_resolve
 
         options = self.options
@@ -257,7 +258,7 @@ class Application:
             # "All checks passed" with no check run would open the gate (an empty CI variable in
             # `--select "$RULES"` does exactly this).
             raise UsageError("no rules selected: --select, select or ignore left none to run")
-        answers, registry_summary = self.resolve(config, read) if options.resolve else (None, None)
+        answers, registry = self.resolve(config, read) if options.resolve else (None, None)
         ctx = Context(
             objects=read.manifests.objects, settings=config.rule_settings, answers=answers
         )
@@ -286,7 +287,7 @@ class Application:
             rules=[r for r in rules.RULES if r.code in result.selected_codes],
             fail_on=config.fail_on,
             notices=notices,
-            registry_summary=registry_summary,
+            registry=registry,
             unused_suppressions=unused,
         )
         with self.streams.report() as out:

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, TextIO
 from imglint import records
 from imglint.context import RegistryAnswers
 from imglint.registry import Answers, Resolution, ResolveOptions, resolve_all
+from imglint.registry.model import RegistrySummary
 from imglint.registry.pods import pod_credentials, site_credentials
-from imglint.report.common import plural
 
 if TYPE_CHECKING:
     from imglint.config import Config
@@ -59,8 +59,8 @@ def run_resolve(
     verbose: bool = False,
     progress: bool = False,
     messages: TextIO | None = None,
-) -> tuple[RegistryAnswers, str]:
-    """Resolve every image of `sites`; returns (the answers, the summary line)."""
+) -> tuple[RegistryAnswers, RegistrySummary]:
+    """Resolve every image of `sites`; returns (the answers, what the check did)."""
     err = messages or sys.stderr
     refs = {str(s.reference): s.reference for s in sites if s.reference is not None}
     secrets = pod_credentials(sites, objects) if use_pull_secrets else None
@@ -117,41 +117,9 @@ def make_resolver(
 # -- output -------------------------------------------------------------------------------------
 
 
-def summary(answers: Answers) -> str:
-    """`14 images in 1.2 s: 12 found, 1 not found, 1 unreachable (3 from cache)`."""
-    stats = answers.stats
-    counts: dict[str, int] = {}
-    for result in answers.values():
-        counts[result.status] = counts.get(result.status, 0) + 1
-    found = counts.get("ok", 0)
-    missing = sum(counts.get(s, 0) for s in _MISSING)
-    parts = [f"{found} found"]
-    if missing:
-        parts.append(f"{missing} not found")
-    if counts.get("auth-failed"):
-        parts.append(f"{counts['auth-failed']} refused")
-    if counts.get("unreachable"):
-        parts.append(f"{counts['unreachable']} unreachable")
-    text = f"{plural(len(answers), 'image')} in {stats.elapsed:.1f} s: " + ", ".join(parts)
-    extras = []
-    if stats.from_cache:
-        extras.append(f"{stats.from_cache} from cache")
-    for host, remaining in sorted(stats.ratelimit_remaining.items()):
-        extras.append(f"{host} pulls left: {_ratelimit(remaining)}")
-    return text + (f" ({'; '.join(extras)})" if extras else "")
-
-
-_MISSING = ("tag-not-found", "repository-not-found", "digest-not-found")
-
-
-def _ratelimit(value: str) -> str:
-    """`76;w=21600` -> `76 per 6 h`."""
-    count, _, window = value.partition(";w=")
-    if window.isdigit():
-        seconds = int(window)
-        unit = f"{seconds // 3600} h" if seconds % 3600 == 0 else f"{seconds} s"
-        return f"{count} per {unit}"
-    return value
+def summary(answers: Answers) -> RegistrySummary:
+    """The registry check's numbers, for the summary line and JSON's `summary.registry`."""
+    return answers.summary()
 
 
 def _progress_line(err: TextIO) -> Callable[[int, int], None]:

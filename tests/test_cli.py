@@ -206,7 +206,7 @@ def test_list_images_names_unreadable_files_on_stderr(
     (tmp_path / "broken.yaml").write_text("apiVersion: v1\nkind: Pod\nspec: [\n")
     code, out, err = run(["--list-images", "--format", "json", str(tmp_path)], capsys)
     assert code == 2
-    assert json.loads(out) == {"images": []}
+    assert json.loads(out) == {"schema_version": 2, "images": []}
     assert err.startswith(f"imglint: error: {tmp_path / 'broken.yaml'}:4:1: YAML:")
 
 

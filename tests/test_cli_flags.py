@@ -171,6 +171,6 @@ def test_ignored_images_are_neither_asked_about_nor_rewritten(
     code, out, _ = run(["--resolve", "--no-cache", "--format", "json", "p.yaml"], capsys)
     report = json.loads(out)
     assert (code, report["findings"]) == (0, [])
-    assert report["summary"]["registry"].startswith("0 images in ")
+    assert report["summary"]["registry"]["images"] == 0
     code, out, _ = run(["--fix", "--diff", "p.yaml"], capsys)
     assert (code, out) == (0, "")

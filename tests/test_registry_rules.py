@@ -292,8 +292,20 @@ def test_resolve_reports_at_the_image_lines(
         * 2
     )
     summary = out["summary"]["registry"]
-    assert isinstance(summary, str)
-    assert re.fullmatch(r"7 images in \d+\.\d s: 3 found, 3 not found, 1 unreachable", summary)
+    assert out["schema_version"] == 2
+    seconds = summary.pop("seconds")
+    assert isinstance(seconds, float) and seconds >= 0
+    assert summary.pop("requests") > 0
+    assert summary == {
+        "images": 7,
+        "answers": 7,
+        "found": 3,
+        "missing": 3,
+        "refused": 0,
+        "unreachable": 1,
+        "from_cache": 0,
+        "rate_limit_left": [],
+    }
 
 
 @pytest.mark.registry
@@ -334,11 +346,15 @@ def test_use_pull_secrets_decides_per_pod(
     text = path.read_text()
     image_lines = [n for n, line in enumerate(text.splitlines(), 1) if "image:" in line]
 
-    code, found, _ = run_cli(
+    code, found, out = run_cli(
         ["--resolve", "--use-pull-secrets", "--select", "IMG103", str(path)], capsys
     )
     assert found == [(image_lines[1], "IMG103")]  # only the pod with the wrong password
     assert code == 1
+    # the summary counts both answers: found for one pod, refused to the other
+    registry = out["summary"]["registry"]
+    assert (registry["images"], registry["answers"]) == (1, 2)
+    assert (registry["found"], registry["refused"]) == (1, 1)
     # without --use-pull-secrets the user's own (absent) credentials decide, for both pods
     code, found, _ = run_cli(["--resolve", "--select", "IMG103", str(path)], capsys)
     assert found == [(image_lines[0], "IMG103"), (image_lines[1], "IMG103")]
@@ -434,8 +450,10 @@ def test_summary_line() -> None:
         },
         stats,
     )
-    assert summary(answers) == (
+    assert summary(answers).text() == (
         "5 images in 1.2 s: 2 found, 1 not found, 1 refused, 1 unreachable "
         "(2 from cache; registry-1.docker.io pulls left: 76 per 6 h)"
     )
-    assert summary(Answers({"a": answer("ok")}, ResolveStats())) == "1 image in 0.0 s: 1 found"
+    assert summary(Answers({"a": answer("ok")}, ResolveStats())).text() == (
+        "1 image in 0.0 s: 1 found"
+    )

@@ -26,6 +26,7 @@ from imglint import __version__
 from imglint.context import Context
 from imglint.findings import Finding, InputError, Severity, Span, UnusedSuppression
 from imglint.reference import InvalidReference, parse
+from imglint.registry.model import RegistrySummary
 from imglint.report import (
     FORMATS,
     Report,
@@ -185,7 +186,18 @@ def mixed_report() -> Report:
         rules=RULES,
         fail_on=Severity.ERROR,
         notices=["skipped chart templates in k8s/chart/templates (pipe `helm template` output)"],
-        registry_summary="resolved 3 references (1 from cache) in 0.4 s",
+        registry=RegistrySummary(
+            images=3,
+            answers=3,
+            found=2,
+            missing=1,
+            refused=0,
+            unreachable=0,
+            from_cache=1,
+            requests=5,
+            seconds=0.4,
+            rate_limit_left=(("registry-1.docker.io", "76;w=21600"),),
+        ),
         unused_suppressions=[UnusedSuppression("k8s/web.yaml", 20, ("IMG004",), 5)],
     )
 
@@ -349,7 +361,14 @@ def test_statistics() -> None:
 
 def test_json_finding_keys_and_values() -> None:
     document = json.loads(rendered("json", mixed_report()))
-    assert list(document) == ["findings", "errors", "unused_suppressions", "notices", "summary"]
+    assert list(document) == [
+        "schema_version",
+        "findings",
+        "errors",
+        "unused_suppressions",
+        "notices",
+        "summary",
+    ]
     assert document["findings"][2] == {
         "code": "IMG002",
         "name": "latest-tag",
@@ -374,8 +393,27 @@ def test_json_finding_keys_and_values() -> None:
         "input_errors": 2,
         "fail_on": "error",
         "exit_code": 2,
-        "registry": "resolved 3 references (1 from cache) in 0.4 s",
+        "registry": {
+            "images": 3,
+            "answers": 3,
+            "found": 2,
+            "missing": 1,
+            "refused": 0,
+            "unreachable": 0,
+            "from_cache": 1,
+            "requests": 5,
+            "seconds": 0.4,
+            "rate_limit_left": [
+                {
+                    "host": "registry-1.docker.io",
+                    "remaining": 76,
+                    "window_seconds": 21600,
+                    "header": "76;w=21600",
+                }
+            ],
+        },
     }
+    assert document["schema_version"] == 2
     assert document["errors"][1] == {
         "path": "k8s/chart/templates/deploy.yaml",
         "line": None,
@@ -472,7 +510,11 @@ def test_sarif_input_errors_are_notifications() -> None:
         ("error", "a Helm template; pipe `helm template`"),
         ("warning", "unused suppression of IMG004"),
         ("note", "skipped chart templates in k8s/chart/templates (pipe `helm template` output)"),
-        ("note", "resolved 3 references (1 from cache) in 0.4 s"),
+        (
+            "note",
+            "3 images in 0.4 s: 2 found, 1 not found "
+            "(1 from cache; registry-1.docker.io pulls left: 76 per 6 h)",
+        ),
     ]
     assert notes[0]["locations"][0]["physicalLocation"]["region"] == {
         "startLine": 4,

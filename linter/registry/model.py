@@ -23,6 +23,7 @@ Status = Literal[
     "unreachable",
 ]
 
+MISSING_STATUSES = ("tag-not-found", "repository-not-found", "digest-not-found")
 HUB_MISSING_OR_PRIVATE = "Docker Hub answers 401 for missing and private repositories alike"
 
 
@@ -108,6 +109,63 @@ class ResolveStats:
     warnings: list[str] = field(default_factory=list)  # credential helper trouble, cache, ...
 
 
+@dataclass(frozen=True)
+class RegistrySummary:
+    """What the registry check did: the summary line, and JSON's `summary.registry`."""
+
+    images: int  # unique image references asked about
+    # Answers counted below: one per image, or with --use-pull-secrets one per image and set of
+    # pull secrets its pods use (an image one pod may pull and another may not counts twice).
+    answers: int
+    found: int
+    missing: int  # tag, repository or digest not found
+    refused: int  # credentials missing or refused
+    unreachable: int
+    from_cache: int
+    requests: int
+    seconds: float
+    # (host, the registry's `ratelimit-remaining` header: "76;w=21600"), by host
+    rate_limit_left: tuple[tuple[str, str], ...] = ()
+
+    def text(self) -> str:
+        """`14 images in 1.2 s: 12 found, 1 not found, 1 unreachable (3 from cache)`."""
+        parts = [f"{self.found} found"]
+        for count, words in (
+            (self.missing, "not found"),
+            (self.refused, "refused"),
+            (self.unreachable, "unreachable"),
+        ):
+            if count:
+                parts.append(f"{count} {words}")
+        images = f"{self.images} image" + ("" if self.images == 1 else "s")
+        if self.answers != self.images:
+            images += f" ({self.answers} answers for the pods' pull secrets)"
+        text = f"{images} in {self.seconds:.1f} s: " + ", ".join(parts)
+        extras = []
+        if self.from_cache:
+            extras.append(f"{self.from_cache} from cache")
+        for host, remaining in self.rate_limit_left:
+            extras.append(f"{host} pulls left: {_rate_limit_words(remaining)}")
+        return text + (f" ({'; '.join(extras)})" if extras else "")
+
+
+def rate_limit_fields(value: str) -> tuple[int | None, int | None]:
+    """`76;w=21600` -> (76, 21600): pulls left and the window in seconds (None: not said)."""
+    count, _, window = value.partition(";w=")
+    left = int(count) if count.strip().isdigit() else None
+    seconds = int(window) if window.strip().isdigit() else None
+    return left, seconds
+
+
+def _rate_limit_words(value: str) -> str:
+    """`76;w=21600` -> `76 per 6 h`."""
+    left, seconds = rate_limit_fields(value)
+    if left is None or seconds is None:
+        return value
+    unit = f"{seconds // 3600} h" if seconds % 3600 == 0 else f"{seconds} s"
+    return f"{left} per {unit}"
+
+
 class Answers(dict[str, Resolution]):
     """`resolve_all`'s result: canonical reference -> Resolution, plus the run's stats.
 
@@ -125,6 +183,27 @@ class Answers(dict[str, Resolution]):
         super().__init__(answers)
         self.stats = stats
         self.per_credentials = dict(per_credentials or {})
+
+    def summary(self) -> RegistrySummary:
+        """The run in numbers. Each answer counts: with pull secrets, one per image and set of
+        pull secrets (the worst answer per image would hide the pods that do pull it)."""
+        counted = list(self.per_credentials.values()) or list(self.values())
+        counts: dict[str, int] = {}
+        for result in counted:
+            counts[result.status] = counts.get(result.status, 0) + 1
+        stats = self.stats
+        return RegistrySummary(
+            images=len(self),
+            answers=len(counted),
+            found=counts.get("ok", 0),
+            missing=sum(counts.get(s, 0) for s in MISSING_STATUSES),
+            refused=counts.get("auth-failed", 0),
+            unreachable=counts.get("unreachable", 0),
+            from_cache=stats.from_cache,
+            requests=stats.requests,
+            seconds=stats.elapsed,
+            rate_limit_left=tuple(sorted(stats.ratelimit_remaining.items())),
+        )
 
 
 # -- errors ----------------------------------------------------------------------------------

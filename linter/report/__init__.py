@@ -15,6 +15,7 @@ from imglint.findings import Finding, InputError, Severity, UnusedSuppression, e
 from imglint.records import dataclass, field
 
 if TYPE_CHECKING:
+    from imglint.registry.model import RegistrySummary
     from imglint.rules import Rule
     from imglint.sites import ImageSite
 
@@ -33,9 +34,14 @@ class Report:
     rules: Sequence[Rule]  # the rules that ran: SARIF lists them, JUnit quotes their summary
     fail_on: Severity = Severity.ERROR
     notices: list[str] = field(default_factory=list)  # non-error notes (skipped chart templates)
-    registry_summary: str | None = None
+    registry: RegistrySummary | None = None  # what the registry check did (with --resolve)
     # None: unused suppressions were not looked for (so renderers say nothing about them).
     unused_suppressions: list[UnusedSuppression] | None = None
+
+    @property
+    def registry_summary(self) -> str | None:
+        """The registry check's summary line (None without --resolve)."""
+        return self.registry.text() if self.registry is not None else None
 
     @property
     def exit_code(self) -> int:

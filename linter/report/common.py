@@ -10,6 +10,11 @@ from imglint.report import Report
 
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
+# The JSON outputs' `schema_version` (`--format json`, `--list-images --format json`): bumped
+# when a key changes meaning or shape, so that consumers can tell. 2: `summary.registry` became
+# an object of numbers (it was a sentence).
+SCHEMA_VERSION = 2
+
 
 def printable(text: str, keep: str = "") -> str:
     """`text` with every control, format or lone-surrogate character shown as an escape.

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from imglint.reference import Reference
-from imglint.report.common import object_label, printable
+from imglint.report.common import SCHEMA_VERSION, object_label, printable
 from imglint.sites import ImageSite
 
 # The pod-spec field an image sits in, as a singular label for the text listing.
@@ -68,7 +68,7 @@ def _row(site: ImageSite) -> tuple[str, str, str, str]:
 
 
 def render_json(sites: Sequence[ImageSite], out: TextIO) -> None:
-    document = {"images": [site_dict(site) for site in sites]}
+    document = {"schema_version": SCHEMA_VERSION, "images": [site_dict(site) for site in sites]}
     out.write(json.dumps(document, indent=2, ensure_ascii=True) + "\n")
 
 

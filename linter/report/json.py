@@ -1,6 +1,10 @@
 """`--format json`: one document, stable key order, two-space indent.
 
-    {"findings": [...], "errors": [...], "notices": [...], "summary": {...}}
+    {"schema_version": 2, "findings": [...], "errors": [...], "notices": [...], "summary": {...}}
+
+`schema_version` changes when a key changes meaning or shape (2: `summary.registry` became an
+object: images, answers, found, missing, refused, unreachable, from_cache, requests, seconds,
+rate_limit_left; it was a sentence). `--list-images --format json` carries the same version.
 
 Keys are always present (empty list or null rather than missing) so consumers need no guards;
 `unused_suppressions` appears only when they were looked for. Output is ASCII (non-ASCII as
@@ -13,11 +17,13 @@ import json
 from typing import Any, TextIO
 
 from imglint.findings import Finding, InputError, UnusedSuppression
+from imglint.registry.model import RegistrySummary, rate_limit_fields
 from imglint.report import Report, rule_counts
+from imglint.report.common import SCHEMA_VERSION
 
 
 def render(report: Report, out: TextIO, *, color: bool = False, statistics: bool = False) -> None:
-    document: dict[str, Any] = {}
+    document: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
     if statistics:
         document["statistics"] = [
             {"code": c.code, "name": c.name, "severity": c.severity.label, "count": c.count}
@@ -66,6 +72,28 @@ def unused_dict(u: UnusedSuppression) -> dict[str, Any]:
     }
 
 
+def registry_dict(registry: RegistrySummary | None) -> dict[str, Any] | None:
+    """`summary.registry`: the registry check's numbers (null without --resolve)."""
+    if registry is None:
+        return None
+    return {
+        "images": registry.images,
+        "answers": registry.answers,
+        "found": registry.found,
+        "missing": registry.missing,
+        "refused": registry.refused,
+        "unreachable": registry.unreachable,
+        "from_cache": registry.from_cache,
+        "requests": registry.requests,
+        "seconds": round(registry.seconds, 3),
+        "rate_limit_left": [
+            {"host": host, "remaining": left, "window_seconds": window, "header": header}
+            for host, header in registry.rate_limit_left
+            for left, window in [rate_limit_fields(header)]
+        ],
+    }
+
+
 def summary_dict(report: Report) -> dict[str, Any]:
     return {
         "files": report.files_checked,
@@ -75,5 +103,5 @@ def summary_dict(report: Report) -> dict[str, Any]:
         "input_errors": len(report.errors),
         "fail_on": report.fail_on.label,
         "exit_code": report.exit_code,
-        "registry": report.registry_summary,
+        "registry": registry_dict(report.registry),
     }
