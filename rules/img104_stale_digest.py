@@ -6,11 +6,12 @@ now resolves to another digest, or no longer has at all. The runtime pulls by di
 the tag, so the pinned image still runs: the tag in the manifest has become a label that lies.
 
 ## Why is this bad?
-Readers trust the tag: `app:1.4.2@sha256:...` looks like version 1.4.2, while the digest may be
-an older build (the tag was moved to a rebuilt image with a security fix) or one that is gone
-from the tag entirely. The pod keeps running what the digest says, without the fix everyone
-thinks is deployed; and when the old digest is garbage-collected from the registry, new pods
-fail with `ErrImagePull`.
+Readers trust the tag: `app:1.4.2@sha256:...` looks like version 1.4.2, while the digest is
+another image: an older build (the tag was moved to a rebuilt image with a security fix), a
+build of another branch, or one that is gone from the tag entirely. The registry says only that
+they differ, not which is older, and the finding says no more. The pod keeps running what the
+digest says, perhaps without the fix everyone thinks is deployed; and when the pinned digest is
+garbage-collected from the registry, new pods fail with `ErrImagePull`.
 
 ## Example
 ```yaml
@@ -61,5 +62,6 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
         return
     yield (
         f'image "{site.image}": the tag "{ref.tag}" now points to {short(result.tag_digest)}, '
-        f"not the pinned {short(ref.digest)}: pods run the older image (re-pin with --pin --repin)"
+        f"not the pinned {short(ref.digest)}: pods run the pinned image, not the one the tag "
+        f"names now (re-pin with --pin --repin)"
     )

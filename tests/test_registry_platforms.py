@@ -38,7 +38,7 @@ from tests.hostile_registry import (
 )
 from tests.registry_runs import Counter
 from tests.registry_runs import run as registry_run
-from tests.regserver import RegistryServer
+from tests.regserver import RegistryServer, Seeded
 from tests.regserver.content import OCI_MANIFEST, Image, build_image
 
 pytestmark = pytest.mark.registry
@@ -193,7 +193,7 @@ def test_arm64_only_image_draws_img106_on_amd64(
             10,
             "IMG106",
             f'image "{pushed.ref("arm")}" is built for linux/arm64 only; nodes running '
-            "linux/amd64 fail with exec format error",
+            "linux/amd64 fail with exec format error (checked for the configured platforms)",
         )
     ]
 
@@ -210,7 +210,7 @@ def test_arm64_v8_platform_matches_an_arm64_image_without_variant(
             12,
             "IMG106",
             f'image "{pushed.ref("amd")}" is built for linux/amd64 only; nodes running '
-            "linux/arm64/v8 fail with exec format error",
+            "linux/arm64/v8 fail with exec format error (checked for the configured platforms)",
         )
     ]
 
@@ -411,3 +411,64 @@ def test_a_good_blob_answer_needs_no_content_type(servers: list[HostileRegistry]
     registry.route(BLOBS, respond(200, ARM_IMAGE.config.data))
     result = one(f"{registry.host}/team/app:1.0")
     assert (result.platforms, result.platform_error) == (("linux/arm64",), "")
+
+
+# -- the pod's own platform ---------------------------------------------------------------------
+
+
+def pinned_pod(folder: Path, spec: str, *images: str) -> Path:
+    containers = "".join(f"  - name: c{n}\n    image: {image}\n" for n, image in enumerate(images))
+    path = folder / "pod.yaml"
+    path.write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n"
+        + spec
+        + "  containers:\n"
+        + containers
+    )
+    return path
+
+
+def test_a_pod_pinned_to_arm64_nodes_needs_an_arm64_image_whatever_platforms_says(
+    pushed: Pushed, isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = "  nodeSelector:\n    kubernetes.io/arch: arm64\n"
+    path = pinned_pod(isolated, spec, pushed.ref("amd"), pushed.ref("arm"))
+    found = registry_findings(["--platform", "linux/amd64", str(path)], capsys)
+    assert found == [
+        (
+            10,
+            "IMG106",
+            f'image "{pushed.ref("amd")}" is built for linux/amd64 only; this pod runs on '
+            "linux/arm64 nodes (its nodeSelector kubernetes.io/arch: arm64), where it fails "
+            "with exec format error",
+        )
+    ]
+
+
+def test_a_pod_that_may_land_on_two_arches_needs_both(
+    pushed: Pushed, seeded: Seeded, isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = (
+        "  affinity:\n    nodeAffinity:\n      requiredDuringSchedulingIgnoredDuringExecution:\n"
+        "        nodeSelectorTerms:\n        - matchExpressions:\n"
+        "          - {key: kubernetes.io/arch, operator: In, values: [amd64, arm64]}\n"
+    )
+    # a two-platform index serves both; the single amd64 image and the arm64-only index do not
+    images = (seeded.ref("team/app:2.0"), pushed.ref("amd"), seeded.ref("team/armonly:1.0"))
+    path = pinned_pod(isolated, spec, *images)
+    found = registry_findings(["--platform", "linux/amd64", str(path)], capsys)
+    affinity = "its required node affinity kubernetes.io/arch In [amd64, arm64]"
+    assert found == [
+        (
+            16,
+            "IMG106",
+            f'image "{images[1]}" is built for linux/amd64 only; this pod runs on linux/arm64 '
+            f"nodes ({affinity}), where it fails with exec format error",
+        ),
+        (
+            18,
+            "IMG106",
+            f'image "{images[2]}" has no linux/amd64 image (it offers linux/arm64); this pod '
+            f"runs on linux/amd64 nodes ({affinity}) and fails to pull it there",
+        ),
+    ]

@@ -130,7 +130,8 @@ def test_img104_messages() -> None:
     stale = answer("ok", digest=D_OLD, tag_digest=D_NEW)
     assert messages(img104_stale_digest, image, stale) == [
         f'image "{image}": the tag "1.27" now points to sha256:bbbbbbbbbbbb, not the pinned '
-        "sha256:aaaaaaaaaaaa: pods run the older image (re-pin with --pin --repin)"
+        "sha256:aaaaaaaaaaaa: pods run the pinned image, not the one the tag names now "
+        "(re-pin with --pin --repin)"
     ]
     gone = answer("ok", digest=D_OLD, tag_digest=None, detail="the tag 1.27 no longer exists")
     assert messages(img104_stale_digest, image, gone) == [
@@ -160,12 +161,12 @@ def test_img106_messages() -> None:
         img106_platform_missing, "a.io/tool:1", index, platforms=("linux/amd64", "linux/arm64")
     ) == [
         'image "a.io/tool:1" has no linux/arm64 image (it offers linux/amd64): pods on such '
-        "nodes fail to pull it"
+        "nodes fail to pull it (checked for the configured platforms)"
     ]
     arm = answer("ok", digest=D_NEW, platforms=("linux/arm64/v8",))
     assert messages(img106_platform_missing, "a.io/tool:1", arm) == [
         'image "a.io/tool:1" has no linux/amd64 image (it offers linux/arm64/v8): pods on such '
-        "nodes fail to pull it"
+        "nodes fail to pull it (checked for the configured platforms)"
     ]
     unread = answer("ok", digest=D_NEW, platforms=None)  # not read (check off, or IMG107)
     assert messages(img106_platform_missing, "a.io/tool:1", unread) == []
@@ -176,7 +177,7 @@ def test_img106_messages_for_a_single_image() -> None:
     arm = answer("ok", digest=D_NEW, media_type=docker, platforms=("linux/arm64",))
     assert messages(img106_platform_missing, "a.io/tool:1", arm) == [
         'image "a.io/tool:1" is built for linux/arm64 only; nodes running linux/amd64 fail with '
-        "exec format error"
+        "exec format error (checked for the configured platforms)"
     ]
     assert (
         messages(img106_platform_missing, "a.io/tool:1", arm, platforms=("linux/arm64/v8",)) == []
@@ -186,7 +187,7 @@ def test_img106_messages_for_a_single_image() -> None:
     both = ("linux/amd64", "linux/arm64", "linux/arm/v7")
     assert messages(img106_platform_missing, "a.io/tool:1", amd, platforms=both) == [
         'image "a.io/tool:1" is built for linux/amd64 only; nodes running linux/arm64 or '
-        "linux/arm/v7 fail with exec format error"
+        "linux/arm/v7 fail with exec format error (checked for the configured platforms)"
     ]
 
 
