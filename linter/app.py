@@ -76,6 +76,7 @@ class Options:
     ca_file: str | None = None
     platforms: tuple[str, ...] | None = None
     use_cache: bool = True
+    cache_dir: str | None = None  # --cache-dir (else $IMGLINT_CACHE_DIR, else the user's)
     # fixes
     fix: bool = False
     pin: bool = False
@@ -195,6 +196,7 @@ class Application:
                 config,
                 ca_file=options.ca_file,
                 use_cache=options.use_cache,
+                cache_dir=options.cache_dir,
                 messages=self.streams.messages,
             )
         outcome = fix.run_fixes(
@@ -241,6 +243,7 @@ class Application:
             use_pull_secrets=options.use_pull_secrets,
             ca_file=options.ca_file,
             use_cache=options.use_cache,
+            cache_dir=options.cache_dir,
             verbose=options.verbose,
             progress=messages.isatty() and not options.quiet,
             messages=messages,

@@ -132,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
         f"(default: {', '.join(DEFAULT_PLATFORMS)})",
     )
     reg.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    reg.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="the registry cache folder (default: $IMGLINT_CACHE_DIR, else ~/.cache/imglint)",
+    )
 
     fix = parser.add_argument_group("fixes")
     fix.add_argument(
@@ -233,6 +238,7 @@ def options(args: argparse.Namespace) -> Options:
         ca_file=args.ca_file,
         platforms=tuple(args.platform) if args.platform else None,
         use_cache=not args.no_cache,
+        cache_dir=args.cache_dir,
         fix=args.fix,
         pin=args.pin,
         repin=args.repin,
@@ -258,6 +264,8 @@ def _check_flag_combinations(args: argparse.Namespace) -> None:
         raise UsageError(f"--statistics works with --format text or json, not {args.format}")
     if args.use_pull_secrets and not args.resolve:
         raise UsageError("--use-pull-secrets needs --resolve (--pin uses your own credentials)")
+    if args.cache_dir is not None and args.no_cache:
+        raise UsageError("--cache-dir names the cache --no-cache turns off: drop one")
     if args.platform and not args.resolve:
         raise UsageError("--platform needs --resolve (the platform check asks the registries)")
     if not (args.resolve or args.pin):
@@ -266,6 +274,7 @@ def _check_flag_combinations(args: argparse.Namespace) -> None:
             ("--timeout", args.timeout),
             ("--ca-file", args.ca_file),
             ("--no-cache", args.no_cache or None),
+            ("--cache-dir", args.cache_dir),
         ):
             if value is not None:
                 raise UsageError(f"{flag} needs --resolve or --pin (it is a registry option)")

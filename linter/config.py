@@ -67,6 +67,8 @@ class Config:
     insecure_registries: tuple[str, ...] = ()  # hosts reached over plain HTTP / unverified TLS
     mirrors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # registry -> mirrors
     cache_ttl: float | None = None  # seconds
+    # token realm hosts trusted although they resolve to a private or loopback address
+    trusted_realm_hosts: tuple[str, ...] = ()
     timeout: float | None = None  # seconds
     jobs: int | None = None
 
@@ -345,6 +347,7 @@ def _build(data: Mapping[str, Any], source: str | None) -> Config:
         insecure_registries=_insecure(get("insecure-registries", [])),
         mirrors=_mirrors(get("mirrors", {})),
         cache_ttl=None if get("cache-ttl") is None else _seconds(get("cache-ttl"), "cache-ttl"),
+        trusted_realm_hosts=_hosts(get("trusted-realm-hosts", []), "trusted-realm-hosts"),
         timeout=None
         if get("timeout") is None
         else _seconds(get("timeout"), "timeout", allow_zero=False),
@@ -366,6 +369,7 @@ _KEYS = (
     "insecure-registries",
     "mirrors",
     "cache-ttl",
+    "trusted-realm-hosts",
     "timeout",
     "jobs",
 )
@@ -478,6 +482,15 @@ def _insecure(value: _Value) -> tuple[str, ...]:
         elif "://" in item or any(c.isspace() for c in item):
             raise _Invalid(f"{key}[{index}]: {item!r} is not a registry host[:port]", (key, index))
     return items
+
+
+def _hosts(value: _Value, key: str) -> tuple[str, ...]:
+    """Host names (`auth.internal`, optionally with a port, which is ignored), lowercase."""
+    items = _strings(value, key)
+    for index, item in enumerate(items):
+        if not item.strip() or "/" in item or any(c.isspace() for c in item.strip()):
+            raise _Invalid(f"{key}[{index}]: {item!r} is not a host name", (key, index))
+    return tuple(item.strip().lower() for item in items)
 
 
 def _mirrors(value: _Value) -> dict[str, tuple[str, ...]]:

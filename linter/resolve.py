@@ -31,7 +31,11 @@ log = logging.getLogger("imglint.registry")
 
 
 def options_from(
-    config: Config, *, ca_file: str | None = None, use_cache: bool = True
+    config: Config,
+    *,
+    ca_file: str | None = None,
+    use_cache: bool = True,
+    cache_dir: str | None = None,
 ) -> ResolveOptions:
     """ResolveOptions from the configuration (which holds the command line's --jobs, --timeout
     and --platform already); the registry check's own defaults for what neither says."""
@@ -44,7 +48,9 @@ def options_from(
         insecure_registries=tuple(config.insecure_registries),
         mirrors={k: tuple(v) for k, v in config.mirrors.items()},
         use_cache=use_cache,
+        cache_dir=cache_dir,
         tag_ttl=config.cache_ttl if config.cache_ttl is not None else defaults.tag_ttl,
+        trusted_realm_hosts=config.trusted_realm_hosts,
     )
 
 
@@ -56,6 +62,7 @@ def run_resolve(
     use_pull_secrets: bool = False,
     ca_file: str | None = None,
     use_cache: bool = True,
+    cache_dir: str | None = None,
     verbose: bool = False,
     progress: bool = False,
     messages: TextIO | None = None,
@@ -64,7 +71,7 @@ def run_resolve(
     err = messages or sys.stderr
     refs = {str(s.reference): s.reference for s in sites if s.reference is not None}
     secrets = pod_credentials(sites, objects) if use_pull_secrets else None
-    options = options_from(config, ca_file=ca_file, use_cache=use_cache)
+    options = options_from(config, ca_file=ca_file, use_cache=use_cache, cache_dir=cache_dir)
     with _verbose_logging(verbose, err):
         answers = resolve_all(
             list(refs.values()),
@@ -97,12 +104,13 @@ def make_resolver(
     *,
     ca_file: str | None = None,
     use_cache: bool = True,
+    cache_dir: str | None = None,
     messages: TextIO | None = None,
 ) -> Callable[[list[Reference]], Mapping[str, Resolution]]:
     """For --pin: a function from tag references to their answers (no platform reads; every
     tag asked the registry, never the cache, and its manifest read so that the digest written
     is the digest of its bytes)."""
-    options = options_from(config, ca_file=ca_file, use_cache=use_cache)
+    options = options_from(config, ca_file=ca_file, use_cache=use_cache, cache_dir=cache_dir)
     options = records.replace(options, check_platforms=False, pinning=True)
 
     def resolve(refs: list[Reference]) -> Mapping[str, Resolution]:

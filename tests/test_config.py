@@ -280,6 +280,11 @@ def test_durations(value: object, seconds: float) -> None:
             ".imglint.yaml:1: insecure-registries[0]: '10.0.0.0/33' is not an IP range",
         ),
         (
+            "trusted-realm-hosts: ['https://auth.internal/token']\n",
+            ".imglint.yaml:1: trusted-realm-hosts[0]: 'https://auth.internal/token' is not a "
+            "host name",
+        ),
+        (
             "mirrors: [mirror.gcr.io]\n",
             ".imglint.yaml:1: mirrors must map a registry host to a list of mirrors",
         ),

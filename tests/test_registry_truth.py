@@ -403,3 +403,30 @@ def test_untrusted_certificate_names_the_ca_options(
     _, out, _ = cli(["--resolve", "--no-cache", str(path)], capsys)
     assert "IMG107" in out
     assert "(a private CA? trust it with --ca-file FILE or SSL_CERT_FILE)" in out
+
+
+@pytest.mark.registry
+def test_cache_dir_option_chooses_the_folder(
+    home: Path, seeded: Seeded, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "pod.yaml"
+    path.write_text(pod(seeded.ref("team/app:1.0")))
+    chosen = tmp_path / "ci-cache"
+    code, _, err = cli(["--resolve", "--cache-dir", str(chosen), str(path)], capsys)
+    assert code == 0, err
+    assert (chosen / FILE_NAME).is_file()
+    assert not (home / "cache").exists()  # IMGLINT_CACHE_DIR gave way to the option
+    code, _, err = cli(["--resolve", "--cache-dir", str(chosen), "--no-cache", str(path)], capsys)
+    assert code == 2 and "--cache-dir names the cache --no-cache turns off" in err
+    code, _, err = cli(["--cache-dir", str(chosen), str(path)], capsys)
+    assert code == 2 and "--cache-dir needs --resolve or --pin" in err
+
+
+def test_trusted_realm_hosts_reach_the_registry_check(tmp_path: Path) -> None:
+    from imglint.config import load
+    from imglint.resolve import options_from
+
+    config_file = tmp_path / ".imglint.yaml"
+    config_file.write_text("trusted-realm-hosts: [Auth.Internal, 'gitlab.corp:443']\n")
+    config = load(str(config_file), str(tmp_path))
+    assert options_from(config).trusted_realm_hosts == ("auth.internal", "gitlab.corp:443")

@@ -206,7 +206,7 @@ class Resolver:
             self._store = await asyncio.to_thread(CredentialStore)
         if self._cache is None and self.options.use_cache:
             folder = self.options.cache_dir
-            directory = Path(folder) if folder else default_cache_dir()
+            directory = Path(folder).expanduser() if folder else default_cache_dir()
             self._cache = ResolutionCache(directory, tag_ttl=self.options.tag_ttl)
         targets = self._targets(refs)
         self.stats.references = len(targets)
