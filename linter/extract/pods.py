@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from imglint.documents import mapping_keys, scalar_text
+from imglint.extract.placement import read_placement
 from imglint.extract.sink import FoundObject, ObjectExtractor, Sink
-from imglint.placement import read_placement
 from imglint.pull_secrets import reference_names
 from imglint.sites import PullSecretHolder
 
