@@ -77,6 +77,8 @@ class Options:
     platforms: tuple[str, ...] | None = None
     use_cache: bool = True
     cache_dir: str | None = None  # --cache-dir (else $IMGLINT_CACHE_DIR, else the user's)
+    # input: the configuration's `exclude` for named paths too (None: the configuration says)
+    force_exclude: bool | None = None
     # fixes
     fix: bool = False
     pin: bool = False
@@ -148,16 +150,17 @@ class Application:
             platforms=options.platforms,
             jobs=options.jobs,
             timeout=options.timeout,
+            force_exclude=options.force_exclude,
         )
 
     def read(self, config: Config) -> _Read:
         from imglint import engine, manifests
-        from imglint.sources import collect
+        from imglint.sources import Exclusions, collect
 
         collected = collect(
             self.options.paths,
             stdin_name=self.options.stdin_filename or "-",
-            exclude=config.exclude,
+            exclude=Exclusions(config.exclude, config.folder, config.force_exclude, config.source),
         )
         read = manifests.load(collected.sources)
         # Placeholders are not references yet; an entry that matches nothing still has a rule.

@@ -101,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="report suppression comments and annotations that silence nothing",
     )
+    sel.add_argument(
+        "--force-exclude",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="apply the configuration's exclude to paths named here too (for pre-commit)",
+    )
     sel.add_argument("--baseline", metavar="FILE", help="report only findings not in FILE")
     sel.add_argument(
         "--write-baseline",
@@ -239,6 +245,7 @@ def options(args: argparse.Namespace) -> Options:
         platforms=tuple(args.platform) if args.platform else None,
         use_cache=not args.no_cache,
         cache_dir=args.cache_dir,
+        force_exclude=args.force_exclude,
         fix=args.fix,
         pin=args.pin,
         repin=args.repin,

@@ -62,6 +62,10 @@ class Config:
     allowed_registries: tuple[RegistryPattern, ...] | None = None  # None: no allow-list
     ignore_images: ImageGlobs = ImageGlobs()  # against written and normalized image
     exclude: tuple[str, ...] = ()  # path globs, applied while collecting files
+    force_exclude: bool = False  # exclude applies to paths named on the command line too
+    # The absolute folder of the file read (exclude globs start there). Not compared: where a
+    # file lies is not one of its settings.
+    folder: str | None = field(default=None, compare=False)
     # Registry check settings; None means "the registry check's own default".
     platforms: tuple[str, ...] = DEFAULT_PLATFORMS
     insecure_registries: tuple[str, ...] = ()  # hosts reached over plain HTTP / unverified TLS
@@ -82,6 +86,7 @@ class Config:
         platforms: Sequence[str] | None = None,
         jobs: int | None = None,
         timeout: float | None = None,
+        force_exclude: bool | None = None,
     ) -> Config:
         """Apply command-line options on top of the file; raises UsageError for bad values."""
         changes: dict[str, Any] = {}
@@ -103,6 +108,8 @@ class Config:
                 changes["timeout"] = _seconds(timeout, "--timeout", allow_zero=False)
             if platforms is not None:
                 changes["platforms"] = tuple(_platform(p, "--platform") for p in platforms)
+            if force_exclude is not None:
+                changes["force_exclude"] = force_exclude
         except _Invalid as exc:
             raise UsageError(exc.message) from None
         return records.replace(self, **changes)
@@ -129,16 +136,21 @@ def load(config_file: str | None, cwd: str) -> Config:
         if os.path.basename(config_file).endswith(".toml"):
             found = _read_pyproject(config_file, config_file, required=True)
             assert found is not None
-            return found
-        return _read_yaml(config_file, config_file)
+            return _in_folder(found, config_file, cwd)
+        return _in_folder(_read_yaml(config_file, config_file), config_file, cwd)
     found_path = discover(cwd)
     if found_path is None:
         return Config()
     shown = _display(found_path, cwd)
     if os.path.basename(found_path) == PYPROJECT:
         found = _read_pyproject(found_path, shown, required=False)
-        return found if found is not None else Config()
-    return _read_yaml(found_path, shown)
+        return _in_folder(found, found_path, cwd) if found is not None else Config()
+    return _in_folder(_read_yaml(found_path, shown), found_path, cwd)
+
+
+def _in_folder(config: Config, path: str, cwd: str) -> Config:
+    """The configuration with the folder of the file it came from (exclude globs start there)."""
+    return records.replace(config, folder=os.path.dirname(os.path.abspath(os.path.join(cwd, path))))
 
 
 def discover(start: str) -> str | None:
@@ -340,6 +352,7 @@ def _build(data: Mapping[str, Any], source: str | None) -> Config:
         allowed_registries=None if allowed is None else _patterns(allowed, "allowed-registries"),
         ignore_images=ImageGlobs.compile(_strings(get("ignore-images", []), "ignore-images")),
         exclude=_strings(get("exclude", []), "exclude"),
+        force_exclude=_flag(get("force-exclude", False), "force-exclude"),
         platforms=tuple(
             _platform(p, "platforms", i)
             for i, p in enumerate(_strings(get("platforms", list(DEFAULT_PLATFORMS)), "platforms"))
@@ -365,6 +378,7 @@ _KEYS = (
     "allowed-registries",
     "ignore-images",
     "exclude",
+    "force-exclude",
     "platforms",
     "insecure-registries",
     "mirrors",
@@ -383,6 +397,12 @@ def _layer(
 ) -> frozenset[str]:
     enabled = base if select is None else select
     return (enabled | extend) - ignore
+
+
+def _flag(value: _Value, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"{key} must be true or false, not {value!r}", (key,))
+    return value
 
 
 def _strings(value: _Value, key: str) -> tuple[str, ...]:

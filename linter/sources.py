@@ -96,14 +96,90 @@ class Collected:
     files_seen: int = 0
 
 
+@dataclass(frozen=True)
+class Exclusions:
+    """The configuration's `exclude` globs and how they apply.
+
+    A glob without a `/` matches a file's or folder's own name, at any depth (`vendor`,
+    `*.tpl.yaml`); one with a `/` matches its path from `root`, the configuration file's folder
+    (`k8s/legacy`, `k8s/*.generated.yaml`; a leading `/` or `**/` is allowed). `*` spans `/`.
+    While walking a folder, what matches is not read or entered. Paths named on the command
+    line are read regardless, unless `force` (ruff's `force-exclude`; what pre-commit needs,
+    as it names every file): then a named path that matches, or lies in a folder that does, is
+    not read either, and a note says so.
+    """
+
+    patterns: tuple[str, ...] = ()
+    root: str | None = None  # absolute; None: the working folder
+    force: bool = False
+    source: str | None = None  # the configuration file, as shown in notes
+
+    def match(self, path: str) -> str | None:
+        """The pattern that excludes path itself (not for a folder above it), if one does."""
+        absolute = os.path.abspath(path)
+        name = os.path.basename(absolute)
+        relative = self._relative(absolute)
+        for pattern in self.patterns:
+            glob = pattern.rstrip("/")
+            if glob.startswith("./"):
+                glob = glob[2:]
+            if "/" not in glob:
+                if fnmatch.fnmatchcase(name, glob):
+                    return pattern
+            elif relative is not None and any(
+                fnmatch.fnmatchcase(relative, form) for form in _anchored_forms(glob)
+            ):
+                return pattern
+        return None
+
+    def match_named(self, path: str) -> tuple[str, str] | None:
+        """With `force`: (the named path or the folder above it that is excluded, pattern)."""
+        if not (self.force and self.patterns):
+            return None
+        current = os.path.abspath(path)
+        while self._relative(current) not in (None, "."):
+            pattern = self.match(current)
+            if pattern is not None:
+                shown = current if os.path.isabs(path) else os.path.relpath(current)
+                return shown, pattern
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
+        return None
+
+    def note(self, path: str, pattern: str) -> str:
+        where = f" in {self.source}" if self.source else ""
+        return f"{path}: excluded by `exclude: {pattern}`{where} (force-exclude); not read"
+
+    def _relative(self, absolute: str) -> str | None:
+        """absolute's path from root, with `/` separators; None when it lies outside root."""
+        try:
+            relative = os.path.relpath(absolute, self.root or os.getcwd())
+        except ValueError:  # another drive
+            return None
+        if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+            return None
+        return relative.replace(os.sep, "/")
+
+
+def _anchored_forms(glob: str) -> tuple[str, ...]:
+    if glob.startswith("/"):
+        return (glob[1:],)
+    if glob.startswith("**/"):
+        return (glob, glob[3:])  # `**/x`: x at any depth, the top included
+    return (glob,)
+
+
 def collect(
     paths: Sequence[str],
     *,
     stdin_name: str = STDIN,
-    exclude: Sequence[str] = (),
+    exclude: Sequence[str] | Exclusions = (),
     stdin_bytes: bytes | None = None,
 ) -> Collected:
     """Read every manifest named by `paths` (files, folders, or "-" for stdin)."""
+    exclusions = exclude if isinstance(exclude, Exclusions) else Exclusions(tuple(exclude))
     result = Collected()
     seen_files: set[tuple[int, int]] = set()
     named_paths = NamedPaths(paths)
@@ -120,6 +196,10 @@ def collect(
                 continue
             _add_source(result, stdin_name, None, data, named=True)
             continue
+        excluded = exclusions.match_named(arg)
+        if excluded is not None:
+            _note(result, exclusions.note(*excluded))
+            continue
         try:
             st = os.stat(arg)
         except FileNotFoundError:
@@ -132,7 +212,7 @@ def collect(
             result.errors.append(InputError(arg, _os_reason(exc)))
             continue
         if stat.S_ISDIR(st.st_mode):
-            for file_path in _walk(arg, exclude, result, named_paths):
+            for file_path in _walk(arg, exclusions, result, named_paths):
                 _read_file(result, file_path, seen_files, named_paths, named=False)
         else:
             chart_templates = _chart_templates_folder(arg)
@@ -178,23 +258,8 @@ def rewrite_target(source: Source) -> str | None:
     return os.path.realpath(source.file_path)
 
 
-def is_excluded(path: str, patterns: Iterable[str]) -> bool:
-    """Match a path against exclude globs: the whole relative path or any single component."""
-    norm = os.path.normpath(path)
-    if norm.startswith("./"):
-        norm = norm[2:]
-    parts = norm.split(os.sep)
-    for pattern in patterns:
-        pattern = pattern.rstrip("/")
-        if fnmatch.fnmatchcase(norm, pattern) or any(
-            fnmatch.fnmatchcase(part, pattern) for part in parts
-        ):
-            return True
-    return False
-
-
 def _walk(
-    root: str, exclude: Sequence[str], result: Collected, named_paths: NamedPaths
+    root: str, exclusions: Exclusions, result: Collected, named_paths: NamedPaths
 ) -> Iterator[str]:
     """Yield manifest files below root in sorted order.
 
@@ -233,7 +298,7 @@ def _walk(
         subfolders: list[str] = []
         for entry in entries:
             path = _join(folder, entry.name)
-            if exclude and is_excluded(path, exclude):
+            if exclusions.patterns and exclusions.match(path) is not None:
                 continue
             try:
                 is_dir = entry.is_dir()  # follows symlinks

@@ -37,6 +37,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 USER_REPO = FIXTURES / "precommit"
 # The OASIS SARIF 2.1.0 schema, kept in the repository so the suite runs on any machine.
 SARIF_SCHEMA_FILE = Path(__file__).parent / "fixtures" / "sarif-schema-2.1.0.json"
+HELM_HINT = "render it first: `helm template CHART | imglint -`"
 BIN = Path(sys.executable).parent  # the test environment's scripts: imglint
 PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
 README_REPO = "https://github.com/imglint/imglint"
@@ -252,23 +253,68 @@ def test_the_readme_config_passes_manifests_without_findings_and_other_yaml(
     ]
 
 
-def test_chart_templates_and_json_with_comments_are_not_passed_to_the_hook(
+def test_chart_templates_and_json_with_comments_pass_the_hook_with_a_note(
     readme_config: Path, env: dict[str, str]
 ) -> None:
+    """The hooks exclude nothing: imglint skips them itself, as in a folder walk."""
     files = ["chart/templates/deployment.yaml", "tsconfig.json"]
-    result = pre_commit(readme_config, env, "run", "imglint", "--files", *files)
+    result = pre_commit(readme_config, env, "run", "imglint", "--verbose", "--files", *files)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert shown(result) == [
-        "imglint..............................................(no files to check)Skipped"
+    lines = shown(result)
+    assert lines[0] == (
+        "imglint..................................................................Passed"
+    )
+    assert "note: chart/templates: Helm chart templates skipped; " + HELM_HINT in lines
+    assert "note: tsconfig.json: skipped, not JSON and no Kubernetes object in it" in lines
+
+
+def test_a_templates_folder_that_is_no_chart_is_linted_by_the_hook(
+    readme_config: Path, env: dict[str, str]
+) -> None:
+    web = readme_config / "k8s" / "templates" / "web.yaml"
+    web.parent.mkdir()
+    shutil.copy(readme_config / "k8s" / "bad.yaml", web)
+    git(readme_config, env, "add", "k8s/templates/web.yaml")
+    result = pre_commit(readme_config, env, "run", "imglint", "--files", "k8s/templates/web.yaml")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert hook_output(result) == [
+        line.replace("k8s/bad.yaml", "k8s/templates/web.yaml") for line in BAD
     ]
-    # imglint itself skips both with a note, named as walked (a template, and not JSON).
-    direct = sh(["imglint", *files], readme_config, env)
-    assert direct.returncode == 0, direct.stdout
-    assert direct.stdout.splitlines()[:2] == [
-        "note: chart/templates: Helm chart templates skipped; "
-        "render it first: `helm template CHART | imglint -`",
-        "note: tsconfig.json: skipped, not JSON and no Kubernetes object in it",
-    ]
+
+
+def test_the_configurations_exclude_applies_to_the_files_pre_commit_names(
+    user_repo: Callable[..., Path], env: dict[str, str]
+) -> None:
+    # A user's `args:` replaces the hook's; --force-exclude is in its `entry`, so it stays.
+    config = readme_block("# .pre-commit-config.yaml").replace(
+        "      - id: imglint            # offline and fast: on every commit\n",
+        "      - id: imglint\n        args: [--fail-on, warning]\n",
+    )
+    assert "args: [--fail-on, warning]" in config
+    repo = user_repo(config)
+    (repo / ".imglint.yaml").write_text(
+        "private-registries: [registry.example.com]\nexclude: [k8s/bad.yaml, team]\n"
+    )
+    files = ["k8s/bad.yaml", "k8s/good.yaml", "team/billing.yaml"]
+    result = pre_commit(repo, env, "run", "imglint", "--verbose", "--files", *files)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = shown(result)
+    assert (
+        "note: k8s/bad.yaml: excluded by `exclude: k8s/bad.yaml` in .imglint.yaml "
+        "(force-exclude); not read"
+    ) in lines
+    assert "note: team: excluded by `exclude: team` in .imglint.yaml (force-exclude); not read" in (
+        lines
+    )
+
+
+def test_the_hooks_declare_the_pre_commit_version_they_need() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    for hook in hooks:
+        assert hook["entry"].startswith("imglint --force-exclude")
+        assert "exclude" not in hook
+        # `types_or` came with pre-commit 2.9.0.
+        assert "types_or" in hook and hook["minimum_pre_commit_version"] == "2.9.0"
 
 
 def test_all_files_are_linted_in_one_process(readme_config: Path, env: dict[str, str]) -> None:
@@ -278,7 +324,7 @@ def test_all_files_are_linted_in_one_process(readme_config: Path, env: dict[str,
     assert result.returncode == 1
     assert hook_output(result) == BAD
     summaries = [line for line in result.stdout.splitlines() if " in 1" in line]
-    assert summaries == ["3 findings (2 errors, 1 warning) in 16 files, 11 images"]
+    assert summaries == ["3 findings (2 errors, 1 warning) in 17 files, 11 images"]
     # The registry hook runs on push, not on commit.
     assert "imglint (registry check)" not in result.stdout
 
