@@ -297,6 +297,9 @@ class Resolver:
         task = self._asked.get(key)
         if task is None:
             task = self._asked[key] = asyncio.ensure_future(ask())
+            # Its askers may all have been cancelled at the deadline: an error nobody awaits
+            # must not be printed as "Task exception was never retrieved".
+            task.add_done_callback(_retrieve)
         # shielded: one reference cancelled at the deadline does not cancel the others' answer
         result: T = await asyncio.shield(task)
         return result
@@ -769,6 +772,11 @@ def _answer_from_body(ref: str, by_digest: bool, response: Response) -> _Answer:
             f"served ({digest})"
         )
     return _Answer("ok", digest=digest, media_type=media, body=body, contradiction=contradiction)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _why(answer: _Answer) -> str:
