@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--format",
         default=None,
-        choices=("text", "json", "sarif", "github", "junit"),
+        choices=("text", "json", "sarif", "github", "junit", "gitlab"),
         help="output format (default: text; --list-images takes text or json)",
     )
     out.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE")
@@ -267,7 +267,7 @@ def _check_flag_combinations(args: argparse.Namespace) -> None:
                 raise UsageError(
                     f"--write-baseline records every finding and prints no report: drop {flag}"
                 )
-    if args.statistics and args.format in ("sarif", "github", "junit"):
+    if args.statistics and args.format in ("sarif", "github", "junit", "gitlab"):
         raise UsageError(f"--statistics works with --format text or json, not {args.format}")
     if args.use_pull_secrets and not args.resolve:
         raise UsageError("--use-pull-secrets needs --resolve (--pin uses your own credentials)")

@@ -7,7 +7,8 @@ the reference declares it, `CONCERNS = "tag"` (or "registry", "repository", "dig
 written as several keys (a Helm values mapping) its findings land on that key. A check reads its
 settings with `ctx.settings_for(site)` (patterns already parsed by the configuration) and the
 registry's typed answer with `ctx.answer_for(site)`; it never reads configuration text or message
-text. A new rule takes the code reserved for it in RESERVED below, if any.
+text. A new rule takes the code reserved for it in RESERVED below, if any. A rule whose findings are
+supply-chain risks also defines SECURITY_SEVERITY (see `Rule.security_severity`).
 """
 
 from __future__ import annotations
@@ -55,10 +56,24 @@ class Rule:
     concerns: Component | None = None  # the part of the reference its findings are about
     # Also checks sites that hold no reference (a kustomize entry that matches nothing).
     checks_placeholders: bool = False
+    # Set only for rules whose findings are supply-chain risks (an image that may not be the one
+    # reviewed, or that comes from outside the trusted registries): SARIF tags them `security`
+    # and GitHub code scanning files them as security alerts with this score (CVSS-like, 0-10:
+    # 7.0 and up is "high", 4.0 up to 7.0 "medium").
+    security_severity: float | None = None
 
     @property
     def summary(self) -> str:
         return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
+
+    @property
+    def security(self) -> bool:
+        return self.security_severity is not None
+
+    @property
+    def anchor(self) -> str:
+        """The fragment of the rule's section in docs/rules.md, as GitHub names it."""
+        return f"{self.code}-{self.name}".lower()
 
 
 def _rule(module: ModuleType) -> Rule:
@@ -72,6 +87,7 @@ def _rule(module: ModuleType) -> Rule:
         check=module.check,
         concerns=getattr(module, "CONCERNS", None),
         checks_placeholders=getattr(module, "CHECKS_PLACEHOLDERS", False),
+        security_severity=getattr(module, "SECURITY_SEVERITY", None),
     )
 
 
@@ -124,6 +140,8 @@ def describe(rule: Rule) -> str:
     parts = [rule.severity.label, "on by default" if rule.default_enabled else "opt-in"]
     if rule.needs_registry:
         parts.append("needs the registry check")
+    if rule.security:
+        parts.append("supply-chain security")
     return ", ".join(parts)
 
 
@@ -187,17 +205,28 @@ def render_markdown(rules: tuple[Rule, ...] | None = None) -> str:
         "the annotation from its values; `helm template` passes template comments through).",
         "`--report-unused-suppressions` lists suppressions that silence nothing.",
         "",
+        "Rules marked *security* report supply-chain risks: an image that is not pinned to the",
+        "exact content someone reviewed, or that comes from outside the registries your",
+        "organisation trusts. In SARIF they carry the `security` tag and a `security-severity`",
+        "score, so GitHub code scanning files their findings as security alerts; every other",
+        "rule's findings are ordinary code scanning alerts. `latest-tag` and `missing-tag` are not",
+        "marked: their fix, a version tag, is still mutable, so the supply-chain finding for",
+        "those images is `unpinned-image`'s, and marking them would file one problem twice. Nor",
+        "are the rules about pulls failing (secrets, rate limits, a tag or platform that does not",
+        "exist): they break a rollout, they do not let a different image in.",
+        "",
         *_reserved_lines(rules),
         "| Code | Name | Severity | Default | Summary |",
         "|---|---|---|---|---|",
     ]
     for rule in rules:
-        anchor = f"{rule.code}-{rule.name}".lower()
         default = "on" if rule.default_enabled else "opt-in"
         if rule.needs_registry:
             default += ", registry"
+        if rule.security:
+            default += ", security"
         out.append(
-            f"| [{rule.code}](#{anchor}) | `{rule.name}` | {rule.severity.label} | {default} "
+            f"| [{rule.code}](#{rule.anchor}) | `{rule.name}` | {rule.severity.label} | {default} "
             f"| {rule.summary} |"
         )
     for rule in rules:

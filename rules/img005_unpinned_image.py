@@ -44,6 +44,8 @@ SEVERITY = Severity.WARNING
 DEFAULT_ENABLED = False
 NEEDS_REGISTRY = False
 CONCERNS = "digest"
+# A supply-chain risk: what runs may change without review (a security alert, medium).
+SECURITY_SEVERITY = 5.0
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

@@ -46,6 +46,9 @@ SEVERITY = Severity.ERROR
 DEFAULT_ENABLED = True
 NEEDS_REGISTRY = False
 CONCERNS = "registry"
+# A supply-chain risk: the image comes from outside the trusted registries (a security alert,
+# high).
+SECURITY_SEVERITY = 7.5
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

@@ -110,7 +110,7 @@ def test_lookup_by_code_or_name() -> None:
 def test_render_explain() -> None:
     text = rules.render_explain(rules.BY_CODE["IMG005"])
     assert text.startswith(
-        "IMG005 unpinned-image (warning, opt-in)\n\n"
+        "IMG005 unpinned-image (warning, opt-in, supply-chain security)\n\n"
         "The image is not pinned by digest, so the tag can move under you.\n\n"
         "## What it does\n"
     )

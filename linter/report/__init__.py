@@ -1,4 +1,5 @@
-"""Renderers: turn what a run found into text, JSON, SARIF, GitHub annotations or JUnit XML.
+"""Renderers: turn what a run found into text, JSON, SARIF, GitHub annotations, JUnit XML or
+GitLab Code Quality.
 
 Every renderer is a pure function of a `Report` (and writes to a text stream), so the same report
 always gives the same bytes. Each format lives in its own module and is imported only when it is
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from imglint.rules import Rule
     from imglint.sites import ImageSite
 
-FORMATS = ("text", "json", "sarif", "github", "junit")
+FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
 INVENTORY_FORMATS = ("text", "json")
 
 

@@ -3,7 +3,12 @@
 What GitHub code scanning reads, and how this file provides it:
 - `tool.driver.rules[]`: id (the code), name, shortDescription (the summary line),
   fullDescription ("What it does"; both capped at GitHub's 1024 characters), help text and
-  markdown (the whole rule doc), the default level; shown at the top of an alert.
+  markdown (the whole rule doc), `helpUri` (the rule's section of docs/rules.md, at this
+  version's tag), the default level; shown at the top of an alert. `properties.tags` become
+  the alert's tags (filterable). A rule tagged `security` also has `security-severity` (the
+  rules whose findings are supply-chain risks, `Rule.security_severity`): GitHub files those
+  alerts as security alerts, with a critical/high/medium/low severity from that score, and
+  ignores the score on any rule not tagged `security`.
 - `results[]`: ruleId + ruleIndex, level, message, and one location whose `artifactLocation.uri`
   is relative to the repository root (uriBaseId `%SRCROOT%`, as CodeQL writes it): GitHub
   resolves relative URIs against the checkout, so run imglint from the repository root.
@@ -40,6 +45,8 @@ SCHEMA_URI = (
 )
 # The project's home page; shown by SARIF viewers as the tool's link.
 INFORMATION_URI = "https://github.com/imglint/imglint"
+# The rules' documentation as released with this version (`docs/rules.md#img002-latest-tag`).
+RULES_DOC_URI = f"{INFORMATION_URI}/blob/v{__version__}/docs/rules.md"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "imglint/v1"
 # GitHub code scanning accepts at most this many characters in a rule's short and full description.
@@ -86,15 +93,33 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
         "shortDescription": {"text": cap(summary)},
         "fullDescription": {"text": cap(full_description(doc) or summary)},
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        "helpUri": help_uri(rule),
         "help": {"text": doc or summary, "markdown": doc or summary},
         "properties": {
-            "tags": ["kubernetes", "container-image"],
+            "tags": rule_tags(rule),
             "precision": "very-high",
             "defaultEnabled": rule.default_enabled,
             "needsRegistry": rule.needs_registry,
         },
     }
+    if rule.security_severity is not None:
+        descriptor["properties"]["security-severity"] = f"{rule.security_severity:.1f}"
     return descriptor
+
+
+def help_uri(rule: Rule) -> str:
+    return f"{RULES_DOC_URI}#{rule.anchor}"
+
+
+def rule_tags(rule: Rule) -> list[str]:
+    """What code scanning lets users filter alerts by; `security` makes an alert a security
+    alert, so only supply-chain rules have it."""
+    tags = ["kubernetes", "container-image"]
+    if rule.needs_registry:
+        tags.append("registry")
+    if rule.security:
+        tags += ["security", "supply-chain"]
+    return tags
 
 
 def cap(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
