@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--color",
         choices=("auto", "always", "never"),
         default="auto",
-        help="colour text output (auto: on a terminal, unless NO_COLOR is set)",
+        help="colour text output (auto: on a terminal or with FORCE_COLOR; never with NO_COLOR)",
     )
     out.add_argument("--statistics", action="store_true", help="print counts per rule")
     out.add_argument(
@@ -329,10 +329,16 @@ class _output:
 
 
 def _use_color(mode: str, out: TextIO) -> bool:
+    """--color wins; then NO_COLOR (no-color.org), then FORCE_COLOR (force-color.org: CI logs
+    that render colour but are not terminals), each when set and not empty. FORCE_COLOR=0 or
+    false forces nothing (as Node reads it), and it colours stdout only: never a -o file."""
     if mode == "always":
         return True
     if mode == "never" or os.environ.get("NO_COLOR"):
         return False
+    forced = os.environ.get("FORCE_COLOR", "").strip().lower() not in ("", "0", "false")
+    if forced and out is sys.stdout:
+        return True
     return out.isatty()
 
 
