@@ -28,7 +28,7 @@ folder `rules/` (the design card keeps both at the top of the repository), so `i
   suppressions applied once).
 - `suppress`: suppression comments and annotations, and the unused ones.
 - `findings`: the diagnostic model (Severity, Span, Finding, InputError, UnusedSuppression).
-- `report/`: the renderers (text, json, sarif, github, junit, the image inventory).
+- `report/`: the renderers (text, json, sarif, github, junit, gitlab, the image inventory).
 - `helm`: moves findings on `helm template` output to the chart templates they came from, and
   names the values key that declared each image.
 - `helm_values`: image declarations in Helm values files, assembled as the chart renders them;
@@ -42,6 +42,8 @@ folder `rules/` (the design card keeps both at the top of the repository), so `i
 - `registry/`: the registry check over HTTP (model, client, transport, auth, credentials,
   cache, media, endpoint); it knows nothing of configuration or rule codes.
 - `keyring`: which registry keys of a pull secret the kubelet uses for an image.
+- `github_action`: the GitHub Action's step (action.yml): one run, then annotations, SARIF,
+  job summary and outputs.
 - `records`, `errors`: the light `@dataclass`, the exception hierarchy.
 - `rules/` (`imglint.rules`): one module per rule, listed in `rules/__init__.py`.
 """
