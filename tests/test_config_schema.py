@@ -56,6 +56,7 @@ VALID: list[dict[str, Any]] = [
     {"cache-ttl": 0, "timeout": 0.5, "jobs": 1},
     {"cache-ttl": "12h", "timeout": "500ms"},
     {"cache-ttl": None, "timeout": None, "jobs": None},
+    {"trusted-realm-hosts": ["auth.corp.example", "auth.corp.example:8443"]},
 ]
 
 # Each invalid case fails both: (case, the words imglint's message has).
@@ -99,6 +100,9 @@ INVALID: list[tuple[Any, str]] = [
     ({"jobs": 2.5}, "at least 1"),
     ({"jobs": True}, "at least 1"),
     ({"jobs": "8"}, "at least 1"),
+    ({"trusted-realm-hosts": "auth.corp.example"}, "not a single string"),
+    ({"trusted-realm-hosts": ["https://auth.corp.example"]}, "is not a host name"),
+    ({"trusted-realm-hosts": ["auth.corp.example/token"]}, "is not a host name"),
 ]
 
 
