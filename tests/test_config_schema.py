@@ -57,6 +57,7 @@ VALID: list[dict[str, Any]] = [
     {"cache-ttl": "12h", "timeout": "500ms"},
     {"cache-ttl": None, "timeout": None, "jobs": None},
     {"trusted-realm-hosts": ["auth.corp.example", "auth.corp.example:8443"]},
+    {"force-exclude": True},
 ]
 
 # Each invalid case fails both: (case, the words imglint's message has).
@@ -101,6 +102,7 @@ INVALID: list[tuple[Any, str]] = [
     ({"jobs": True}, "at least 1"),
     ({"jobs": "8"}, "at least 1"),
     ({"trusted-realm-hosts": "auth.corp.example"}, "not a single string"),
+    ({"force-exclude": "yes"}, "force-exclude must be true or false"),
     ({"trusted-realm-hosts": ["https://auth.corp.example"]}, "is not a host name"),
     ({"trusted-realm-hosts": ["auth.corp.example/token"]}, "is not a host name"),
 ]
