@@ -1,110 +1,195 @@
-"""imglint's offline run against the bare YAML parse of the same files, measured in one run.
+"""imglint's offline run against the strict YAML parse floor, each a fresh process, in one run.
 
-    python benchmarks/bench_lint.py ../shared/corpus [--repeat 5]
+    python benchmarks/bench_lint.py ../shared/corpus [--repeat 5] [--scales 1,2,4,8]
 
-Reports, each as the median of --repeat runs:
-  floor    read every manifest file and compose it with PyYAML's C loader (what any linter must pay)
-  imglint  `imglint FOLDER --format json` in-process: discovery, reading, image sites, every
-           default rule, rendering (to a discarded stream)
-and the ratio imglint/floor (budget: 1.5x). Then start-up: a one-file `imglint` process against
-`python -c "import yaml"` (budget: nearly as fast). Ratios, not seconds, are what to compare:
-the machines these run on are noisy.
+Every figure is a whole process started afresh (interpreter start-up included on both sides),
+run --repeat times, interleaved with its floor so that load on the machine hits both alike,
+and reported as min / median / max, with peak memory (the child's ru_maxrss):
+
+  floor      read every manifest file and compose it with PyYAML's C composer, the garbage
+             collector paused (as imglint composes): what any strict linter must pay
+  imglint    `imglint FOLDER --format json` (report discarded): discovery, reading, image
+             sites, every default rule, rendering; with `--workers 1` and with the default
+             (both cores) once imglint has the option
+  scaling    the same at 1x/2x/4x/8x copies of the folder (copied into a temporary folder,
+             removed afterwards): time and peak memory should grow with the input, memory not
+  start-up   a one-file `imglint` process against `python -c "import yaml"`
+
+Ratios to the floor measured in the same run, not seconds, are what to compare: these machines
+are shared and noisy. The goals (issue 18): corpus within 0.5x of the floor on two cores and
+0.8x with one worker, start-up within 1.5x, peak memory at 8x within 1.5x of the peak at 1x.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from contextlib import redirect_stderr, redirect_stdout, suppress
+from collections.abc import Sequence
 
+# The floor runs in its own process and must not import imglint: this is its whole program.
+# Suffixes are those imglint reads from a folder (imglint.sources.MANIFEST_SUFFIXES).
+_FLOOR_PROGRAM = """
+import gc, os, sys
 import yaml
-
-from imglint.cli import main
-from imglint.sources import MANIFEST_SUFFIXES
-
-try:
-    from yaml import CSafeLoader as Loader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as Loader  # type: ignore[assignment]
-
-
-def floor(folder: str) -> int:
-    """Read and compose every manifest below folder; returns the document count."""
-    documents = 0
+from yaml import CSafeLoader as Loader
+suffixes = tuple(sys.argv[1].split(","))
+documents = 0
+gc.disable()
+for folder in sys.argv[2:]:
     for root, dirs, files in os.walk(folder):
         dirs.sort()
         for name in sorted(files):
-            if not name.endswith(MANIFEST_SUFFIXES):
+            if not name.endswith(suffixes):
                 continue
             with open(os.path.join(root, name), "rb") as handle:
                 data = handle.read()
-            with suppress(yaml.YAMLError, UnicodeDecodeError):
+            try:
                 documents += sum(1 for _ in yaml.compose_all(data.decode("utf-8"), Loader=Loader))
-    return documents
+            except (yaml.YAMLError, UnicodeDecodeError):
+                pass
+print(documents)
+"""
 
 
-def imglint_run(folder: str) -> int:
-    sink = io.StringIO()
-    with redirect_stdout(sink), redirect_stderr(io.StringIO()):
-        return main([folder, "--format", "json"])
+class Sample:
+    """One measured process: wall time and peak resident memory."""
+
+    def __init__(self, seconds: float, peak_kib: int, returncode: int) -> None:
+        self.seconds = seconds
+        self.peak_kib = peak_kib
+        self.returncode = returncode
 
 
-def timed(function: Callable[[], object], repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
-
-
-def process_time(command: list[str], repeat: int) -> float:
-    # As users run it: with bytecode caching (some shells export PYTHONDONTWRITEBYTECODE, which
-    # would recompile every module on every run) and after one warm-up run that writes the cache.
+def run_process(command: Sequence[str]) -> Sample:
+    """Run one process to its end: its wall time and ru_maxrss (its own and its workers')."""
+    # As users run it: with bytecode caching (some shells export PYTHONDONTWRITEBYTECODE).
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    samples = []
-    for _ in range(repeat + 1):
-        started = time.perf_counter()
-        subprocess.run(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=env
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        list(command), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return Sample(seconds, usage.ru_maxrss, process.returncode)
+
+
+def floor_command(folders: Sequence[str]) -> list[str]:
+    from imglint.sources import MANIFEST_SUFFIXES
+
+    return [sys.executable, "-c", _FLOOR_PROGRAM, ",".join(MANIFEST_SUFFIXES), *folders]
+
+
+def imglint_command(folders: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
+    return [sys.executable, "-m", "imglint", *folders, "--format", "json", *extra]
+
+
+def has_workers_option() -> bool:
+    help_text = subprocess.run(
+        [sys.executable, "-m", "imglint", "--help"], capture_output=True, text=True, check=False
+    ).stdout
+    return "--workers" in help_text
+
+
+def measure(commands: dict[str, list[str]], repeat: int) -> dict[str, list[Sample]]:
+    """Each command repeat times, interleaved (after one unmeasured warm-up run of each)."""
+    for command in commands.values():
+        run_process(command)  # page cache and bytecode cache warm for every side alike
+    samples: dict[str, list[Sample]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():
+            samples[name].append(run_process(command))
+    return samples
+
+
+def spread(values: Sequence[float], unit: str = "s", scale: float = 1.0) -> str:
+    low, mid, high = min(values), statistics.median(values), max(values)
+    return f"{low * scale:7.3f} / {mid * scale:7.3f} / {high * scale:7.3f} {unit}"
+
+
+def report(samples: dict[str, list[Sample]], base: str) -> None:
+    base_time = statistics.median(s.seconds for s in samples[base])
+    base_peak = statistics.median(s.peak_kib for s in samples[base])
+    print(f"  {'':26} {'min / median / max':>31}   ratio   peak MiB  ratio")
+    for name, runs in samples.items():
+        seconds = [s.seconds for s in runs]
+        peak = statistics.median(s.peak_kib for s in runs)
+        ratios = [s / base_time for s in seconds]
+        codes = sorted({s.returncode for s in runs})
+        print(
+            f"  {name:26} {spread(seconds)}  {statistics.median(ratios):5.2f}x "
+            f"({min(ratios):.2f}-{max(ratios):.2f})  {peak / 1024:7.1f}  {peak / base_peak:5.2f}x"
+            f"  exit {','.join(map(str, codes))}"
         )
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples[1:])
 
 
-def main_benchmark() -> None:
+def copies(folder: str, count: int, into: str) -> list[str]:
+    """count copies of folder below into (real copies: imglint reads a file reached twice once)."""
+    made = []
+    for index in range(count):
+        target = os.path.join(into, f"copy{index}")
+        if not os.path.isdir(target):
+            shutil.copytree(folder, target, symlinks=True)
+        made.append(target)
+    return made
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each process (default 5)")
+    parser.add_argument(
+        "--scales", default="1,2,4,8", help="copies of the folder to scale over ('' to skip)"
+    )
     args = parser.parse_args()
+    folder = os.path.abspath(args.folder)
+    workers = has_workers_option()
 
-    imglint_run(args.folder)  # warm the page cache and imports for both sides alike
-    floor(args.folder)
-    floor_s = timed(lambda: floor(args.folder), args.repeat)
-    lint_s = timed(lambda: imglint_run(args.folder), args.repeat)
-    print(f"corpus: {args.folder}")
-    print(f"floor (read + C compose):  {floor_s:7.3f} s")
-    print(f"imglint (whole run):       {lint_s:7.3f} s")
-    print(f"ratio imglint/floor:       {lint_s / floor_s:7.2f}x  (budget 1.50x)")
+    print(f"corpus: {args.folder}; {args.repeat} runs each, fresh processes")
+    commands = {"floor (C compose, no GC)": floor_command([folder])}
+    if workers:
+        commands["imglint --workers 1"] = imglint_command([folder], ["--workers", "1"])
+        commands["imglint (both cores)"] = imglint_command([folder], ["--workers", "2"])
+    else:
+        commands["imglint"] = imglint_command([folder])
+    report(measure(commands, args.repeat), "floor (C compose, no GC)")
+
+    scales = [int(n) for n in args.scales.split(",") if n]
+    if scales:
+        with tempfile.TemporaryDirectory(prefix="imglint-bench-") as temp:
+            first_peak: float | None = None
+            for scale in scales:
+                folders = copies(folder, scale, temp)
+                scaled = {
+                    f"floor {scale}x": floor_command(folders),
+                    f"imglint {scale}x": imglint_command(folders),
+                }
+                samples = measure(scaled, max(1, args.repeat // 2))
+                print(f"scale {scale}x:")
+                report(samples, f"floor {scale}x")
+                peak = statistics.median(s.peak_kib for s in samples[f"imglint {scale}x"])
+                first_peak = first_peak or peak
+                print(f"  imglint peak memory against 1x: {peak / first_peak:.2f}x")
 
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         handle.write("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n")
         handle.write("spec:\n  containers: [{name: a, image: 'docker.io/library/nginx:1.25'}]\n")
     try:
-        bare = process_time([sys.executable, "-c", "import yaml"], args.repeat * 2)
-        one = process_time([sys.executable, "-m", "imglint", handle.name], args.repeat * 2)
+        print("start-up (one small file):")
+        startup = {
+            "python -c 'import yaml'": [sys.executable, "-c", "import yaml"],
+            "imglint FILE": [sys.executable, "-m", "imglint", handle.name],
+        }
+        report(measure(startup, args.repeat * 2), "python -c 'import yaml'")
     finally:
         os.unlink(handle.name)
-    print(f"start-up `import yaml`:    {bare * 1000:7.1f} ms")
-    print(f"start-up imglint one file: {one * 1000:7.1f} ms  ({one / bare:.2f}x)")
 
 
 if __name__ == "__main__":
-    main_benchmark()
+    main()
