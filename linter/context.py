@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, TypeVar
 from imglint.records import dataclass, field
 
 if TYPE_CHECKING:
+    from imglint.findings import Span
     from imglint.patterns import RegistryPattern
     from imglint.registry import Resolution
-    from imglint.sites import ImageSite
+    from imglint.sites import ImageSite, K8sObject
 
 # The platform every image must offer when the configuration names none (the registry check).
 DEFAULT_PLATFORMS = ("linux/amd64",)
@@ -43,7 +44,11 @@ class PullSecret:
     keys: tuple[str, ...] = ()
     # key -> (username, password); only used by --use-pull-secrets, never printed
     credentials: Mapping[str, tuple[str, str]] = field(default_factory=dict, repr=False)
-    error: str | None = None  # the secret's data could not be decoded
+    error: str | None = None  # why the kubelet cannot use it (IMG011), in a few words
+    problem: Span | None = None  # where that is: the offending value, else the Secret's type
+    obj: K8sObject | None = field(default=None, repr=False, compare=False)
+    # The file's lines, for suppression comments (shared with the file's image sites).
+    source_lines: list[str] = field(default_factory=list, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from imglint.findings import InputError
+from imglint.findings import InputError, Span
 from imglint.sites import K8sObject
 from imglint.sources import HELM_HINT, Source, template_action_lines
 
@@ -423,3 +423,16 @@ def _cover_multiline_scalars(document: Node, covered: set[int]) -> None:
                 stack.append(value)
         elif isinstance(node, SequenceNode):
             stack.extend(node.value)
+
+
+def node_span(node: Node) -> Span:
+    """Where a node sits: its start and end marks as a Span."""
+    start, end = node.start_mark, node.end_mark
+    return Span(
+        line=start.line + 1,
+        column=start.column + 1,
+        end_line=end.line + 1,
+        end_column=end.column + 1,
+        start=start.index,
+        end=end.index,
+    )

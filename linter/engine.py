@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 from imglint import rules
 from imglint.config import Config
 from imglint.context import Context
-from imglint.findings import Finding, UnusedSuppression
+from imglint.findings import Finding, Severity, UnusedSuppression
 from imglint.sites import ImageSite, parse_image
-from imglint.suppress import Suppressions
+from imglint.suppress import Located, Suppressions
 
 INVALID_REFERENCE = "IMG001"  # drawn alone: other rules need a parsed reference
 
@@ -30,17 +30,19 @@ class LintResult:
         selected_codes: frozenset[str],
         suppressions: Suppressions,
         sites: Sequence[ImageSite],
+        places: Sequence[Located] = (),
     ) -> None:
         self.findings = findings
         self.selected_codes = selected_codes  # the rules that ran
         self._suppressions = suppressions
         self._sites = sites
+        self._places = places  # the other objects checked (pull Secrets)
         self._unused: list[UnusedSuppression] | None = None
 
     @property
     def unused_suppressions(self) -> list[UnusedSuppression]:
         if self._unused is None:
-            self._unused = self._suppressions.unused(self.selected_codes, self._sites)
+            self._unused = self._suppressions.unused(self.selected_codes, self._sites, self._places)
         return self._unused
 
 
@@ -85,11 +87,13 @@ def not_ignored(sites: list[ImageSite], config: Config) -> list[ImageSite]:
 def run_rules(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintResult:
     """The selected rules over `sites` (already `checked_sites`), into sorted findings."""
     active = active_rules(config, ctx)
+    severities = {r.code: config.severity_of(r) for r in active}
+    secret_rules = [r for r in active if r.subject == "pull-secret"]
+    active = [r for r in active if r.subject == "image"]
     # Rules about the site itself (a kustomize entry that matches nothing) run whatever it holds.
     for_any = [r for r in active if r.checks_placeholders]
     for_invalid = [r for r in active if r.code == INVALID_REFERENCE] + for_any
     for_valid = [r for r in active if r.code != INVALID_REFERENCE]
-    severities = {r.code: config.severity_of(r) for r in active}
     suppressions = Suppressions()
     findings: list[Finding] = []
     linted: list[ImageSite] = []  # the references: where suppressions may be unused
@@ -121,5 +125,46 @@ def run_rules(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintR
                         container=identity.part,
                     )
                 )
+    places = _check_pull_secrets(secret_rules, ctx, severities, suppressions, findings)
     findings.sort(key=lambda f: (*f.sort_key, f.message))
-    return LintResult(findings, frozenset(r.code for r in active), suppressions, linted)
+    ran = frozenset(r.code for r in [*active, *secret_rules])
+    return LintResult(findings, ran, suppressions, linted, places)
+
+
+def _check_pull_secrets(
+    secret_rules: Sequence[rules.Rule],
+    ctx: Context,
+    severities: dict[str, Severity],
+    suppressions: Suppressions,
+    findings: list[Finding],
+) -> list[Located]:
+    """Rules about pull Secrets, once per Secret of the set; the places they looked at."""
+    places: list[Located] = []
+    if not secret_rules:
+        return places
+    for secret in sorted(ctx.objects.secrets.values(), key=lambda s: (s.path, s.line)):
+        span = secret.problem
+        place = Located(
+            secret.path, secret.source_lines, span.line if span else secret.line, secret.obj
+        )
+        places.append(place)
+        for rule in secret_rules:
+            assert rule.check_pull_secret is not None  # a pull-secret rule defines it
+            for message in rule.check_pull_secret(secret, ctx):
+                if span is None or suppressions.suppressed_at(place, rule.code):
+                    continue
+                findings.append(
+                    Finding(
+                        code=rule.code,
+                        name=rule.name,
+                        severity=severities[rule.code],
+                        message=message,
+                        path=secret.path,
+                        span=span,
+                        image=None,
+                        kind="Secret",
+                        namespace=secret.namespace,
+                        object=secret.name,
+                    )
+                )
+    return places

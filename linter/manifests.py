@@ -74,7 +74,7 @@ def read_source(source: Source) -> Manifests:
             return
         for obj, node, keys in reading.objects(document):
             result.object_count += 1
-            index_object(result.objects, obj, keys, node)
+            index_object(result.objects, obj, keys, node, sink.lines)
             extract_object(FoundObject(obj, node, keys), sink)
 
     if reading.run(visit):

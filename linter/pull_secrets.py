@@ -9,24 +9,30 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint.context import PULL_SECRET_TYPES, ObjectIndex, PullSecret
-from imglint.documents import mapping_keys, scalar_text
+from imglint.documents import mapping_keys, node_span, scalar_text
 from imglint.sites import K8sObject
 
 
 def index_object(
-    index: ObjectIndex, obj: K8sObject, keys: dict[str, Node], node: MappingNode
+    index: ObjectIndex,
+    obj: K8sObject,
+    keys: dict[str, Node],
+    node: MappingNode,
+    lines: Callable[[], list[str]],
 ) -> None:
-    """Record obj in index when it is a ServiceAccount or a Secret."""
+    """Record obj in index when it is a ServiceAccount or a Secret (`lines`: the file's lines,
+    for suppression comments on a pull Secret)."""
     if obj.kind == "ServiceAccount":
         if obj.name:
             secrets = reference_names(keys.get("imagePullSecrets"))
             index.service_accounts[(obj.namespace, obj.name)] = secrets
     elif obj.kind == "Secret":
-        _secret(index, obj, keys, node)
+        _secret(index, obj, keys, node, lines)
 
 
 def reference_names(node: Node | None) -> list[str]:
@@ -41,74 +47,122 @@ def reference_names(node: Node | None) -> list[str]:
     return names
 
 
-def _secret(index: ObjectIndex, obj: K8sObject, keys: dict[str, Node], node: MappingNode) -> None:
+def _secret(
+    index: ObjectIndex,
+    obj: K8sObject,
+    keys: dict[str, Node],
+    node: MappingNode,
+    lines: Callable[[], list[str]],
+) -> None:
     if not obj.name:
         return
-    secret_type = scalar_text(keys.get("type")) or "Opaque"
+    type_node = keys.get("type")
+    secret_type = scalar_text(type_node) or "Opaque"
     if secret_type not in PULL_SECRET_TYPES:
         index.other_secrets[(obj.namespace, obj.name)] = secret_type
         return
-    data_key = ".dockerconfigjson" if secret_type == PULL_SECRET_TYPES[0] else ".dockercfg"
-    raw: str | None = None
-    error: str | None = None
-    string_data = keys.get("stringData")
-    data = keys.get("data")
-    if isinstance(string_data, MappingNode) and data_key in mapping_keys(string_data):
-        raw = scalar_text(mapping_keys(string_data)[data_key])
-    elif isinstance(data, MappingNode) and data_key in mapping_keys(data):
-        encoded = scalar_text(mapping_keys(data)[data_key]) or ""
-        try:
-            raw = base64.b64decode("".join(encoded.split()), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            error = f"{data_key} is not valid base64"
-    else:
-        error = f"no {data_key} key"
-    secret_keys: tuple[str, ...] = ()
-    credentials: dict[str, tuple[str, str]] = {}
-    if raw is not None:
-        parsed = _docker_config_auths(raw, wrapped=data_key == ".dockerconfigjson")
-        if isinstance(parsed, str):
-            error = parsed
-        else:
-            secret_keys = tuple(parsed)
-            credentials = parsed
+    reading = _read_pull_secret(secret_type, keys)
+    where = reading.node or type_node or node
     index.secrets[(obj.namespace, obj.name)] = PullSecret(
         name=obj.name,
         namespace=obj.namespace,
         type=secret_type,
         path=obj.path,
         line=node.start_mark.line + 1,
-        keys=secret_keys,
-        credentials=credentials,
-        error=error,
+        keys=tuple(reading.credentials),
+        credentials=reading.credentials,
+        error=reading.error,
+        problem=node_span(where) if reading.error is not None else None,
+        obj=obj,
+        source_lines=lines(),
     )
 
 
-def _docker_config_auths(raw: str, *, wrapped: bool) -> dict[str, tuple[str, str]] | str:
-    """Registry keys and credentials of a docker config (or an error message)."""
+class _Reading:
+    """What one pull Secret gives the kubelet, or why it gives nothing (and where that is)."""
+
+    def __init__(self) -> None:
+        self.credentials: dict[str, tuple[str, str]] = {}
+        self.error: str | None = None
+        self.node: Node | None = None
+
+    def fail(self, error: str, node: Node | None) -> _Reading:
+        self.error, self.node = error, node
+        return self
+
+
+def _read_pull_secret(secret_type: str, keys: dict[str, Node]) -> _Reading:
+    """Decode a pull Secret as the API server and then the kubelet do.
+
+    The API server refuses a Secret whose data key is missing, whose `data` is not base64 or
+    whose content is not a JSON object; the kubelet then refuses (failing every pull of the pod,
+    `MakeDockerKeyring`) an `auths` entry that is not an object or whose `auth` is not
+    base64(user:password). A `.dockerconfigjson` without `auths` is accepted by both and gives
+    no credentials at all.
+    """
+    reading = _Reading()
+    data_key = ".dockerconfigjson" if secret_type == PULL_SECRET_TYPES[0] else ".dockercfg"
+    string_data, data = keys.get("stringData"), keys.get("data")
+    value: Node | None = None
+    raw: str | None = None
+    # The API server merges stringData over data before validating: stringData wins.
+    if isinstance(string_data, MappingNode) and data_key in mapping_keys(string_data):
+        value = mapping_keys(string_data)[data_key]
+        if not isinstance(value, ScalarNode):
+            return reading.fail(f"stringData[{data_key}] is not a string", value)
+        raw = value.value
+    elif isinstance(data, MappingNode) and data_key in mapping_keys(data):
+        value = mapping_keys(data)[data_key]
+        if not isinstance(value, ScalarNode):
+            return reading.fail(f"data[{data_key}] is not a base64 string", value)
+        try:
+            decoded = base64.b64decode("".join(value.value.split()), validate=True)
+            raw = decoded.decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return reading.fail(f"{data_key} is not valid base64", value)
+    else:
+        found = data if isinstance(data, MappingNode) else string_data
+        where = found if isinstance(found, MappingNode) else None
+        return reading.fail(f"has no {data_key} in data or stringData", where)
     try:
         config = json.loads(raw)
     except ValueError:
-        return "pull secret data is not valid JSON"
-    if wrapped:
-        if not isinstance(config, dict) or not isinstance(config.get("auths"), dict):
-            return "pull secret has no `auths` map"
-        config = config["auths"]
+        return reading.fail(f"{data_key} is not valid JSON", value)
     if not isinstance(config, dict):
-        return "pull secret is not a JSON object"
-    auths: dict[str, tuple[str, str]] = {}
+        return reading.fail(f"{data_key} is not a JSON object", value)
+    if data_key == ".dockerconfigjson":
+        if "auths" not in config:
+            return reading.fail(f"{data_key} has no auths map: it holds no credentials", value)
+        config = config["auths"]
+        if not isinstance(config, dict):
+            return reading.fail(f"{data_key}: auths is not a JSON object", value)
     for key, entry in config.items():
-        username = password = ""
-        if isinstance(entry, dict):
-            username = str(entry.get("username") or "")
-            password = str(entry.get("password") or "")
-            encoded = entry.get("auth")
-            if isinstance(encoded, str) and encoded:
-                try:
-                    padded = encoded + "=" * (-len(encoded) % 4)
-                    decoded = base64.b64decode(padded).decode("utf-8")
-                    username, _, password = decoded.partition(":")
-                except (binascii.Error, UnicodeDecodeError):
-                    pass
-        auths[str(key)] = (username, password)
-    return auths
+        if not isinstance(entry, dict):
+            return reading.fail(f'{data_key}: the entry for "{key}" is not a JSON object', value)
+        username = str(entry.get("username") or "")
+        password = str(entry.get("password") or "")
+        encoded = entry.get("auth")
+        if encoded:
+            pair = _auth_pair(encoded)
+            if pair is None:
+                return reading.fail(
+                    f'{data_key}: the auth of "{key}" is not base64(username:password)', value
+                )
+            username, password = pair
+        reading.credentials[str(key)] = (username, password)
+    return reading
+
+
+def _auth_pair(encoded: object) -> tuple[str, str] | None:
+    """base64(user:password) as the kubelet decodes it: padded or unpadded, split on the first
+    colon (`decodeDockerConfigFieldAuth`)."""
+    if not isinstance(encoded, str):
+        return None
+    text = encoded.strip()
+    try:
+        padded = text if text.endswith("=") else text + "=" * (-len(text) % 4)
+        decoded = base64.b64decode(padded, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    username, colon, password = decoded.partition(":")
+    return (username, password) if colon else None

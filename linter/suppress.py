@@ -63,6 +63,17 @@ def parse_codes(text: str) -> tuple[frozenset[str] | None, tuple[str, ...], tupl
     return frozenset(codes), written, tuple(unknown)
 
 
+@dataclass(frozen=True)
+class Located:
+    """Where a finding sits, as suppressions see it: the file's lines, the line, the object."""
+
+    path: str
+    lines: list[str]
+    line: int
+    obj: K8sObject | None
+    finding_line: int | None = None  # where the finding lands, when not at `line`
+
+
 @dataclass
 class _FileDirectives:
     file: list[Suppression]
@@ -86,31 +97,44 @@ class Suppressions:
         `line`: where the finding lands when the site places its parts on several lines (a
         Helm value's `tag:`); a directive there counts as well as one at the site's own line.
         """
+        return self._silences(self._applicable(site, line), code)
+
+    def suppressed_at(self, place: Located, code: str) -> bool:
+        """The same for a finding about an object rather than an image (a pull Secret)."""
+        return self._silences(self._applicable_at(place), code)
+
+    @staticmethod
+    def _silences(directives: list[Suppression], code: str) -> bool:
         hit = False
-        for directive in self._applicable(site, line):
+        for directive in directives:
             if directive.covers(code):
                 directive.used.add(code)
                 hit = True
         return hit
 
     def _applicable(self, site: ImageSite, line: int | None = None) -> list[Suppression]:
+        place = Located(site.path, site.source_lines, site.span.line, site.obj, line)
+        return self._applicable_at(place)
+
+    def _applicable_at(self, place: Located) -> list[Suppression]:
         found: list[Suppression] = []
-        if site.source_lines:
-            directives = self._file(site)
-            found.extend(directives.by_line.get(site.span.line, ()))
-            if line is not None and line != site.span.line:
-                found.extend(directives.by_line.get(line, ()))
+        if place.lines:
+            directives = self._file(place.path, place.lines)
+            found.extend(directives.by_line.get(place.line, ()))
+            if place.finding_line is not None and place.finding_line != place.line:
+                found.extend(directives.by_line.get(place.finding_line, ()))
             found.extend(directives.file)
-        found.extend(self._annotation(site.obj))
+        if place.obj is not None:
+            found.extend(self._annotation(place.obj))
         return found
 
-    def _file(self, site: ImageSite) -> _FileDirectives:
-        key = id(site.source_lines)
+    def _file(self, path: str, lines: list[str]) -> _FileDirectives:
+        key = id(lines)
         cached = self._files.get(key)
         if cached is None:
-            cached = scan(site.path, site.source_lines)
+            cached = scan(path, lines)
             self._files[key] = cached
-            self._keep.append(site.source_lines)
+            self._keep.append(lines)
         return cached
 
     def _annotation(self, obj: K8sObject) -> list[Suppression]:
@@ -137,14 +161,19 @@ class Suppressions:
             seen.extend(listed)
         return seen
 
-    def unused(self, ran: Collection[str], sites: Iterable[ImageSite]) -> list[UnusedSuppression]:
+    def unused(
+        self, ran: Collection[str], sites: Iterable[ImageSite], places: Iterable[Located] = ()
+    ) -> list[UnusedSuppression]:
         """Directives (or the codes of them) that silenced nothing, for rules that ran.
 
-        `sites` are all sites of the run, so files and objects without findings are scanned
-        too. Unknown codes are always reported: they can never silence anything.
+        `sites` are all sites of the run and `places` the other objects checked (pull
+        Secrets), so files and objects without findings are scanned too. Unknown codes are
+        always reported: they can never silence anything.
         """
         for site in sites:
             self._applicable(site)
+        for place in places:
+            self._applicable_at(place)
         out: list[UnusedSuppression] = []
         for directive in self.all():
             if directive.codes is None:

@@ -2,7 +2,9 @@
 
 Each rule module defines CODE, NAME, SEVERITY, DEFAULT_ENABLED, NEEDS_REGISTRY, a docstring that is
 its documentation (what it does, why it matters, example, use instead), and
-`check(site, ctx) -> Iterator[str]` yielding one message per finding. A rule about one part of
+`check(site, ctx) -> Iterator[str]` yielding one message per finding. A rule about pull Secrets
+rather than images says `SUBJECT = "pull-secret"` and defines `check_pull_secret(secret, ctx)`
+instead; the engine runs it once per pull Secret of the set. A rule about one part of
 the reference declares it, `CONCERNS = "tag"` (or "registry", "repository", "digest"): on a site
 written as several keys (a Helm values mapping) its findings land on that key. A check reads its
 settings with `ctx.settings_for(site)` (patterns already parsed by the configuration) and the
@@ -16,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from types import ModuleType
 
-from imglint.context import Context
+from imglint.context import Context, PullSecret
 from imglint.findings import Severity
 from imglint.records import dataclass
 from imglint.rules import (
@@ -30,6 +32,7 @@ from imglint.rules import (
     img008_disallowed_registry,
     img009_docker_hub_anonymous,
     img010_pull_policy_mutable_tag,
+    img011_invalid_pull_secret,
     img015_unused_image_override,
     img101_tag_not_found,
     img102_repository_not_found,
@@ -42,6 +45,11 @@ from imglint.rules import (
 from imglint.sites import Component, ImageSite
 
 CheckFunction = Callable[[ImageSite, Context], Iterable[str]]
+SecretCheckFunction = Callable[[PullSecret, Context], Iterable[str]]
+
+
+def _no_image_check(site: ImageSite, ctx: Context) -> Iterable[str]:
+    return ()
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,9 @@ class Rule:
     # and GitHub code scanning files them as security alerts with this score (CVSS-like, 0-10:
     # 7.0 and up is "high", 4.0 up to 7.0 "medium").
     security_severity: float | None = None
+    # What the rule looks at: "image" (each image site) or "pull-secret" (each pull Secret).
+    subject: str = "image"
+    check_pull_secret: SecretCheckFunction | None = None
 
     @property
     def summary(self) -> str:
@@ -84,10 +95,12 @@ def _rule(module: ModuleType) -> Rule:
         default_enabled=module.DEFAULT_ENABLED,
         needs_registry=module.NEEDS_REGISTRY,
         doc=module.__doc__ or "",
-        check=module.check,
+        check=getattr(module, "check", _no_image_check),
         concerns=getattr(module, "CONCERNS", None),
         checks_placeholders=getattr(module, "CHECKS_PLACEHOLDERS", False),
         security_severity=getattr(module, "SECURITY_SEVERITY", None),
+        subject=getattr(module, "SUBJECT", "image"),
+        check_pull_secret=getattr(module, "check_pull_secret", None),
     )
 
 
@@ -103,6 +116,7 @@ _MODULES: tuple[ModuleType, ...] = (
     img008_disallowed_registry,
     img009_docker_hub_anonymous,
     img010_pull_policy_mutable_tag,
+    img011_invalid_pull_secret,
     img015_unused_image_override,
     img101_tag_not_found,
     img102_repository_not_found,

@@ -42,5 +42,19 @@ def secret_state(name: str, site: ImageSite, ctx: Context) -> SecretState:
     return SecretState(name, secret, other)
 
 
+def unusable_secrets(names: Iterable[str], site: ImageSite, ctx: Context) -> list[tuple[str, str]]:
+    """The named pull Secrets that are in the set but broken (IMG011), with why."""
+    found: list[tuple[str, str]] = []
+    for name in names:
+        secret = secret_state(name, site, ctx).secret
+        if secret is not None and secret.error is not None:
+            found.append((name, secret.error))
+    return found
+
+
+def reasons_text(unusable: Iterable[tuple[str, str]]) -> str:
+    return "; ".join(f'"{name}": {error}' for name, error in unusable)
+
+
 def quoted_list(names: Iterable[str]) -> str:
     return ", ".join(f'"{n}"' for n in names)

@@ -47,6 +47,7 @@ from collections.abc import Iterator
 from imglint.context import Context
 from imglint.findings import Severity
 from imglint.patterns import matches_any
+from imglint.rules._shared import reasons_text, unusable_secrets
 from imglint.sites import ImageSite
 
 CODE = "IMG006"
@@ -64,6 +65,14 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     if not private or not matches_any(private, ref):
         return
     secrets = ctx.objects.pod_secrets(site)
+    unusable = unusable_secrets(secrets.names, site, ctx)
+    if secrets.names and len(unusable) == len(secrets.names):
+        where = f'"{ref.domain}"' if ref.domain else "the image's registry"
+        yield (
+            f"{where} is a private registry but every pull secret the pod has is unusable "
+            f"(see IMG011): {reasons_text(unusable)}"
+        )
+        return
     if secrets.names or (not secrets.known and secrets.service_account is None):
         return  # listed, or the file does not say which pod pulls the image
     where = f'"{ref.domain}"' if ref.domain else "the image's registry"

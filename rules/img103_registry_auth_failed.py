@@ -40,6 +40,7 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
+from imglint.rules._shared import reasons_text, unusable_secrets
 from imglint.sites import ImageSite
 
 CODE = "IMG103"
@@ -55,4 +56,8 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     if result is None or ref is None or result.status != "auth-failed":
         return
     host = result.registry or ref.domain
-    yield f'image "{site.image}": {host} refused access to {ref.path}: {result.detail}'
+    message = f'image "{site.image}": {host} refused access to {ref.path}: {result.detail}'
+    broken = unusable_secrets(ctx.objects.pod_secrets(site).names, site, ctx)
+    if broken:
+        message += f" (the pod's pull secrets are unusable, see IMG011: {reasons_text(broken)})"
+    yield message

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint.documents import NULL_TAG, STR_TAG, FileReading, Unreadable, mapping_keys
-from imglint.findings import Span
+from imglint.documents import node_span as node_span  # extractors build their spans with it
 from imglint.placeholders import POD_IMAGE_SYNTAXES, Syntax, placeholder_kind
 from imglint.records import dataclass
 from imglint.sites import ImageSite, K8sObject, Origin, PullSecretHolder, parse_image
@@ -165,15 +165,19 @@ class Sink:
             raise Unreadable(
                 f"more than {MAX_SITES_PER_FILE:,} images in one file; split it to lint it", node
             )
-        if self._lines is None:
-            self._lines = self.source.text.splitlines()
-        site.source_lines = self._lines
+        site.source_lines = self.lines()
         site.source = self.source
         if site.placeholder is None:  # an extractor may have said why already
             site.placeholder = placeholder_kind(site.image, placeholders)
         if site.placeholder is None:
             parse_image(site)
         self.sites.append(site)
+
+    def lines(self) -> list[str]:
+        """The file's lines, split once and shared by everything found in it (suppressions)."""
+        if self._lines is None:
+            self._lines = self.source.text.splitlines()
+        return self._lines
 
     # -- for the reader ------------------------------------------------------------------------
 
@@ -194,16 +198,3 @@ class Sink:
                 node,
             )
         self._document_walked |= self.claimed
-
-
-def node_span(node: Node) -> Span:
-    """Where a node sits: its start and end marks as a Span."""
-    start, end = node.start_mark, node.end_mark
-    return Span(
-        line=start.line + 1,
-        column=start.column + 1,
-        end_line=end.line + 1,
-        end_column=end.column + 1,
-        start=start.index,
-        end=end.index,
-    )
