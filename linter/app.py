@@ -54,6 +54,8 @@ class Options:
     paths: tuple[str, ...]
     config_file: str | None = None
     stdin_filename: str | None = None
+    # `helm template -f` files of the rendered chart on stdin, in order (findings name the key)
+    values: tuple[str, ...] = ()
     # rule selection, layered on the configuration's (codes or names)
     select: tuple[str, ...] | None = None
     extend_select: tuple[str, ...] | None = None
@@ -117,6 +119,7 @@ class Application:
     def __init__(self, options: Options, streams: Streams) -> None:
         self.options = options
         self.streams = streams
+        self._trace_errors: list[InputError] = []
 
     def run(self) -> int:
         config = self.initialize()
@@ -162,7 +165,12 @@ class Application:
             stdin_name=self.options.stdin_filename or "-",
             exclude=Exclusions(config.exclude, config.folder, config.force_exclude, config.source),
         )
-        read = manifests.load(collected.sources)
+        # `helm-values` globs select more values files, as `exclude` globs select (relative to
+        # the configuration file's folder).
+        helm_values = Exclusions(config.helm_values, config.folder)
+        read = manifests.load(
+            collected.sources, {"helm-values": lambda path: helm_values.match(path) is not None}
+        )
         # Placeholders are not references yet; an entry that matches nothing still has a rule.
         written = [s for s in read.sites if s.placeholder is None or s.unmatched is not None]
         return _Read(collected, read, written, engine.not_ignored(written, config))
@@ -275,7 +283,7 @@ class Application:
             result.unused_suppressions if options.report_unused_suppressions else None,
         )
         errors = sorted(
-            read.collected.errors + read.manifests.errors + fix_errors,
+            read.collected.errors + read.manifests.errors + fix_errors + self._trace_errors,
             key=lambda e: (e.path, e.line or 0, e.column or 0),
         )
         notices = read.collected.notices + read.manifests.notices
@@ -326,6 +334,7 @@ class Application:
         if unused is not None:
             unused = rendered.suppressions(unused)
         findings = rendered.findings(findings)
+        self._trace_errors = rendered.errors  # a --values file that could not be read
         from imglint.kustomize_origin import BuildOutput
 
         build_output = BuildOutput(read.collected.sources, self.options.stdin_filename)
@@ -359,7 +368,9 @@ class Application:
             return None
         from imglint.helm import RenderedSources
 
-        return RenderedSources(read.collected.sources, self.options.stdin_filename)
+        return RenderedSources(
+            read.collected.sources, self.options.stdin_filename, self.options.values
+        )
 
     def _print_errors(self, errors: Sequence[InputError]) -> None:
         """Input errors on stderr, for runs whose stdout carries something else than a report."""

@@ -78,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--stdin-filename", metavar="NAME", help="the name to show for stdin (default: -)"
     )
+    out.add_argument(
+        "--values",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a values file `helm template -f` was given (repeatable, last wins): findings on "
+        "rendered stdin name the values key that declared their image",
+    )
     out.add_argument("--list-images", action="store_true", help="print every image site and exit")
     out.add_argument("--list-rules", action="store_true", help="list the rules and exit")
     out.add_argument("--explain", metavar="RULE", help="print a rule's documentation and exit")
@@ -225,6 +233,7 @@ def options(args: argparse.Namespace) -> Options:
         paths=tuple(args.paths),
         config_file=args.config,
         stdin_filename=args.stdin_filename,
+        values=tuple(args.values),
         select=_split(args.select),
         extend_select=_split(args.extend_select),
         ignore=_split(args.ignore),
@@ -257,6 +266,11 @@ def _check_flag_combinations(args: argparse.Namespace) -> None:
     """Refuse options that would be silently ignored in this run."""
     if args.stdin_filename is not None and "-" not in args.paths:
         raise UsageError("--stdin-filename names stdin: add - to the paths")
+    if args.values:
+        if "-" not in args.paths:
+            raise UsageError("--values traces rendered stdin to its values: add - to the paths")
+        if args.stdin_filename is None:
+            raise UsageError("--values needs --stdin-filename CHART_FOLDER (the chart rendered)")
     if args.write_baseline:
         for flag, value in (
             ("-o", args.output_file),

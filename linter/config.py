@@ -66,6 +66,7 @@ class Config:
     # The absolute folder of the file read (exclude globs start there). Not compared: where a
     # file lies is not one of its settings.
     folder: str | None = field(default=None, compare=False)
+    helm_values: tuple[str, ...] = ()  # path globs of Helm values files (beyond charts' own)
     # Registry check settings; None means "the registry check's own default".
     platforms: tuple[str, ...] = DEFAULT_PLATFORMS
     insecure_registries: tuple[str, ...] = ()  # hosts reached over plain HTTP / unverified TLS
@@ -353,6 +354,7 @@ def _build(data: Mapping[str, Any], source: str | None) -> Config:
         ignore_images=ImageGlobs.compile(_strings(get("ignore-images", []), "ignore-images")),
         exclude=_strings(get("exclude", []), "exclude"),
         force_exclude=_flag(get("force-exclude", False), "force-exclude"),
+        helm_values=_strings(get("helm-values", []), "helm-values"),
         platforms=tuple(
             _platform(p, "platforms", i)
             for i, p in enumerate(_strings(get("platforms", list(DEFAULT_PLATFORMS)), "platforms"))
@@ -379,6 +381,7 @@ _KEYS = (
     "ignore-images",
     "exclude",
     "force-exclude",
+    "helm-values",
     "platforms",
     "insecure-registries",
     "mirrors",

@@ -48,6 +48,20 @@ class Span:
 
 
 @dataclass(frozen=True)
+class Declaration:
+    """Where the image of a finding on rendered output was written: a Helm values key (the
+    one the finding concerns: `image.tag` for a tag finding), found by `--values` tracing."""
+
+    path: str
+    line: int
+    column: int
+    field: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line} {self.field}"
+
+
+@dataclass(frozen=True)
 class Finding:
     code: str
     name: str
@@ -62,6 +76,9 @@ class Finding:
     container: str | None = None
     # A Helm `# Source:` mapping may move the finding to another file; kept for dedup/baselines.
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # For rendered Helm output: the values key(s) that declared the image (several when the
+    # values declare the same image twice). Not part of the finding's identity.
+    declared_at: tuple[Declaration, ...] = field(default=(), compare=False, hash=False)
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

@@ -8,6 +8,10 @@ Helm's paths start at the chart's name, not at the repository root, so GitHub an
 code scanning could not place them. When stdin is named after the chart's folder
 (`helm template charts/shop | imglint --stdin-filename charts/shop -`, a folder holding a
 Chart.yaml), the chart name is replaced by that folder: `charts/shop/templates/deployment.yaml`.
+
+The chart's values are then read too (imglint.helm_values, with the `--values` files applied in
+order): a finding whose image a values key declares names that key (`Finding.declared_at`), the
+one its rule concerns, while its own location and identity stay the template's.
 """
 
 from __future__ import annotations
@@ -19,8 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from imglint import records
-from imglint.findings import Finding, Span, UnusedSuppression
-from imglint.records import dataclass
+from imglint.findings import Declaration, Finding, InputError, Span, UnusedSuppression
 from imglint.reference import InvalidReference, parse
 from imglint.sites import ImageSite
 from imglint.sources import Source
@@ -38,10 +41,28 @@ class RenderedSources:
     `chart_dir`: the stdin name; if it is a chart's folder, template paths are placed in it.
     """
 
-    def __init__(self, sources: Sequence[Source], chart_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        sources: Sequence[Source],
+        chart_dir: str | None = None,
+        values_files: Sequence[str] = (),
+    ) -> None:
         self._texts = {s.path: s.text for s in sources if s.file_path is None}
         is_chart = chart_dir and os.path.isfile(os.path.join(chart_dir, "Chart.yaml"))
         self._root = chart_dir if is_chart else None
+        self._values_files = tuple(values_files)
+        self._values: list[ValuesImage] | None = None
+        # Values files (or parts of the chart) that could not be read for tracing.
+        self.errors: list[InputError] = []
+
+    def values_images(self) -> list[ValuesImage]:
+        """The images the chart's values declare (with the `--values` files applied): read once,
+        only when a finding is to be traced."""
+        if self._values is None:
+            self._values = []
+            if self._root is not None:
+                self._values, self.errors = chart_values_images(self._root, self._values_files)
+        return self._values
 
     def locate(self, path: str, line: int) -> tuple[str, int] | None:
         """(template path, lines to subtract) for a 1-based line of stdin; None: not Helm's."""
@@ -65,7 +86,10 @@ class RenderedSources:
         )
 
     def findings(self, findings: Sequence[Finding]) -> list[Finding]:
-        """Findings moved to their templates, resorted."""
+        """Findings moved to their templates (naming the values keys that declared their
+        images, for a chart folder), resorted."""
+        if self._values_files:
+            self.values_images()  # read now: a --values file that is missing is an error
         mapped: list[Finding] = []
         for finding in findings:
             place = self._move(finding.path, finding.span)
@@ -78,8 +102,33 @@ class RenderedSources:
                 "rendered_path": finding.path,
                 "rendered_line": str(finding.span.line),
             }
-            mapped.append(records.replace(finding, path=template, span=span, extra=extra))
+            mapped.append(
+                records.replace(
+                    finding,
+                    path=template,
+                    span=span,
+                    extra=extra,
+                    declared_at=self._declared_at(finding, template),
+                )
+            )
         return sorted(mapped, key=lambda f: f.sort_key)
+
+    def _declared_at(self, finding: Finding, template: str) -> tuple[Declaration, ...]:
+        """The values keys that declared a finding's image: the key the finding's rule concerns
+        (the tag's for a tag finding). Only for a chart folder named by --stdin-filename."""
+        if self._root is None or finding.image is None:
+            return ()
+        images = self.values_images()
+        if not images:
+            return ()
+        from imglint import rules
+
+        rule = rules.lookup(finding.code)
+        concerns = rule.concerns if rule is not None else None
+        return tuple(
+            declaration_of(image, concerns)
+            for image in declarations_for(finding.image, template, images)
+        )
 
     def sites(self, sites: Sequence[ImageSite]) -> list[ImageSite]:
         """Image sites moved to their templates, resorted (`--list-images`, like findings)."""
@@ -134,23 +183,9 @@ def _markers(text: str) -> tuple[tuple[int, str], ...]:
 # -- rendered images traced back to the values keys that declare them ---------------------------
 
 
-@dataclass(frozen=True)
-class ValuesDeclaration:
-    """Where the image of a rendered finding is declared: a values key (the tag's, the
-    registry's... whichever the finding concerns), or the image's own key."""
-
-    path: str
-    line: int
-    column: int
-    field: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line} {self.field}"
-
-
 def chart_values_images(
     chart_dir: str, values_files: Sequence[str]
-) -> tuple[list[ValuesImage], list[str]]:
+) -> tuple[list[ValuesImage], list[InputError]]:
     """The images the chart's values declare once `values_files` are applied over its
     values.yaml (in order, the last wins, as `helm template -f`), and what could not be read.
 
@@ -161,13 +196,16 @@ def chart_values_images(
 
     reader = ChartReader()
     facts, problems = reader.chart(chart_dir)
-    problems = list(problems)
+    errors = list(problems)
     own = os.path.join(chart_dir, VALUES_FILE)
-    files = ([own] if os.path.isfile(own) else []) + list(values_files)
+    for path in values_files:
+        if not os.path.isfile(path):
+            errors.append(InputError(path, "--values: no such file"))
+    files = ([own] if os.path.isfile(own) else []) + [p for p in values_files if os.path.isfile(p)]
     layers: list[Layer] = []
     by_field: dict[str, ValuesImage] = {}
     for path in files:
-        root = reader.values(path, problems)
+        root = reader.values(path, errors)
         if root is None:
             continue
         layered = records.replace(facts, defaults=list(layers))
@@ -180,7 +218,7 @@ def chart_values_images(
             field_name = f"{key}.{image.field}"
             if field_name not in by_field:
                 by_field[field_name] = image
-    return list(by_field.values()), problems
+    return list(by_field.values()), errors
 
 
 def declarations_for(
@@ -214,7 +252,7 @@ def declarations_for(
     return found
 
 
-def declaration_of(image: ValuesImage, component: str | None) -> ValuesDeclaration:
+def declaration_of(image: ValuesImage, component: str | None) -> Declaration:
     """The values key a finding about `component` (registry, repository, tag, digest) points at."""
     part = {
         "registry": image.registry or image.repository,
@@ -223,8 +261,8 @@ def declaration_of(image: ValuesImage, component: str | None) -> ValuesDeclarati
         "digest": image.digest,
     }.get(component or "")
     if part is not None:
-        return ValuesDeclaration(part.file, part.span.line, part.span.column, part.field)
-    return ValuesDeclaration(image.file, image.span.line, image.span.column, image.field)
+        return Declaration(part.file, part.span.line, part.span.column, part.field)
+    return Declaration(image.file, image.span.line, image.span.column, image.field)
 
 
 def _key(text: str) -> tuple[str, str | None, str | None] | None:

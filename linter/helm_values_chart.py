@@ -13,6 +13,7 @@ import os
 import yaml
 from yaml.nodes import Node
 
+from imglint.findings import InputError
 from imglint.helm_templates import read_templates
 from imglint.helm_values import ChartFacts, Layer
 from imglint.records import dataclass, field
@@ -27,7 +28,7 @@ MAX_LEVELS_UP = 3
 @dataclass
 class ChartRead:
     facts: ChartFacts | None  # None: no chart at or above the file
-    problems: list[str] = field(default_factory=list)
+    problems: list[InputError] = field(default_factory=list)
 
 
 def chart_dir_of(values_path: str) -> str | None:
@@ -48,7 +49,7 @@ class ChartReader:
     """Reads charts once per run (many values files share one chart)."""
 
     def __init__(self) -> None:
-        self._charts: dict[str, tuple[ChartFacts, list[str]]] = {}
+        self._charts: dict[str, tuple[ChartFacts, list[InputError]]] = {}
         self._values: dict[str, Node | None] = {}
 
     def for_values_file(self, values_path: str, display_path: str) -> ChartRead:
@@ -75,19 +76,19 @@ class ChartReader:
             )
         return ChartRead(facts, list(problems))
 
-    def chart(self, chart_dir: str) -> tuple[ChartFacts, list[str]]:
+    def chart(self, chart_dir: str) -> tuple[ChartFacts, list[InputError]]:
         """The chart at chart_dir (its Chart.yaml, templates, subcharts), read once."""
         return self._chart(os.path.abspath(chart_dir))
 
-    def values(self, path: str, problems: list[str]) -> Node | None:
+    def values(self, path: str, problems: list[InputError]) -> Node | None:
         """A values file composed (None: empty or unreadable, said in problems)."""
         return self._read_values(path, problems)
 
-    def _chart(self, chart_dir: str) -> tuple[ChartFacts, list[str]]:
+    def _chart(self, chart_dir: str) -> tuple[ChartFacts, list[InputError]]:
         cached = self._charts.get(chart_dir)
         if cached is not None:
             return cached
-        problems: list[str] = []
+        problems: list[InputError] = []
         meta = _read_chart_yaml(os.path.join(chart_dir, CHART_FILE), problems)
         facts = ChartFacts(
             chart_dir=chart_dir,
@@ -109,7 +110,7 @@ class ChartReader:
         return facts, problems
 
     def _parent_values(
-        self, chart_dir: str, display_path: str, values_path: str, problems: list[str]
+        self, chart_dir: str, display_path: str, values_path: str, problems: list[InputError]
     ) -> Layer | None:
         """For a subchart's own values.yaml: the parent chart's values, under the subchart's key."""
         charts_folder = os.path.dirname(chart_dir)
@@ -131,7 +132,7 @@ class ChartReader:
             return None
         return Layer(_display(display_path, parent_values), root, (key,))
 
-    def _read_values(self, path: str, problems: list[str]) -> Node | None:
+    def _read_values(self, path: str, problems: list[InputError]) -> Node | None:
         if path in self._values:
             return self._values[path]
         root: Node | None = None
@@ -143,7 +144,7 @@ class ChartReader:
                     root = yaml.compose(handle.read(), Loader=_Loader)
             except (OSError, ValueError, yaml.YAMLError, RecursionError) as exc:
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                problems.append(f"{os.path.relpath(path)}: not read ({reason})")
+                problems.append(InputError(os.path.relpath(path), f"not read: {reason}"))
                 root = None
         self._values[path] = root
         return root
@@ -164,13 +165,13 @@ def compose_text(text: str) -> tuple[Node | None, str | None]:
         return None, reason
 
 
-def _read_chart_yaml(path: str, problems: list[str]) -> dict[str, object]:
+def _read_chart_yaml(path: str, problems: list[InputError]) -> dict[str, object]:
     try:
         with open(path, encoding="utf-8-sig") as handle:
             data = yaml.load(handle.read(), Loader=_Loader)
     except (OSError, ValueError, yaml.YAMLError, RecursionError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        problems.append(f"{os.path.relpath(path)}: not read ({reason})")
+        problems.append(InputError(os.path.relpath(path), f"not read: {reason}"))
         return {}
     return data if isinstance(data, dict) else {}
 

@@ -9,6 +9,8 @@ error: nothing of it is half linted.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from yaml.nodes import MappingNode, Node
 
 from imglint import records
@@ -36,10 +38,14 @@ class Manifests:
     details: list[str] = records.field(default_factory=list)
 
 
-def load(sources: list[Source]) -> Manifests:
+def load(
+    sources: list[Source], selections: Mapping[str, Callable[[str], bool]] | None = None
+) -> Manifests:
+    """`selections`: configuration keys that select files for a file extractor, and their
+    path tests (`helm-values`)."""
     result = Manifests()
     for source in sources:
-        part = read_source(source)
+        part = read_source(source, selections)
         result.sites.extend(part.sites)
         for index_field in records.fields(ObjectIndex):  # every table of the index
             getattr(result.objects, index_field.name).update(
@@ -56,9 +62,11 @@ def load(sources: list[Source]) -> Manifests:
     return result
 
 
-def read_source(source: Source) -> Manifests:
+def read_source(
+    source: Source, selections: Mapping[str, Callable[[str], bool]] | None = None
+) -> Manifests:
     """One source's sites and objects, or only the reason it could not be read."""
-    file_extractors = file_extractors_for(source)
+    file_extractors = file_extractors_for(source, selections)
     reading = FileReading(
         source,
         template_actions_are_data=any(e.template_actions_are_data for e in file_extractors),

@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from tests.cli_runner import run
@@ -123,18 +124,44 @@ def test_values_in_gitops_objects_are_linted_and_the_assumption_said(
     ) in lines
 
 
+def test_helm_values_names_more_values_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An environment's values beside the chart take the rest from the chart's values.yaml; a
+    values file outside any chart is assembled the obvious way, with a note saying so."""
+    chart_copy(tmp_path, "podinfo")
+    (tmp_path / "podinfo" / "values-prod.yaml").write_text("image:\n  tag: latest\n")
+    (tmp_path / "env").mkdir()
+    (tmp_path / "env" / "values.yaml").write_text("redis:\n  repository: redis\n  tag: '7.2'\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, _err = run(["."], capsys)
+    assert code == 0  # without the configuration, only the chart's own values.yaml is read
+    Path(".imglint.yaml").write_text('helm-values: ["values-*.yaml", "env/values.yaml"]\n')
+    code, out, _err = run(["."], capsys)
+    assert code == 1
+    lines = out.splitlines()
+    assert [line.split(" [")[0] for line in lines if not line.startswith("note")][:-1] == [
+        "env/values.yaml:2:15: IMG004",
+        "podinfo/values-prod.yaml:2:8: IMG002",
+    ]
+    assert any(
+        line.startswith("note: env/values.yaml:1: values outside a chart:") for line in lines
+    )
+
+
 # -- pinning against the real local registry --------------------------------------------------
 
 
 @pytest.fixture
 def cli_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
-    import imglint.registry
+    """The CLI's resolver, as in tests/test_pin.py: anonymous, cache-free, HEAD only."""
+    import imglint.resolve
     from tests.test_pin import real_resolver
 
     def make_resolver(*args: object, **kwargs: object) -> Callable[..., object]:
         return real_resolver
 
-    monkeypatch.setattr(imglint.registry, "make_resolver", make_resolver, raising=False)
+    monkeypatch.setattr(imglint.resolve, "make_resolver", make_resolver)
 
 
 @pytest.mark.registry
@@ -188,3 +215,62 @@ def test_pin_writes_each_charts_convention(
     assert (podinfo / "values.yaml").read_text() == podinfo_before.replace(
         '  tag: "1.0"\n', f'  tag: "1.0@{seeded.app_1_0}"\n'
     )
+
+
+# -- rendered output traced back to the values keys ------------------------------------------
+
+
+def test_rendered_findings_name_the_values_key(capsys: pytest.CaptureFixture[str]) -> None:
+    """`helm template shop podinfo -f podinfo-prod-values.yaml | imglint --stdin-filename
+    podinfo --values podinfo-prod-values.yaml -`: the finding stays on the template (its
+    identity and baseline key too) and names the values key its image came from."""
+    rendered = (CHARTS / "rendered" / "podinfo-shop.yaml").read_text()
+    chart = str(CHARTS / "podinfo")
+    prod = str(CHARTS / "podinfo-prod-values.yaml")
+    args = ["--stdin-filename", chart, "--values", prod, "-"]
+    code, out, _err = run(args, capsys, stdin=rendered)
+    assert code == 1
+    [latest] = [line for line in out.splitlines() if "IMG002" in line]
+    assert latest.startswith(f"{chart}/templates/redis/deployment.yaml:22:18: IMG002")
+    assert latest.endswith(
+        f"(Deployment shop-podinfo-redis, container redis) (from {prod}:6 redis.tag)"
+    )
+
+    code, out, _err = run(["--format", "json", *args], capsys, stdin=rendered)
+    [finding] = [f for f in json.loads(out)["findings"] if f["code"] == "IMG002"]
+    assert finding["path"] == f"{chart}/templates/redis/deployment.yaml"
+    assert finding["declared_at"] == {"path": prod, "line": 6, "column": 8, "field": "redis.tag"}
+
+    code, out, _err = run(["--format", "sarif", *args], capsys, stdin=rendered)
+    log = json.loads(out)
+    schema = json.loads(
+        (Path(__file__).parent / "fixtures" / "sarif-schema-2.1.0.json").read_text()
+    )
+    jsonschema.Draft4Validator(schema).validate(log)
+    [result] = [r for r in log["runs"][0]["results"] if r["ruleId"] == "IMG002"]
+    [related] = result["relatedLocations"]
+    assert related["physicalLocation"]["region"] == {"startLine": 6, "startColumn": 8}
+    assert related["message"]["text"] == "the values key redis.tag declares this image"
+
+    # Without the environment's file the chart's own values declare the rendered images: the
+    # podinfo image rendered with tag 6.13.0 matches nothing there, so nothing is named.
+    code, out, _err = run(
+        ["--format", "json", "--stdin-filename", chart, "-"], capsys, stdin=rendered
+    )
+    assert all("declared_at" not in f for f in json.loads(out)["findings"])
+
+
+def test_values_needs_rendered_stdin_and_a_missing_file_is_an_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rendered = (CHARTS / "rendered" / "podinfo-shop.yaml").read_text()
+    chart = str(CHARTS / "podinfo")
+    code, _out, err = run(["--values", "x.yaml", chart], capsys)
+    assert code == 2 and "--values traces rendered stdin to its values: add -" in err
+    code, _out, err = run(["--values", "x.yaml", "-"], capsys, stdin=rendered)
+    assert code == 2 and "--values needs --stdin-filename CHART_FOLDER" in err
+    code, out, _err = run(
+        ["--stdin-filename", chart, "--values", "no-such.yaml", "-"], capsys, stdin=rendered
+    )
+    assert code == 2
+    assert "no-such.yaml: error: --values: no such file" in out

@@ -41,6 +41,8 @@ scalar sets `ImageSite.components` (where a finding about its tag, digest... goe
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from imglint.extract import helm, kustomize, pods
 from imglint.extract.sink import FileExtractor, FoundObject, ObjectExtractor, Sink
 from imglint.sites import K8sObject
@@ -133,9 +135,21 @@ def extract_object(found: FoundObject, sink: Sink) -> None:
     sink.finish_object(found.node)
 
 
-def file_extractors_for(source: Source) -> list[FileExtractor]:
-    """The file extractors that read this source's documents."""
-    return [extractor for extractor in FILE_EXTRACTORS if extractor.accepts(source)]
+def file_extractors_for(
+    source: Source, selections: Mapping[str, Callable[[str], bool]] | None = None
+) -> list[FileExtractor]:
+    """The file extractors that read this source's documents: those that accept it, and those
+    whose configuration key (`selected_by`) selects its file (`selections`: key -> the
+    configuration's path test for it)."""
+    found: list[FileExtractor] = []
+    for extractor in FILE_EXTRACTORS:
+        if extractor.accepts(source):
+            found.append(extractor)
+        elif selections and extractor.selected_by is not None and source.file_path is not None:
+            selects = selections.get(extractor.selected_by)
+            if selects is not None and selects(source.file_path):
+                found.append(extractor)
+    return found
 
 
 __all__ = [

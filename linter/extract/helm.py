@@ -1,6 +1,8 @@
 """Helm values: where they are read (the extractors imglint.extract lists).
 
-- a chart's own values file: `values.yaml` (or `values.yml`) with a `Chart.yaml` beside it;
+- a chart's own values file: `values.yaml` (or `values.yml`) with a `Chart.yaml` beside it, and
+  the files the `helm-values` configuration globs name (an environment's values, in a chart or
+  kept elsewhere);
 - Flux `HelmRelease` (`helm.toolkit.fluxcd.io`) `spec.values`;
 - Argo CD `Application` (`argoproj.io`) `spec.source(s)[].helm.valuesObject` and `.values`;
 - kustomize `helmCharts[].valuesInline` in kustomization files.
@@ -66,7 +68,11 @@ def _argo(found: FoundObject, sink: Sink) -> None:
 
 
 VALUES_FILES = FileExtractor(
-    "Helm values files", is_values_file, _values_file, template_actions_are_data=True
+    "Helm values files",
+    is_values_file,
+    _values_file,
+    template_actions_are_data=True,
+    selected_by="helm-values",
 )
 KUSTOMIZE_HELM_CHARTS = FileExtractor(
     "kustomize helmCharts values",

@@ -46,11 +46,15 @@ def extract_values_file(document: Node, sink: Sink) -> None:
     if not isinstance(document, MappingNode):
         return  # an empty values file, or one that is a list: nothing Helm would merge
     read = ChartReader().for_values_file(source.file_path or source.path, source.path)
-    for problem in read.problems:
-        sink.reading.notices.append(problem)
-    facts = read.facts or ChartFacts(context="values outside a chart")
+    for problem in read.problems:  # the chart around it: what is missing only adds notes
+        sink.reading.notices.append(f"{problem} (Helm values of {source.path})")
+    context = "values outside a chart"
+    facts = read.facts or ChartFacts(context=context)
     obj = K8sObject("HelmValues", "", None, None, {}, source.path, 1)
-    _emit(find_images(source.path, document, facts), sink, obj, prefix="", context=None)
+    images = find_images(source.path, document, facts)
+    _emit(images, sink, obj, prefix="", context=None)
+    if read.facts is None:
+        _state_assumption(images, sink, context, document)
 
 
 def extract_kustomization(document: Node, sink: Sink) -> None:

@@ -66,6 +66,9 @@ class FileExtractor:
     # Its files may hold Go-template actions as data (Helm values rendered with `tpl`, examples
     # in comments): never refused as templates.
     template_actions_are_data: bool = False
+    # A configuration key whose path globs name more files for it (`helm-values`), beyond the
+    # ones `accepts` recognises by themselves.
+    selected_by: str | None = None
 
 
 class Sink:

@@ -81,7 +81,19 @@ def finding_context(finding: Finding) -> str:
 
 def message_with_context(finding: Finding) -> str:
     context = finding_context(finding)
-    return f"{finding.message} ({context})" if context else finding.message
+    text = f"{finding.message} ({context})" if context else finding.message
+    declared = declared_words(finding)
+    return f"{text} ({declared})" if declared else text
+
+
+def declared_words(finding: Finding) -> str:
+    """`from charts/shop/values.yaml:14 image.tag`: the values key that declared the image of
+    a finding on rendered Helm output; every candidate when the values declare it twice."""
+    if not finding.declared_at:
+        return ""
+    if len(finding.declared_at) == 1:
+        return f"from {finding.declared_at[0]}"
+    return "from one of " + ", ".join(str(d) for d in finding.declared_at)
 
 
 def summary_line(report: Report) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from imglint.findings import Finding, InputError, UnusedSuppression
+from imglint.findings import Declaration, Finding, InputError, UnusedSuppression
 from imglint.registry.model import RegistrySummary, rate_limit_fields
 from imglint.report import Report, rule_counts
 from imglint.report.common import SCHEMA_VERSION
@@ -40,7 +40,7 @@ def render(report: Report, out: TextIO, *, color: bool = False, statistics: bool
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
-    return {
+    found = {
         "code": f.code,
         "name": f.name,
         "severity": f.severity.label,
@@ -56,6 +56,17 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "object": f.object,
         "container": f.container,
     }
+    # Rendered Helm output traced to its values (--values): the key that declared the image,
+    # or every candidate when the values declare the same image twice.
+    if len(f.declared_at) == 1:
+        found["declared_at"] = declaration_dict(f.declared_at[0])
+    elif f.declared_at:
+        found["declared_at_candidates"] = [declaration_dict(d) for d in f.declared_at]
+    return found
+
+
+def declaration_dict(d: Declaration) -> dict[str, Any]:
+    return {"path": d.path, "line": d.line, "column": d.column, "field": d.field}
 
 
 def error_dict(e: InputError) -> dict[str, Any]:

@@ -178,6 +178,17 @@ def results(findings: Sequence[Finding], rule_index: dict[str, int]) -> list[dic
             "endColumn": f.span.end_column,
         }
         result["locations"] = [{"physicalLocation": physical_location(f.path, region)}]
+        if f.declared_at:
+            result["relatedLocations"] = [
+                {
+                    "id": number,
+                    "physicalLocation": physical_location(
+                        d.path, {"startLine": d.line, "startColumn": d.column}
+                    ),
+                    "message": {"text": f"the values key {d.field} declares this image"},
+                }
+                for number, d in enumerate(f.declared_at, start=1)
+            ]
         # Two findings with the same identity (a rule reporting one site twice) still need
         # distinct fingerprints, or GitHub would fold them into one alert.
         identity = fingerprint(f)

@@ -14,7 +14,7 @@ from typing import TextIO
 
 from imglint.findings import Finding, InputError, Severity, UnusedSuppression
 from imglint.report import Report, rule_counts
-from imglint.report.common import finding_context, printable, summary_line
+from imglint.report.common import declared_words, finding_context, printable, summary_line
 
 _RESET = "\x1b[0m"
 _BOLD = "\x1b[1m"
@@ -71,6 +71,9 @@ def _finding(f: Finding, style: _Style) -> str:
     context = finding_context(f)
     if context:
         text += " " + style(f"({printable(context)})", _DIM)
+    declared = declared_words(f)
+    if declared:
+        text += " " + style(f"({printable(declared)})", _DIM)
     return text
 
 
