@@ -217,6 +217,40 @@ def test_pin_writes_each_charts_convention(
     )
 
 
+@pytest.mark.registry
+@pytest.mark.usefixtures("cli_resolver")
+def test_pin_diff_and_repin_in_values(
+    seeded: Seeded, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--diff shows the values edit and writes nothing; --pin keeps a digest it finds,
+    --repin follows the tag (kube-prometheus-stack's bare-hex `sha`)."""
+    host = seeded.registry.host
+    kps = chart_copy(tmp_path, "kube-prometheus-stack")
+    old_hex = seeded.moving_old.partition(":")[2]
+    before = edit(
+        kps / "values.yaml",
+        (
+            "  thanosImage:\n    registry: quay.io\n    repository: thanos/thanos\n"
+            '    tag: v0.42.4\n    sha: ""\n',
+            f"  thanosImage:\n    registry: {host}\n    repository: team/app\n"
+            f"    tag: moving\n    sha: {old_hex}\n",
+        ),
+    )
+    config = tmp_path / "imglint.yaml"
+    ignored = ["quay.io/*", "docker.io/*", "ghcr.io/*", "registry.k8s.io/*"]
+    config.write_text(f"ignore-images: {json.dumps(ignored)}\n")
+    base = ["--config", str(config)]
+    code, out, _err = run([*base, "--pin", str(kps)], capsys)
+    assert (kps / "values.yaml").read_text() == before  # pinned already: --pin keeps it
+    new_hex = seeded.moving_new.partition(":")[2]
+    code, out, _err = run([*base, "--pin", "--repin", "--diff", str(kps)], capsys)
+    assert code == 1
+    assert f"-    sha: {old_hex}" in out and f"+    sha: {new_hex}" in out
+    assert (kps / "values.yaml").read_text() == before
+    code, out, _err = run([*base, "--pin", "--repin", str(kps)], capsys)
+    assert (kps / "values.yaml").read_text() == before.replace(old_hex, new_hex)
+
+
 # -- rendered output traced back to the values keys ------------------------------------------
 
 
