@@ -44,7 +44,9 @@ _CALL = re.compile(r"""\b(?:include|template)\s+"([^"]+)\"""")
 _DEFINE = re.compile(r"""^\s*(?:define|block)\s+"([^"]+)\"""")
 _RELATIVE = re.compile(r"(?<![\w$\]\)])\.((?:[A-Za-z_]\w*\.)?)(tag|digest|sha|repository|image)\b")
 _APP_VERSION = re.compile(r"\.Chart\.AppVersion\b|\.chart\.AppVersion\b")
-_DEFAULT = re.compile(r"\bdefault\b")
+_PRINTED_VALUE = re.compile(r"(\$?\.Values\.[\w.]+)(?:\s*\|\s*quote)?")
+_IMAGE_LINE = re.compile(r"(?:^|[\s-])image\s*:|image=|Image\s*:")
+_TAG_ONLY = re.compile(r"\$?\.Values\.[\w.]+\.tag|\.tag|\.[A-Za-z_]\w*\.tag")
 # Fields of an image mapping the idioms concern.
 TAG, DIGEST_KEYS = "tag", ("digest", "sha")
 _OPENERS = ("if", "with", "range", "define", "block")
@@ -91,13 +93,43 @@ def read_templates(chart_dir: str) -> ChartTemplates:
     (Helm shares every `define` across a chart and its subcharts: Bitnami's `common`).
 
     Unreadable files are left out: the answer is then "not told", which only ever adds notes.
+    A chart's values files, its subcharts' and its parent's all ask about the same templates:
+    the analysis is kept while no template file changes (size and modification time).
     """
-    own = list(_template_texts(os.path.join(chart_dir, "templates")))
-    library: list[str] = []
-    subcharts = os.path.join(chart_dir, "charts")
-    if os.path.isdir(subcharts):
-        library = [t for t in _template_texts(subcharts) if "define" in t]
-    return analyse(own, library)
+    key = (os.path.abspath(chart_dir), _signature(chart_dir))
+    found = _ANALYSED.get(key)
+    if found is None:
+        own = list(_template_texts(os.path.join(chart_dir, "templates")))
+        library: list[str] = []
+        subcharts = os.path.join(chart_dir, "charts")
+        if os.path.isdir(subcharts):
+            library = [t for t in _template_texts(subcharts) if "define" in t]
+        found = analyse(own, library)
+        if len(_ANALYSED) >= MAX_CHARTS_KEPT:
+            _ANALYSED.clear()
+        _ANALYSED[key] = found
+    return found
+
+
+# Analysed charts kept for the run (a chart repository has tens of charts, each a few MB at most).
+MAX_CHARTS_KEPT = 64
+_ANALYSED: dict[tuple[str, tuple[tuple[str, int, int], ...]], ChartTemplates] = {}
+
+
+def _signature(chart_dir: str) -> tuple[tuple[str, int, int], ...]:
+    """Every template file below the chart (and its subcharts): path, size, mtime."""
+    found: list[tuple[str, int, int]] = []
+    for root in (os.path.join(chart_dir, "templates"), os.path.join(chart_dir, "charts")):
+        for folder, _subfolders, names in os.walk(root):
+            for name in names:
+                if name.endswith(TEMPLATE_SUFFIXES):
+                    path = os.path.join(folder, name)
+                    try:
+                        stat = os.stat(path)
+                    except OSError:
+                        continue
+                    found.append((path, stat.st_size, stat.st_mtime_ns))
+    return tuple(sorted(found))
 
 
 def _template_texts(root: str) -> Iterator[str]:
@@ -336,7 +368,7 @@ def _facts(text: str, actions: list[_Action], index: int) -> Iterator[tuple[str,
                 for owner in digests:
                     yield fact, "", owner
     # A whole value printed alone as an image line's reference: `image: {{ .Values.x.image }}`.
-    printed = re.fullmatch(r"(\$?\.Values\.[\w.]+)(?:\s*\|\s*quote)?", body)
+    printed = _PRINTED_VALUE.fullmatch(body)
     if printed and _split_field(printed.group(1)[printed.group(1).index("Values.") + 7 :]) is None:
         path = printed.group(1)[printed.group(1).index("Values.") + 7 :]
         line_start = text.rfind("\n", 0, action.start) + 1
@@ -349,7 +381,7 @@ def _facts(text: str, actions: list[_Action], index: int) -> Iterator[tuple[str,
         yield ("string_verbatim" if alone else "string_other_use"), "", path
     # An `image:` line (or `--...-image=` argument) that this action helps write.
     line_start = text.rfind("\n", 0, action.start) + 1
-    if re.search(r"(?:^|[\s-])image\s*:|image=|Image\s*:", text[line_start : action.start]):
+    if _IMAGE_LINE.search(text[line_start : action.start]):
         for owner, name, _expr in fields:
             if name in ("repository", "image"):
                 yield "image_line", "", owner
@@ -369,6 +401,8 @@ def _fields(body: str) -> list[tuple[str | None, str, str]]:
 
 def _default_for(body: str, expr: str) -> str | None:
     """What `default` gives the expression when it is empty, if the action says so."""
+    if "default" not in body:
+        return None
     quoted = re.escape(expr)
     operand = r'(\([^()]*\)|"[^"]*"|[^\s()|]+)'
     pipe = re.search(quoted + r"(?![\w.])\s*(?:\|\s*toString\s*)?\|\s*default\s+" + operand, body)
@@ -390,7 +424,7 @@ def _default_of(body: str) -> str:
 
 def _ends_reference(text: str, action: _Action, body: str) -> bool:
     """The action prints only the tag, right after `:`, and the reference ends after it."""
-    if not re.fullmatch(r"\$?\.Values\.[\w.]+\.tag|\.tag|\.[A-Za-z_]\w*\.tag", body):
+    if not _TAG_ONLY.fullmatch(body):
         return False
     if text[action.start - 1 : action.start] != ":":
         return False
