@@ -162,6 +162,7 @@ class _Finder:
     def __init__(self, file: str, root: Node, chart: ChartFacts) -> None:
         self.file = file
         self.chart = chart
+        self._walked: set[int] = set()
         self.global_registry = _part_at(file, root, ("global", "imageRegistry"))
         self.global_image_registry = _part_at(file, root, ("global", "image", "registry"))
         for layer in reversed(chart.defaults):  # the latest file that sets it wins
@@ -173,8 +174,11 @@ class _Finder:
                 )
 
     def walk(self, node: Node, path: tuple[str, ...], depth: int) -> Iterator[ValuesImage]:
-        if depth > MAX_DEPTH:
+        if depth > MAX_DEPTH or id(node) in self._walked:
             return
+        # A subtree reached again through an alias is the same declaration, at the same place:
+        # walked once (this also keeps an "alias bomb" from costing more than its nodes).
+        self._walked.add(id(node))
         if isinstance(node, SequenceNode):
             for index, item in enumerate(node.value):
                 yield from self.walk(item, (*path, f"[{index}]"), depth + 1)

@@ -432,3 +432,22 @@ def test_every_fixture_chart_keeps_its_notice() -> None:
         notice = handle.read()
     for chart in {v.split("/")[0] for v in EXPECTED}:
         assert f"`{chart}/`" in notice
+
+
+def test_aliases_are_one_declaration_and_an_alias_bomb_stays_cheap() -> None:
+    images = _images(
+        """
+        base: &img
+          image:
+            repository: org/app
+            tag: "1.0"
+        worker: *img
+        """
+    )
+    assert _refs(images) == [("base.image", "org/app:1.0")]
+    levels = ["a0: &a0 {image: {repository: org/app, tag: '1'}}"]
+    for level in range(1, 12):
+        previous = f"*a{level - 1}"
+        levels.append(f"a{level}: &a{level} [{', '.join([previous] * 10)}]")
+    bomb = "\n".join(levels) + "\n"
+    assert _refs(_images(bomb)) == [("a0.image", "org/app:1")]
