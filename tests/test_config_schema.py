@@ -58,6 +58,7 @@ VALID: list[dict[str, Any]] = [
     {"cache-ttl": None, "timeout": None, "jobs": None},
     {"trusted-realm-hosts": ["auth.corp.example", "auth.corp.example:8443"]},
     {"force-exclude": True},
+    {"helm-values": ["values-*.yaml", "environments/*/values.yaml"]},
 ]
 
 # Each invalid case fails both: (case, the words imglint's message has).
@@ -103,6 +104,10 @@ INVALID: list[tuple[Any, str]] = [
     ({"jobs": "8"}, "at least 1"),
     ({"trusted-realm-hosts": "auth.corp.example"}, "not a single string"),
     ({"force-exclude": "yes"}, "force-exclude must be true or false"),
+    (
+        {"helm-values": "values-*.yaml"},
+        "helm-values must be a list of strings, not a single string",
+    ),
     ({"trusted-realm-hosts": ["https://auth.corp.example"]}, "is not a host name"),
     ({"trusted-realm-hosts": ["auth.corp.example/token"]}, "is not a host name"),
 ]
