@@ -19,6 +19,7 @@ from imglint.documents import FileReading
 from imglint.extract import extract_object, file_extractors_for
 from imglint.extract.sink import FoundObject, Sink
 from imglint.findings import InputError
+from imglint.image_fields import ResourceSettings
 from imglint.pull_secrets import index_object
 from imglint.records import dataclass
 from imglint.sites import ImageSite
@@ -33,19 +34,23 @@ class Manifests:
     objects: ObjectIndex = records.field(default_factory=ObjectIndex)
     errors: list[InputError] = records.field(default_factory=list)
     notices: list[str] = records.field(default_factory=list)
+    # Said only with -v: image-like fields of kinds no extractor knows.
+    verbose_notes: list[str] = records.field(default_factory=list)
     object_count: int = 0
     # What was not checked and why, for -v (kustomize entries whose bases are not all known).
     details: list[str] = records.field(default_factory=list)
 
 
 def load(
-    sources: list[Source], selections: Mapping[str, Callable[[str], bool]] | None = None
+    sources: list[Source],
+    selections: Mapping[str, Callable[[str], bool]] | None = None,
+    settings: ResourceSettings | None = None,
 ) -> Manifests:
     """`selections`: configuration keys that select files for a file extractor, and their
-    path tests (`helm-values`)."""
+    path tests (`helm-values`); `settings`: how custom resources are read (image-fields...)."""
     result = Manifests()
     for source in sources:
-        part = read_source(source, selections)
+        part = read_source(source, selections, settings)
         result.sites.extend(part.sites)
         for index_field in records.fields(ObjectIndex):  # every table of the index
             getattr(result.objects, index_field.name).update(
@@ -53,6 +58,7 @@ def load(
             )
         result.errors.extend(part.errors)
         result.notices.extend(part.notices)
+        result.verbose_notes.extend(part.verbose_notes)
         result.object_count += part.object_count
     if any(site.origin == "kustomize" for site in result.sites):
         # Entries of kustomizations depend on their bases, other files of the set.
@@ -63,7 +69,9 @@ def load(
 
 
 def read_source(
-    source: Source, selections: Mapping[str, Callable[[str], bool]] | None = None
+    source: Source,
+    selections: Mapping[str, Callable[[str], bool]] | None = None,
+    settings: ResourceSettings | None = None,
 ) -> Manifests:
     """One source's sites and objects, or only the reason it could not be read."""
     file_extractors = file_extractors_for(source, selections)
@@ -71,7 +79,7 @@ def read_source(
         source,
         template_actions_are_data=any(e.template_actions_are_data for e in file_extractors),
     )
-    sink = Sink(reading)
+    sink = Sink(reading, settings)
     result = Manifests()
 
     def visit(document: Node) -> None:
@@ -90,6 +98,7 @@ def read_source(
         # the file: keep each file's sites in file order.
         sink.sites.sort(key=lambda site: site.span.start)
         result.sites = sink.sites
+        result.verbose_notes = sink.verbose_notes
     else:
         result = Manifests()
     result.errors = reading.errors

@@ -43,7 +43,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from imglint.extract import helm, kustomize, pods
+from imglint.extract import (
+    argo,
+    crossplane,
+    fields,
+    helm,
+    kubevirt,
+    kustomize,
+    pods,
+    prometheus,
+    tekton,
+)
 from imglint.extract.sink import FileExtractor, FoundObject, ObjectExtractor, Sink
 from imglint.sites import K8sObject
 from imglint.sources import Source
@@ -54,6 +64,11 @@ OBJECT_EXTRACTORS: tuple[ObjectExtractor, ...] = (
     kustomize.ARGO,
     helm.FLUX_VALUES,
     helm.ARGO_VALUES,
+    tekton.EXTRACTOR,
+    argo.EXTRACTOR,
+    kubevirt.EXTRACTOR,
+    crossplane.EXTRACTOR,
+    prometheus.EXTRACTOR,
 )
 # Runs on every searched object, after the extractors above.
 GENERIC_EXTRACTOR: ObjectExtractor = pods.EXTRACTOR
@@ -66,7 +81,14 @@ FILE_EXTRACTORS: tuple[FileExtractor, ...] = (
 
 # Objects never searched for images. Policies hold `containers:` lists whose images are
 # patterns, not workloads: every kind of these groups, and these (group, kind) pairs.
-NEVER_SEARCHED_GROUPS: frozenset[str] = frozenset()
+NEVER_SEARCHED_GROUPS: frozenset[str] = frozenset(
+    {
+        "kyverno.io",  # ClusterPolicy, Policy, PolicyException, CleanupPolicy...
+        "policies.kyverno.io",  # ValidatingPolicy, ImageValidatingPolicy, MutatingPolicy...
+        "templates.gatekeeper.sh",  # ConstraintTemplate
+        "constraints.gatekeeper.sh",  # constraints: their kinds are the templates' own
+    }
+)
 NEVER_SEARCHED_KINDS: frozenset[tuple[str, str]] = frozenset()
 # Built-in kinds that never hold a pod spec but can be huge (schemas, data): not searched. Only
 # when built in: a Knative `serving.knative.dev/v1` Service does hold one.
@@ -126,12 +148,22 @@ def extract_object(found: FoundObject, sink: Sink) -> None:
     if never_searched(obj):
         return
     sink.start_object()
+    group = obj.group
     table = EXTRACTORS_BY_KIND
-    if table:
-        group = obj.group
-        for extractor in table.get((group, obj.kind), ()) + table.get((group, "*"), ()):
-            extractor.extract(found, sink)
+    known = table.get((group, obj.kind), ()) + table.get((group, "*"), ())
+    for extractor in known:
+        extractor.extract(found, sink)
     GENERIC_EXTRACTOR.extract(found, sink)
+    named = sink.settings.image_fields
+    if named:
+        fields.extract(found, sink, named)
+    if (
+        sink.settings.survey
+        and not known
+        and not is_builtin(group)
+        and not any(f.matches(group, obj.api_version, obj.kind) for f in named)
+    ):
+        sink.verbose_notes.extend(fields.survey(found, sink))
     sink.finish_object(found.node)
 
 

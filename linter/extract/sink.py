@@ -15,6 +15,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint.documents import NULL_TAG, STR_TAG, FileReading, Unreadable, mapping_keys
 from imglint.documents import node_span as node_span  # extractors build their spans with it
+from imglint.image_fields import ResourceSettings
 from imglint.placeholders import POD_IMAGE_SYNTAXES, Syntax, placeholder_kind
 from imglint.records import dataclass
 from imglint.sites import ImageSite, K8sObject, Origin, PullSecretHolder, parse_image
@@ -74,8 +75,11 @@ class FileExtractor:
 class Sink:
     """The image sites found in one file, and the bookkeeping every extractor shares."""
 
-    def __init__(self, reading: FileReading) -> None:
+    def __init__(self, reading: FileReading, settings: ResourceSettings | None = None) -> None:
         self.reading = reading  # its errors, the merge-key ambiguity check
+        self.settings = settings or ResourceSettings()  # image-fields, Crossplane's registry
+        # Said with -v: image-like fields of kinds no extractor knows (never findings).
+        self.verbose_notes: list[str] = []
         self.source = reading.source
         self.sites: list[ImageSite] = []
         self._lines: list[str] | None = None
