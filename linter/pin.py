@@ -46,12 +46,14 @@ def written_name(value: str, ref: Reference) -> str:
 
 
 def explicit_name(value: str, ref: Reference) -> str:
-    """The name with an implicit Docker Hub registry made explicit; other names as written.
+    """The name with an implicit registry made explicit; other names as written.
 
-    `nginx` -> `docker.io/library/nginx`, `bitnami/redis` -> `docker.io/bitnami/redis`;
-    `index.docker.io/nginx` and `docker.io/nginx` already name their registry and stay.
+    `nginx` -> `docker.io/library/nginx`, `bitnami/redis` -> `docker.io/bitnami/redis` (a
+    Crossplane package: `xpkg.crossplane.io/crossplane-contrib/provider-nop`, the registry it
+    was parsed with); `index.docker.io/nginx` and `docker.io/nginx` already name their registry
+    and stay.
     """
-    if ref.explicit_domain or not ref.is_docker_hub:
+    if ref.explicit_domain or not ref.domain:
         return written_name(value, ref)
     return ref.name
 

@@ -229,6 +229,19 @@ def parse(text: str) -> Reference:
     return parsed
 
 
+def parse_with_default_registry(text: str, registry: str) -> Reference:
+    """Parse `text` for a consumer that pulls names without a registry from `registry` instead
+    of Docker Hub (Crossplane's package manager: go-containerregistry's `ParseReference` with
+    `WithDefaultRegistry`). The grammar is the runtime's; only the default differs, and Docker
+    Hub's `library/` prefix is Docker Hub's alone. Raises InvalidReference."""
+    ref = parse(text)
+    if ref.explicit_domain:
+        return ref
+    name = text.partition("@")[0].partition(":")[0]
+    path = ref.path.removeprefix(OFFICIAL_REPO_PREFIX) if "/" not in name else ref.path
+    return replace(ref, domain=registry, path=path)
+
+
 # Manifests repeat the same few images many times; failures are cached as their reason so a
 # fresh exception is raised for each caller.
 @functools.lru_cache(maxsize=8192)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Literal
 from imglint import records
 from imglint.findings import Span
 from imglint.records import dataclass
-from imglint.reference import InvalidReference, Reference, parse
+from imglint.reference import InvalidReference, Reference, parse, parse_with_default_registry
 
 if TYPE_CHECKING:
     from imglint.sources import Source
@@ -213,6 +213,9 @@ class ImageSite:
 def parse_image(site: ImageSite) -> None:
     """Fill site.reference or site.error (parse is cached, so repeated images cost nothing)."""
     try:
-        site.reference = parse(site.image)
+        if site.default_registry is None:
+            site.reference = parse(site.image)
+        else:
+            site.reference = parse_with_default_registry(site.image, site.default_registry)
     except InvalidReference as exc:
         site.error = exc.reason
