@@ -5,7 +5,15 @@ Text, one aligned line per site (position, object, container, normalized referen
     k8s/web.yaml:12:16  Deployment prod/web  container app      docker.io/library/nginx:1.25
     k8s/web.yaml:20:16  Deployment prod/web  initContainer init  Bad:1 (invalid: ...)
 
-JSON: `{"images": [...]}`, one object per site with a fixed key order. A placeholder
+Sites other than pod containers (`source` other than `pod`: a Tekton step, a Crossplane
+package...) show what they are and the field they are read from:
+
+    tekton/task.yaml:9:14  Task build  step compile (spec.steps[0].image)  docker.io/library/golang:1.22
+
+JSON: `{"images": [...]}`, one object per site with a fixed key order: `source` says where it
+was found (`pod`, `resource-field`, ...), `field_path` the path inside the object
+(`spec.steps[0].image`), `label` the words findings use for it. `field` is the pod-spec list
+for pod sites (`containers`) and the path for the others. A placeholder
 (`{{ .Values.image }}`, `${IMAGE}`, `ko://...`) is listed as written with `valid` false, no
 `error`, and `placeholder` saying what it is.
 """
@@ -54,8 +62,12 @@ def _row(site: ImageSite) -> tuple[str, str, str, str]:
     position = f"{printable(site.path)}:{span.line}:{span.column}"
     obj = site.obj
     label = printable(object_label(obj.kind, obj.namespace, obj.name)) or "-"
-    field_label = FIELD_LABELS.get(site.field, site.field)
-    container = f"{field_label} {printable(site.container)}" if site.container else field_label
+    if site.origin == "pod":
+        field_label = FIELD_LABELS.get(site.field, site.field)
+        container = f"{field_label} {printable(site.container)}" if site.container else field_label
+    else:
+        # Not a pod's container: what the site is in its object, and the field it is read from.
+        container = f"{printable(site.key or site.field)} ({printable(site.field_path)})"
     if site.reference is not None:
         target = normalized(site.reference)
     elif site.placeholder is not None:
@@ -93,6 +105,10 @@ def site_dict(site: ImageSite) -> dict[str, Any]:
         "namespace": site.obj.namespace,
         "name": site.obj.name,
         "container": site.container,
-        "field": site.field,
+        # Pod sites: the pod-spec list ("containers"); other sites: the path in the object.
+        "field": site.field if site.origin == "pod" else site.field_path,
         "pull_policy": site.pull_policy,
+        "source": site.origin,
+        "field_path": site.field_path,
+        "label": site.label,
     }
