@@ -23,10 +23,11 @@ from typing import Any
 
 import yaml
 
-from imglint import records, rules
+from imglint import image_fields, records, rules
 from imglint.context import DEFAULT_PLATFORMS, RuleSettings
 from imglint.errors import ConfigError, UsageError
 from imglint.findings import Severity
+from imglint.image_fields import ResourceSettings
 from imglint.patterns import ImageGlobs, RegistryPattern
 from imglint.records import dataclass, field
 
@@ -71,6 +72,8 @@ class Config:
     platforms: tuple[str, ...] = DEFAULT_PLATFORMS
     insecure_registries: tuple[str, ...] = ()  # hosts reached over plain HTTP / unverified TLS
     mirrors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # registry -> mirrors
+    # Image fields of custom kinds (`image-fields`) and Crossplane's default package registry.
+    resources: ResourceSettings = field(default_factory=ResourceSettings)
     cache_ttl: float | None = None  # seconds
     # token realm hosts trusted although they resolve to a private or loopback address
     trusted_realm_hosts: tuple[str, ...] = ()
@@ -367,6 +370,7 @@ def _build(data: Mapping[str, Any], source: str | None) -> Config:
         if get("timeout") is None
         else _seconds(get("timeout"), "timeout", allow_zero=False),
         jobs=None if get("jobs") is None else _jobs(get("jobs"), "jobs"),
+        resources=_resources(get("image-fields", []), get("crossplane-registry")),
     )
 
 
@@ -389,6 +393,8 @@ _KEYS = (
     "trusted-realm-hosts",
     "timeout",
     "jobs",
+    "image-fields",
+    "crossplane-registry",
 )
 
 
@@ -572,6 +578,24 @@ def _seconds(value: _Value, key: str, *, allow_zero: bool = True) -> float:
             (key,),
         )
     return seconds
+
+
+def _resources(fields: _Value, crossplane: _Value) -> ResourceSettings:
+    parsed = image_fields.parse_entries(fields)
+    if isinstance(parsed, image_fields.EntryError):
+        if parsed.index is None:
+            raise _Invalid(parsed.reason, ("image-fields",))
+        where: tuple[str | int, ...] = ("image-fields", parsed.index)
+        if parsed.key is not None:
+            where += (parsed.key,)
+        raise _Invalid(f"image-fields[{parsed.index}]: {parsed.reason}", where)
+    registry = image_fields.CROSSPLANE_REGISTRY
+    if crossplane is not None:
+        try:
+            registry = image_fields.check_registry(crossplane)
+        except image_fields.InvalidField as exc:
+            raise _Invalid(f"crossplane-registry: {exc}", ("crossplane-registry",)) from None
+    return ResourceSettings(image_fields=parsed, crossplane_registry=registry)
 
 
 def _jobs(value: _Value, key: str) -> int:

@@ -73,7 +73,12 @@ class ResourceSettings:
 
 
 class InvalidField(ValueError):
-    """An `image-fields` entry or a registry that cannot be used; the message says why."""
+    """An `image-fields` entry or a registry that cannot be used; the message says why, and
+    `key` which key of the entry is at fault (None: the entry itself)."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 def parse_path(text: str) -> tuple[PathStep, ...]:
@@ -108,39 +113,62 @@ def parse_entry(entry: object) -> ImageField:
         raise InvalidField("must be a mapping with kind, path and group or apiVersion")
     for key in entry:
         if key not in _ENTRY_KEYS:
-            raise InvalidField(f'unknown key "{key}" (known: {", ".join(_ENTRY_KEYS)})')
+            raise InvalidField(f'unknown key "{key}" (known: {", ".join(_ENTRY_KEYS)})', str(key))
     kind = entry.get("kind")
     if not isinstance(kind, str) or not kind.strip():
-        raise InvalidField("needs a kind (a string)")
+        raise InvalidField("needs a kind (a string)", "kind" if "kind" in entry else None)
     group, api_version = entry.get("group"), entry.get("apiVersion")
     if (group is None) == (api_version is None):
         raise InvalidField("needs either group or apiVersion (one of them)")
     if group is not None and (not isinstance(group, str) or "/" in group):
-        raise InvalidField(f"group {group!r} is not an API group (like tekton.dev; '' is core)")
+        raise InvalidField(
+            f"group {group!r} is not an API group (like tekton.dev; '' is core)", "group"
+        )
     if api_version is not None and (not isinstance(api_version, str) or not api_version.strip()):
-        raise InvalidField(f"apiVersion {api_version!r} is not an apiVersion (like kpack.io/v1)")
+        raise InvalidField(
+            f"apiVersion {api_version!r} is not an apiVersion (like kpack.io/v1)", "apiVersion"
+        )
     path = entry.get("path")
     if not isinstance(path, str):
-        raise InvalidField("needs a path (a string like spec.steps[].image)")
+        raise InvalidField(
+            "needs a path (a string like spec.steps[].image)", "path" if "path" in entry else None
+        )
+    try:
+        steps = parse_path(path)
+    except InvalidField as exc:
+        raise InvalidField(str(exc), "path") from None
     registry = entry.get("default-registry")
+    try:
+        default_registry = None if registry is None else check_registry(registry)
+    except InvalidField as exc:
+        raise InvalidField(f"default-registry: {exc}", "default-registry") from None
     return ImageField(
         kind=kind.strip(),
         path=path.strip(),
-        steps=parse_path(path),
+        steps=steps,
         group=None if group is None else group.strip(),
         api_version=None if api_version is None else api_version.strip(),
-        default_registry=None if registry is None else check_registry(registry),
+        default_registry=default_registry,
     )
 
 
-def parse_entries(value: object) -> tuple[tuple[ImageField, ...], int | None, str | None]:
-    """All entries, or the index of the first bad one and why: (fields, index, reason)."""
+@dataclass(frozen=True)
+class EntryError:
+    """Why `image-fields` cannot be used: the bad entry's index and key (None: the whole)."""
+
+    reason: str
+    index: int | None = None
+    key: str | None = None
+
+
+def parse_entries(value: object) -> tuple[ImageField, ...] | EntryError:
+    """All entries, or what is wrong with the first bad one."""
     if not isinstance(value, list):
-        return (), None, "image-fields must be a list of {kind, path, group or apiVersion}"
+        return EntryError("image-fields must be a list of {kind, path, group or apiVersion}")
     fields: list[ImageField] = []
     for index, entry in enumerate(value):
         try:
             fields.append(parse_entry(entry))
         except InvalidField as exc:
-            return (), index, str(exc)
-    return tuple(fields), None, None
+            return EntryError(str(exc), index, exc.key)
+    return tuple(fields)

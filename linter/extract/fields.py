@@ -87,19 +87,25 @@ def survey(found: FoundObject, sink: Sink) -> list[str]:
                 and image.start_mark.index not in written
                 and _looks_like_reference(image.value)
             ):
-                line = image.start_mark.line + 1
-                notes.append(
-                    f"{found.obj.path}:{line}: {found.obj.kind} {found.obj.name or ''}".rstrip()
-                    + f" has an image-like field {path}.image ({image.value!r}) that imglint does "
-                    f"not read; to lint it, add to image-fields: {{group: {found.obj.group!r}, "
-                    f"kind: {found.obj.kind}, path: {_pattern(path)}.image}}"
-                )
+                notes.append(_note(found, image, f"{path}.image"))
             stack.extend((value, f"{path}.{key}") for key, value in reversed(keys.items()))
         elif isinstance(node, SequenceNode):
             stack.extend(
                 (item, f"{path}[{index}]") for index, item in reversed(list(enumerate(node.value)))
             )
     return notes
+
+
+def _note(found: FoundObject, image: ScalarNode, path: str) -> str:
+    obj = found.obj
+    where = f"{obj.path}:{image.start_mark.line + 1}"
+    what = f"{obj.kind} {obj.name}" if obj.name else obj.kind
+    group = obj.group or '""'
+    return (
+        f"{where}: {what} has an image-like field {path} ({image.value!r}) that imglint does not "
+        f"read; to lint it, add to image-fields: "
+        f"{{group: {group}, kind: {obj.kind}, path: {_pattern(path)}}}"
+    )
 
 
 def _looks_like_reference(value: str) -> bool:

@@ -8,7 +8,7 @@ Text, one aligned line per site (position, object, container, normalized referen
 Sites other than pod containers (`source` other than `pod`: a Tekton step, a Crossplane
 package...) show what they are and the field they are read from:
 
-    tekton/task.yaml:9:14  Task build  step compile (spec.steps[0].image)  docker.io/library/golang:1.22
+    task.yaml:9:14  Task build  step compile (spec.steps[0].image)  docker.io/library/golang:1.22
 
 JSON: `{"images": [...]}`, one object per site with a fixed key order: `source` says where it
 was found (`pod`, `resource-field`, ...), `field_path` the path inside the object
@@ -67,7 +67,10 @@ def _row(site: ImageSite) -> tuple[str, str, str, str]:
         container = f"{field_label} {printable(site.container)}" if site.container else field_label
     else:
         # Not a pod's container: what the site is in its object, and the field it is read from.
-        container = f"{printable(site.key or site.field)} ({printable(site.field_path)})"
+        part = site.key or site.field
+        container = printable(part)
+        if part != site.field_path:
+            container += f" ({printable(site.field_path)})"
     if site.reference is not None:
         target = normalized(site.reference)
     elif site.placeholder is not None:
