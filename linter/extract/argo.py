@@ -50,24 +50,10 @@ KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflo
 _MAX_DEPTH = 50
 
 # Argo's simple tags: `{{inputs.parameters.name}}`, `{{ workflow.parameters.name }}`.
-_PARAMETER = re.compile(r"\{\{\s*(inputs|workflow)\.parameters\.([A-Za-z0-9_-]+)\s*\}\}")
+PARAMETER = re.compile(r"\{\{\s*(inputs|workflow)\.parameters\.([A-Za-z0-9_-]+)\s*\}\}")
 
 
 _CONTAINER_WORDS = {"initContainers": "init container", "sidecars": "sidecar"}
-
-
-def _top(level: Parameters) -> Parameters:
-    while level.parent is not None:
-        level = level.parent
-    return level
-
-
-def _read_ref(value: str, level: Parameters) -> tuple[str, Parameters] | None:
-    match = _PARAMETER.fullmatch(value.strip())
-    if match is None:
-        return None
-    scope, name = match.groups()
-    return name, (level if scope == "inputs" else _top(level))
 
 
 def extract(found: FoundObject, sink: Sink) -> None:
@@ -94,7 +80,7 @@ class _Workflow:
         self.spec = spec
         self.path = path
         self.keys = keys_of(spec)
-        self.sites = ResourceSites(found, sink, read_ref=_read_ref)
+        self.sites = ResourceSites(found, sink, read_ref=self._read_ref)
         self.secrets = reference_names(self.keys.get("imagePullSecrets"))
         self.account = scalar_text(self.keys.get("serviceAccountName"))
         arguments: dict[str, Declared] = {}
@@ -105,7 +91,16 @@ class _Workflow:
                 arguments[name] = Declared(
                     pkeys["value"], f"{path}.arguments.parameters[{index}].value"
                 )
-        self.workflow = Parameters({}, arguments)
+        self.workflow = Parameters(arguments, {})
+
+    def _read_ref(self, value: str, level: Parameters) -> tuple[str, Parameters] | None:
+        """`{{inputs.parameters.x}}` reads the template's inputs (no other level: inputs do
+        not inherit), `{{workflow.parameters.x}}` the workflow's arguments."""
+        match = PARAMETER.fullmatch(value.strip())
+        if match is None:
+            return None
+        scope, name = match.groups()
+        return name, (level if scope == "inputs" else self.workflow)
 
     def run(self) -> None:
         keys = self.keys
@@ -131,7 +126,7 @@ class _Workflow:
         self.sites.claim(template)
         keys = keys_of(template)
         pull = self._holder(keys)
-        params = Parameters({}, _inputs(keys, path), self.workflow)
+        params = Parameters({}, _inputs(keys, path))
         for field in ("container", "script"):
             single = keys_of(keys.get(field))
             self.sites.image(

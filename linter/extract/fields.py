@@ -4,7 +4,7 @@
 names, the scalars at the entry's path (`spec.steps[].image`: every step's `image`). Each is a
 `resource-field` site; its pull secrets are unknown (the entry does not say which pod pulls it),
 so the pull-secret rules leave it alone. A field that a built-in extractor or the pod-spec walker
-already reports is not reported twice.
+already reports stays theirs: it is not reported twice.
 
 `survey` looks, in an object of a kind no extractor knows, for image-like fields: a string under
 a key named `image` that parses as a reference. They are never findings: `-v` lists them with a
@@ -31,15 +31,21 @@ MAX_NOTED = 20
 
 
 def extract(found: FoundObject, sink: Sink, fields: tuple[ImageField, ...]) -> None:
+    """Runs after every other extractor of the object (the pod-spec walker included), so a
+    field one of them reads keeps its meaning there (a pod's pull secrets, a parameter)."""
     obj = found.obj
+    taken: set[int] | None = None
     for entry in fields:
         if not entry.matches(obj.group, obj.api_version, obj.kind):
             continue
+        if taken is None:
+            taken = {site.span.start for site in sink.sites if site.obj is obj}
         sites = ResourceSites(found, sink, default_registry=entry.default_registry)
         pull = unknown_holder(obj, found.node)
         for node, path in _walk(found.node, entry):
-            if id(node) in sink.claimed:
-                continue  # a built-in extractor (or an earlier entry) has it
+            if node.start_mark.index in taken:
+                continue  # another extractor (or an earlier entry) has it
+            taken.add(node.start_mark.index)
             sites.image(node, pull, path=path, part=path, field=entry.steps[-1].key)
 
 

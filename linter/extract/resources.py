@@ -45,12 +45,12 @@ def items_of(node: Node | None) -> Iterator[tuple[int, MappingNode]]:
 
 
 def object_words(obj: K8sObject) -> str:
-    """`Task kaniko`, `TaskRun pull-private-image-*` (a generateName), `Provider` (no name)."""
-    if obj.name:
-        return f"{obj.kind} {obj.name}"
-    if obj.generate_name:
-        return f"{obj.kind} {obj.generate_name}*"
-    return obj.kind
+    """`Task ci/kaniko` (as findings name pod objects: `namespace/name`), `TaskRun
+    pull-private-image-*` (a generateName), `Provider` (no name at all)."""
+    name = obj.name or (f"{obj.generate_name}*" if obj.generate_name else None)
+    if name is None:
+        return obj.kind
+    return f"{obj.kind} {obj.namespace}/{name}" if obj.namespace else f"{obj.kind} {name}"
 
 
 def holder(
