@@ -123,6 +123,7 @@ def run_rules(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintR
                         namespace=identity.namespace,
                         object=identity.object,
                         container=identity.part,
+                        label=site.label,
                     )
                 )
     places = _check_pull_secrets(secret_rules, ctx, severities, suppressions, findings)

@@ -74,6 +74,9 @@ class Finding:
     namespace: str | None = None
     object: str | None = None
     container: str | None = None
+    # Where the image sits in its object, in words, when it is not a pod's container
+    # ("Task build, step compile"); not part of the finding's identity (baselines, SARIF).
+    label: str | None = field(default=None, compare=False, hash=False)
     # A Helm `# Source:` mapping may move the finding to another file; kept for dedup/baselines.
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     # For rendered Helm output: the values key(s) that declared the image (several when the

@@ -384,10 +384,12 @@ def test_json_finding_keys_and_values() -> None:
         "namespace": None,
         "object": "nightly",
         "container": "job,main",
+        "label": None,
     }
     assert document["summary"] == {
         "files": 12,
         "images": 40,
+        "placeholders": 0,
         "findings": 4,
         "by_severity": {"error": 2, "warning": 1, "info": 1},
         "input_errors": 2,

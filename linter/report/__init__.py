@@ -38,6 +38,8 @@ class Report:
     registry: RegistrySummary | None = None  # what the registry check did (with --resolve)
     # None: unused suppressions were not looked for (so renderers say nothing about them).
     unused_suppressions: list[UnusedSuppression] | None = None
+    # Image values that are placeholders (`{{ .Values.image }}`, `$(params.image)`): not checked.
+    placeholders: int = 0
 
     @property
     def registry_summary(self) -> str | None:

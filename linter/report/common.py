@@ -69,7 +69,10 @@ def object_label(kind: str | None, namespace: str | None, name: str | None) -> s
 
 
 def finding_context(finding: Finding) -> str:
-    """`Deployment prod/web, container app`: where in the manifest set a finding sits."""
+    """`Deployment prod/web, container app`: where in the manifest set a finding sits (a site
+    that is not a pod's container says it in its own words: `Task build, step compile`)."""
+    if finding.label:
+        return finding.label
     parts = []
     label = object_label(finding.kind, finding.namespace, finding.object)
     if label:
@@ -97,8 +100,13 @@ def declared_words(finding: Finding) -> str:
 
 
 def summary_line(report: Report) -> str:
-    """`3 findings (2 errors, 1 warning) in 12 files, 40 images` or `All checks passed (...)`."""
+    """`3 findings (2 errors, 1 warning) in 12 files, 40 images` or `All checks passed (...)`;
+    `; 2 images are placeholders, not checked` after the image count when there are any."""
     scope = f"{plural(report.files_checked, 'file')}, {plural(report.images_checked, 'image')}"
+    if report.placeholders:
+        # Said in the summary, so that nothing is skipped silently (--list-images shows which).
+        verb = "is a placeholder" if report.placeholders == 1 else "are placeholders"
+        scope += f"; {plural(report.placeholders, 'image')} {verb}, not checked"
     if not report.findings and not report.errors:
         return f"All checks passed ({scope})"
     if report.findings:

@@ -55,6 +55,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         "namespace": f.namespace,
         "object": f.object,
         "container": f.container,
+        "label": f.label,
     }
     # Rendered Helm output traced to its values (--values): the key that declared the image,
     # or every candidate when the values declare the same image twice.
@@ -109,6 +110,7 @@ def summary_dict(report: Report) -> dict[str, Any]:
     return {
         "files": report.files_checked,
         "images": report.images_checked,
+        "placeholders": report.placeholders,
         "findings": len(report.findings),
         "by_severity": {s.label: n for s, n in report.severity_counts().items()},
         "input_errors": len(report.errors),
