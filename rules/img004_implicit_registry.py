@@ -9,6 +9,11 @@ It also catches a classic slip: `localhost:5000` or `registry.example.com:5000` 
 a repository path is not a registry at all but the Docker Hub image `library/localhost` with the
 tag `5000`.
 
+A Crossplane package (`spec.package` of a Provider, Function or Configuration) without a registry
+is pulled from Crossplane's default registry instead (`crossplane-registry`, `xpkg.crossplane.io`
+by default), and the message names that; Crossplane 2 refuses such a package altogether. The
+same holds for an `image-fields` entry with a `default-registry`.
+
 ## Why is this bad?
 The registry is part of the image's identity. Without it, a mirror or a private registry the
 author had in mind is not used, a same-named Docker Hub image is pulled instead, and anonymous
@@ -51,7 +56,9 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     ref = site.reference
     if ref is None or ref.explicit_domain:
         return
-    message = f'image "{site.image}" names no registry, so it is pulled from Docker Hub as "{ref}"'
+    # A Crossplane package (or an image-fields entry) has a default registry of its own.
+    registry = site.default_registry or "Docker Hub"
+    message = f'image "{site.image}" names no registry, so it is pulled from {registry} as "{ref}"'
     if _looks_like_a_registry(site.image, ref.tag):
         host = site.image
         message += f' (a registry needs a repository path: "{host}/<repository>")'
