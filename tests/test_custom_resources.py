@@ -809,3 +809,75 @@ def test_verbose_lists_image_like_fields_nobody_reads(
     (tmp_path / ".imglint.yaml").write_text(IMAGE_FIELDS)
     code, out, err = run(["-v", str(CRD / "image-fields")], capsys)
     assert "image-like" not in err and "3 images" in out
+
+
+# -- suppressions, baselines and every output format ---------------------------------------------
+
+TASK = """\
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: build
+  namespace: ci
+  annotations:
+    imglint.dev/ignore: IMG005
+spec:
+  params:
+    - name: BUILDER
+      default: gcr.io/kaniko-project/executor:latest  # imglint: ignore[IMG002]
+  steps:
+    - name: compile
+      image: $(params.BUILDER)
+    - name: test
+      image: golang:latest
+    - name: lint
+      # imglint: ignore[latest-tag]
+      image: golangci/golangci-lint:latest
+"""
+
+
+def test_suppressions_work_on_resource_sites(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = manifest(tmp_path, TASK)
+    _, report, _ = lint(capsys, "--select", "IMG002", path)
+    assert [(f["line"], f["code"], f["label"]) for f in report["findings"]] == [
+        (16, "IMG002", "Task ci/build, step test"),
+    ]
+    # The object's annotation suppresses IMG005 for every site of the Task.
+    _, report, _ = lint(capsys, "--select", "IMG004,IMG005", path)
+    assert [(f["line"], f["code"]) for f in report["findings"]] == [(16, "IMG004"), (19, "IMG004")]
+
+
+def test_baselines_match_resource_findings_by_site_not_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = manifest(tmp_path, TASK)
+    baseline = tmp_path / "baseline.json"
+    code, _, err = run(["--write-baseline", str(baseline), "--select", "IMG004", path], capsys)
+    assert code == 0, err
+    # The same findings, lines moved: still known. A new step's finding is new.
+    moved = TASK.replace("spec:\n", "spec:\n  description: moved\n").replace(
+        "    - name: lint\n",
+        "    - name: vet\n      image: golang:1.22\n    - name: lint\n",
+    )
+    manifest(tmp_path, moved)
+    _, report, _ = lint(capsys, "--baseline", str(baseline), "--select", "IMG004", path)
+    assert [(f["line"], f["label"]) for f in report["findings"]] == [
+        (19, "Task ci/build, step vet")
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github", "junit"])
+def test_every_format_names_the_site(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = manifest(tmp_path, TASK)
+    code, out, err = run(["--format", fmt, "--select", "IMG002", path], capsys)
+    assert code == 1, err
+    assert "Task ci/build, step test" in out
+    if fmt == "sarif":
+        result = json.loads(out)["runs"][0]["results"][0]
+        region = result["locations"][0]["physicalLocation"]["region"]
+        assert (region["startLine"], region["startColumn"]) == (16, 14)
+        assert result["partialFingerprints"]
