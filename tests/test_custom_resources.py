@@ -476,6 +476,22 @@ def test_tekton_runtime_values_win_over_defaults(
     ]
 
 
+def test_an_empty_default_is_no_image(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`default: ""` means the run must give a value: nothing to lint but the placeholder."""
+    path = manifest(
+        tmp_path,
+        """\
+        apiVersion: tekton.dev/v1beta1
+        kind: ClusterTask
+        metadata: {name: t}
+        spec:
+          params: [{name: IMAGE, default: ""}]
+          steps: [{name: a, image: $(params.IMAGE)}]
+        """,
+    )
+    assert [(i["line"], i["placeholder"]) for i in listed(capsys, path)] == [(6, "Tekton variable")]
+
+
 def test_argo_parameters_resolve_to_the_values_written_in_the_resource(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -24,7 +24,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint.documents import STR_TAG, mapping_keys, scalar_text
 from imglint.extract.sink import FoundObject, Sink
-from imglint.placeholders import POD_IMAGE_SYNTAXES, Syntax
+from imglint.placeholders import POD_IMAGE_SYNTAXES, Syntax, placeholder_kind
 from imglint.records import dataclass
 from imglint.sites import ImageSite, K8sObject, Origin, PullSecretHolder
 
@@ -245,6 +245,11 @@ class ResourceSites:
             return
         found = resolve(reference[0], reference[1], self.read_ref)
         if found is None or id(found.node) in self._done:
+            return
+        value = found.node.value
+        if not value.strip() or placeholder_kind(value, self.syntaxes) is not None:
+            # An empty default means "the run must give one"; a default that is itself a
+            # template is no more checkable than the image.
             return
         self._done.add(id(found.node))
         where = f"{found.how} of param {found.name}"
