@@ -554,6 +554,41 @@ def test_argo_parameter_references(value: str, expected: tuple[str, str] | None)
     assert (None if match is None else (match.group(2), match.group(1))) == expected
 
 
+def test_image_volumes_of_tekton_and_argo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Both take Kubernetes volumes as they are, image volumes (`image.reference`) included."""
+    path = manifest(
+        tmp_path,
+        """\
+        apiVersion: tekton.dev/v1
+        kind: Task
+        metadata: {name: t}
+        spec:
+          steps: [{name: a, image: "alpine:3.23"}]
+          volumes: [{name: models, image: {reference: "quay.io/acme/models:1", pullPolicy: Always}}]
+        ---
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: w}
+        spec:
+          volumes: [{name: data, image: {reference: "quay.io/acme/data:2"}}]
+          templates:
+            - name: main
+              container: {image: "alpine:3.23"}
+              volumes: [{name: tools, image: {reference: "quay.io/acme/tools:3"}}]
+        """,
+    )
+    images = listed(capsys, path)
+    assert [(i["line"], i["label"], i["pull_policy"]) for i in images] == [
+        (5, "Task t, step a", None),
+        (6, "Task t, volume models", "Always"),
+        (12, "Workflow w, volume data", None),
+        (15, "Workflow w, template main, container", None),
+        (16, "Workflow w, template main, volume tools", None),
+    ]
+
+
 def test_summary_counts_placeholders_not_checked(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run([str(CRD / "tekton"), str(CRD / "argo/ci.yaml")], capsys)
     assert "4 images are placeholders, not checked" in out.splitlines()[-1]

@@ -105,8 +105,7 @@ class _Workflow:
     def run(self) -> None:
         keys = self.keys
         pull = self._holder(None)
-        for index, volume in items_of(keys.get("volumes")):
-            self._volume(volume, f"{self.path}.volumes[{index}]", "", pull)
+        self.sites.image_volumes(keys.get("volumes"), f"{self.path}.volumes", "", pull)
         defaults = keys.get("templateDefaults")
         if isinstance(defaults, MappingNode):
             self._template(defaults, f"{self.path}.templateDefaults", "template defaults", 0)
@@ -159,8 +158,7 @@ class _Workflow:
                     pull_policy=ckeys.get("imagePullPolicy"),
                     params=params,
                 )
-        for index, volume in items_of(keys.get("volumes")):
-            self._volume(volume, f"{path}.volumes[{index}]", f"{words}, ", pull)
+        self.sites.image_volumes(keys.get("volumes"), f"{path}.volumes", f"{words}, ", pull)
         for index, task in items_of(keys_of(keys.get("dag")).get("tasks")):
             inline = keys_of(task).get("inline")
             if isinstance(inline, MappingNode):
@@ -182,19 +180,6 @@ class _Workflow:
                         f"{words}, step {name}",
                         depth + 1,
                     )
-
-    def _volume(self, volume: MappingNode, path: str, prefix: str, pull: PullSecretHolder) -> None:
-        source = keys_of(keys_of(volume).get("image"))
-        name = named(volume, "")
-        self.sites.image(
-            source.get("reference"),
-            pull,
-            path=f"{path}.image.reference",
-            part=f"{prefix}volume {name}".rstrip(),
-            field="volumes",
-            name=name or None,
-            pull_policy=source.get("pullPolicy"),
-        )
 
 
 def _inputs(keys: dict[str, Node], path: str) -> dict[str, Declared]:

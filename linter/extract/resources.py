@@ -228,6 +228,24 @@ class ResourceSites:
             self._parameter(site, holder, part, field, name, pull_policy, params)
         return site
 
+    def image_volumes(
+        self, node: Node | None, path: str, prefix: str, pull: PullSecretHolder
+    ) -> None:
+        """`volumes[].image.reference`: Kubernetes image volumes in a resource's own volume list
+        (`prefix` words the resource's part: "template main, ")."""
+        for index, volume in items_of(node):
+            source = keys_of(keys_of(volume).get("image"))
+            name = scalar_text(keys_of(volume).get("name"))
+            self.image(
+                source.get("reference"),
+                pull,
+                path=f"{path}[{index}].image.reference",
+                part=f"{prefix}volume {name or f'#{index}'}",
+                field="volumes",
+                name=name,
+                pull_policy=source.get("pullPolicy"),
+            )
+
     def _parameter(
         self,
         site: ImageSite,

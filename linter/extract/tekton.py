@@ -2,7 +2,8 @@
 
 Fields, as the Go types of tektoncd/pipeline define them (v1 and v1beta1 alike):
 
-- Task, ClusterTask: `spec.steps[].image`, `spec.sidecars[].image`, `spec.stepTemplate.image`.
+- Task, ClusterTask: `spec.steps[].image`, `spec.sidecars[].image`, `spec.stepTemplate.image`
+  (and image volumes, `spec.volumes[].image.reference`).
 - TaskRun: the same below `spec.taskSpec`.
 - Pipeline: `spec.tasks[]` and `spec.finally[]`, each with an inline `taskSpec` (the same
   fields) or an inline `pipelineSpec` (pipelines in pipelines: the same again).
@@ -163,6 +164,7 @@ def _task_spec(
             pull_policy=skeys.get("imagePullPolicy"),
             params=params,
         )
+    sites.image_volumes(keys.get("volumes"), f"{path}.volumes", prefix, pull)
     template = keys_of(keys.get("stepTemplate"))
     sites.image(
         template.get("image"),
