@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Literal, TextIO
 
 from imglint.errors import UsageError
 from imglint.findings import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Finding, InputError
-from imglint.records import dataclass, field
+from imglint.records import dataclass, field, replace
 
 if TYPE_CHECKING:
     from imglint.config import Config
@@ -168,8 +168,13 @@ class Application:
         # `helm-values` globs select more values files, as `exclude` globs select (relative to
         # the configuration file's folder).
         helm_values = Exclusions(config.helm_values, config.folder)
+        settings = config.resources
+        if self.options.verbose:  # -v: say which image-like fields nobody reads
+            settings = replace(settings, survey=True)
         read = manifests.load(
-            collected.sources, {"helm-values": lambda path: helm_values.match(path) is not None}
+            collected.sources,
+            {"helm-values": lambda path: helm_values.match(path) is not None},
+            settings,
         )
         # Placeholders are not references yet; an entry that matches nothing still has a rule.
         written = [s for s in read.sites if s.placeholder is None or s.unmatched is not None]
@@ -298,6 +303,7 @@ class Application:
             errors=errors,
             files_checked=read.collected.files_seen,
             images_checked=len(read.written),
+            placeholders=len(read.manifests.sites) - len(read.written),
             rules=[r for r in rules.RULES if r.code in result.selected_codes],
             fail_on=config.fail_on,
             notices=notices,

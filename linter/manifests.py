@@ -34,10 +34,9 @@ class Manifests:
     objects: ObjectIndex = records.field(default_factory=ObjectIndex)
     errors: list[InputError] = records.field(default_factory=list)
     notices: list[str] = records.field(default_factory=list)
-    # Said only with -v: image-like fields of kinds no extractor knows.
-    verbose_notes: list[str] = records.field(default_factory=list)
     object_count: int = 0
-    # What was not checked and why, for -v (kustomize entries whose bases are not all known).
+    # What was not checked and why, for -v (kustomize entries whose bases are not all known,
+    # image-like fields of kinds no extractor reads).
     details: list[str] = records.field(default_factory=list)
 
 
@@ -58,13 +57,14 @@ def load(
             )
         result.errors.extend(part.errors)
         result.notices.extend(part.notices)
-        result.verbose_notes.extend(part.verbose_notes)
+        result.details.extend(part.details)
         result.object_count += part.object_count
     if any(site.origin == "kustomize" for site in result.sites):
         # Entries of kustomizations depend on their bases, other files of the set.
         from imglint.kustomize_sites import settle
 
-        result.sites, result.details = settle(result.sites, sources)
+        result.sites, details = settle(result.sites, sources)
+        result.details.extend(details)
     return result
 
 
@@ -98,7 +98,7 @@ def read_source(
         # the file: keep each file's sites in file order.
         sink.sites.sort(key=lambda site: site.span.start)
         result.sites = sink.sites
-        result.verbose_notes = sink.verbose_notes
+        result.details = sink.verbose_notes
     else:
         result = Manifests()
     result.errors = reading.errors
