@@ -215,10 +215,9 @@ def test_never_searched_groups_and_kinds(monkeypatch: pytest.MonkeyPatch) -> Non
                 containers:
                   - image: "!*:latest"
     """
-    assert len(load_text(policy).sites) == 1  # today's behaviour until the crd helper's list
-    monkeypatch.setattr(extract, "NEVER_SEARCHED_GROUPS", frozenset({"kyverno.io"}))
-    assert load_text(policy).sites == []
+    assert load_text(policy).sites == []  # kyverno.io is in the list
     monkeypatch.setattr(extract, "NEVER_SEARCHED_GROUPS", frozenset())
+    assert len(load_text(policy).sites) == 1  # searched like any custom resource without it
     monkeypatch.setattr(
         extract, "NEVER_SEARCHED_KINDS", frozenset({("kyverno.io", "ClusterPolicy")})
     )
