@@ -115,6 +115,9 @@ def test_list_images_json(capsys: pytest.CaptureFixture[str]) -> None:
             "normalized": "docker.io/library/nginx:latest",
             "placeholder": None,
             "pull_policy": None,
+            "source": "pod",
+            "field_path": "spec.containers[0].image",
+            "label": None,
         }
     ]
 

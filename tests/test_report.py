@@ -807,6 +807,9 @@ def test_inventory_json_entries() -> None:
         "container": "app",
         "field": "containers",
         "pull_policy": None,
+        "source": "pod",
+        "field_path": "",  # the factory's sites say no path
+        "label": None,
     }
     invalid = images[2]
     assert (invalid["valid"], invalid["registry"], invalid["repository"], invalid["error"]) == (
