@@ -59,6 +59,18 @@ VALID: list[dict[str, Any]] = [
     {"trusted-realm-hosts": ["auth.corp.example", "auth.corp.example:8443"]},
     {"force-exclude": True},
     {"helm-values": ["values-*.yaml", "environments/*/values.yaml"]},
+    {
+        "image-fields": [
+            {"group": "kpack.io", "kind": "ClusterStack", "path": "spec.buildImage.image"},
+            {
+                "apiVersion": "shipwright.io/v1beta1",
+                "kind": "ClusterBuildStrategy",
+                "path": "spec.steps[].image",
+                "default-registry": "registry.example.com:5000",
+            },
+        ],
+        "crossplane-registry": "xpkg.upbound.io",
+    },
 ]
 
 # Each invalid case fails both: (case, the words imglint's message has).
@@ -110,6 +122,18 @@ INVALID: list[tuple[Any, str]] = [
     ),
     ({"trusted-realm-hosts": ["https://auth.corp.example"]}, "is not a host name"),
     ({"trusted-realm-hosts": ["auth.corp.example/token"]}, "is not a host name"),
+    ({"image-fields": "spec.image"}, "image-fields must be a list"),
+    ({"image-fields": [{"group": "a.io", "kind": "K", "path": "spec..image"}]}, "is not a key"),
+    ({"image-fields": [{"kind": "K", "path": "x"}]}, "needs either group or apiVersion"),
+    (
+        {"image-fields": [{"group": "a.io", "apiVersion": "a.io/v1", "kind": "K", "path": "x"}]},
+        "needs either group or apiVersion",
+    ),
+    (
+        {"image-fields": [{"group": "a.io", "kind": "K", "path": "x", "registry": "r"}]},
+        "unknown key",
+    ),
+    ({"crossplane-registry": "https://xpkg.upbound.io"}, "is not a registry host"),
 ]
 
 
