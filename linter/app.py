@@ -223,6 +223,7 @@ class Application:
             repin=options.repin,
             diff=options.diff,
             resolver=resolver,
+            moved_name=config.moved_name,
         )
         read_errors = read.collected.errors + read.manifests.errors
         failed = bool(read_errors or outcome.errors)

@@ -19,7 +19,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -28,8 +28,19 @@ from imglint.context import DEFAULT_PLATFORMS, RuleSettings
 from imglint.errors import ConfigError, UsageError
 from imglint.findings import Severity
 from imglint.image_fields import ResourceSettings
-from imglint.patterns import ImageGlobs, RegistryPattern
+from imglint.patterns import (
+    BUILTIN_DENIED_REGISTRIES,
+    DeniedRegistry,
+    ImageGlobs,
+    ImagePattern,
+    RegistryPattern,
+    TagPattern,
+    denied_registry,
+)
 from imglint.records import dataclass, field
+
+if TYPE_CHECKING:
+    from imglint.sites import ImageSite
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -62,6 +73,10 @@ class Config:
     private_registries: tuple[RegistryPattern, ...] = ()
     allowed_registries: tuple[RegistryPattern, ...] | None = None  # None: no allow-list
     ignore_images: ImageGlobs = ImageGlobs()  # against written and normalized image
+    allowed_images: tuple[ImagePattern, ...] | None = None  # None: no allow-list
+    denied_tags: tuple[TagPattern, ...] = ()
+    allowed_tags: tuple[TagPattern, ...] | None = None  # None: every tag allowed
+    denied_registries: tuple[DeniedRegistry, ...] = BUILTIN_DENIED_REGISTRIES
     exclude: tuple[str, ...] = ()  # path globs, applied while collecting files
     force_exclude: bool = False  # exclude applies to paths named on the command line too
     # The absolute folder of the file read (exclude globs start there). Not compared: where a
@@ -121,6 +136,15 @@ class Config:
     def severity_of(self, rule: rules.Rule) -> Severity:
         return self.severity.get(rule.code, rule.severity)
 
+    def moved_name(self, site: ImageSite) -> str | None:
+        """Where `site`'s repository is now, when a `denied-registries` entry names a
+        replacement for its registry (what `--fix` rewrites it to); else None."""
+        ref = site.reference
+        if ref is None:
+            return None
+        entry = denied_registry(self.denied_registries, ref)
+        return None if entry is None else entry.moved_name(ref)
+
     @property
     def rule_settings(self) -> RuleSettings:
         """What the rules read of this configuration (see `Context.settings_for`)."""
@@ -128,6 +152,10 @@ class Config:
             private_registries=self.private_registries,
             allowed_registries=self.allowed_registries,
             platforms=self.platforms,
+            allowed_images=self.allowed_images,
+            denied_tags=self.denied_tags,
+            allowed_tags=self.allowed_tags,
+            denied_registries=self.denied_registries,
         )
 
 
@@ -347,6 +375,8 @@ def _build(data: Mapping[str, Any], source: str | None) -> Config:
         _rule_list(get("ignore", []), "ignore"),
     )
     allowed = get("allowed-registries")
+    allowed_images = get("allowed-images")
+    allowed_tags = get("allowed-tags")
     return Config(
         source=source,
         enabled=enabled,
@@ -355,6 +385,10 @@ def _build(data: Mapping[str, Any], source: str | None) -> Config:
         private_registries=_patterns(get("private-registries", []), "private-registries"),
         allowed_registries=None if allowed is None else _patterns(allowed, "allowed-registries"),
         ignore_images=ImageGlobs.compile(_strings(get("ignore-images", []), "ignore-images")),
+        allowed_images=None if allowed_images is None else _image_patterns(allowed_images),
+        denied_tags=_tag_patterns(get("denied-tags", []), "denied-tags"),
+        allowed_tags=None if allowed_tags is None else _tag_patterns(allowed_tags, "allowed-tags"),
+        denied_registries=_denied_registries(get("denied-registries", {})),
         exclude=_strings(get("exclude", []), "exclude"),
         force_exclude=_flag(get("force-exclude", False), "force-exclude"),
         helm_values=_strings(get("helm-values", []), "helm-values"),
@@ -383,6 +417,10 @@ _KEYS = (
     "private-registries",
     "allowed-registries",
     "ignore-images",
+    "allowed-images",
+    "denied-tags",
+    "allowed-tags",
+    "denied-registries",
     "exclude",
     "force-exclude",
     "helm-values",
@@ -484,14 +522,110 @@ def _severities(value: _Value) -> dict[str, Severity]:
     return out
 
 
-def _patterns(value: _Value, key: str) -> tuple[RegistryPattern, ...]:
+def _patterns(
+    value: _Value, key: str, where: tuple[str | int, ...] | None = None
+) -> tuple[RegistryPattern, ...]:
+    at = (key,) if where is None else where
+    try:
+        items = _strings(value, key)
+    except _Invalid as exc:  # found again at its place in the file
+        raise _Invalid(exc.message, (*at, *exc.where[1:])) from None
     patterns = []
-    for index, item in enumerate(_strings(value, key)):
+    for index, item in enumerate(items):
         try:
             patterns.append(RegistryPattern.parse(item))
         except ValueError as exc:
+            raise _Invalid(f"{key}[{index}]: {exc}", (*at, index)) from None
+    return tuple(patterns)
+
+
+def _image_patterns(value: _Value) -> tuple[ImagePattern, ...]:
+    key = "allowed-images"
+    patterns = []
+    for index, item in enumerate(_strings(value, key)):
+        try:
+            patterns.append(ImagePattern.parse(item))
+        except ValueError as exc:
             raise _Invalid(f"{key}[{index}]: {exc}", (key, index)) from None
     return tuple(patterns)
+
+
+def _tag_patterns(value: _Value, key: str) -> tuple[TagPattern, ...]:
+    """Items are a pattern, or `{pattern: P, registries: [host[/path], ...]}` to scope it."""
+    if not isinstance(value, list):
+        raise _Invalid(f"{key} must be a list of tag patterns", (key,))
+    patterns = []
+    for index, item in enumerate(value):
+        where: tuple[str | int, ...] = (key, index)
+        scope: tuple[RegistryPattern, ...] = ()
+        if isinstance(item, dict):
+            unknown = sorted(str(k) for k in item if k not in ("pattern", "registries"))
+            if unknown or "pattern" not in item:
+                raise _Invalid(
+                    f"{key}[{index}] must be a pattern or a mapping with `pattern` and "
+                    f"optionally `registries`" + (f", not {unknown[0]!r}" if unknown else ""),
+                    where,
+                )
+            if "registries" in item:
+                name = f"{key}[{index}].registries"
+                scope = _patterns(item["registries"], name, (*where, "registries"))
+                if not scope:
+                    raise _Invalid(f"{name} is empty: leave it out to apply everywhere", where)
+            text = item["pattern"]
+            where = (*where, "pattern")
+        else:
+            text = item
+        if not isinstance(text, str):
+            raise _Invalid(f"{key}[{index}] must be a tag pattern, not {text!r}", where)
+        try:
+            patterns.append(TagPattern.parse(text, scope))
+        except ValueError as exc:
+            raise _Invalid(f"{key}[{index}]: {exc}", where) from None
+    return tuple(patterns)
+
+
+def _denied_registries(value: _Value) -> tuple[DeniedRegistry, ...]:
+    """A mapping `registry: replacement-or-null`, or a list of registries and one-entry
+    mappings; the built-in entries follow, except those for a registry the file names."""
+    key = "denied-registries"
+    pairs: list[tuple[Any, Any, tuple[str | int, ...]]] = []
+    if isinstance(value, dict):
+        pairs = [(registry, new, (key, str(registry))) for registry, new in value.items()]
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, dict) and len(item) == 1:
+                ((registry, new),) = item.items()
+                pairs.append((registry, new, (key, index)))
+            else:
+                pairs.append((item, None, (key, index)))
+    else:
+        raise _Invalid(f"{key} must map registries to their replacement (or null)", (key,))
+    entries = []
+    for registry, new, where in pairs:
+        if not isinstance(registry, str):
+            raise _Invalid(f"{key}: {registry!r} is not a registry pattern", where)
+        try:
+            pattern = RegistryPattern.parse(registry)
+        except ValueError as exc:
+            raise _Invalid(f"{key}: {exc}", where) from None
+        replacement = None
+        if new is not None:
+            if not isinstance(new, str):
+                raise _Invalid(f"{key}.{registry}: {new!r} is not a registry", where)
+            replacement = new.strip().rstrip("/")
+            try:
+                moved = RegistryPattern.parse(replacement)
+            except ValueError as exc:
+                raise _Invalid(f"{key}.{registry}: replacement {exc}", where) from None
+            if any("*" in part or "?" in part for part in (pattern.text, moved.text)):
+                raise _Invalid(
+                    f"{key}.{registry}: a registry with a replacement cannot be a glob", where
+                )
+        entries.append(DeniedRegistry(pattern, replacement))
+    named = {entry.pattern for entry in entries}
+    return tuple(entries) + tuple(
+        entry for entry in BUILTIN_DENIED_REGISTRIES if entry.pattern not in named
+    )
 
 
 def _insecure(value: _Value) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from imglint.records import dataclass, field
 
 if TYPE_CHECKING:
     from imglint.findings import Span
-    from imglint.patterns import RegistryPattern
+    from imglint.patterns import DeniedRegistry, ImagePattern, RegistryPattern, TagPattern
     from imglint.registry import Resolution
     from imglint.sites import ImageSite, K8sObject
 
@@ -129,6 +129,12 @@ class RuleSettings:
     private_registries: tuple[RegistryPattern, ...] = ()
     allowed_registries: tuple[RegistryPattern, ...] | None = None  # None: no allow-list
     platforms: tuple[str, ...] = DEFAULT_PLATFORMS  # every image must offer these (IMG106)
+    # An image passes the allow-lists when an entry of either allows it (None: no such list).
+    allowed_images: tuple[ImagePattern, ...] | None = None
+    denied_tags: tuple[TagPattern, ...] = ()  # IMG012
+    allowed_tags: tuple[TagPattern, ...] | None = None  # IMG012; None: every tag allowed
+    # IMG013: the configuration's entries, then the built-in ones it does not replace
+    denied_registries: tuple[DeniedRegistry, ...] = ()
 
 
 @dataclass

@@ -20,7 +20,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -85,8 +85,13 @@ def run_fixes(
     repin: bool = False,
     diff: bool = False,
     resolver: pinning.Resolver | None = None,
+    moved_name: Callable[[ImageSite], str | None] | None = None,
 ) -> FixOutcome:
-    """Rewrite the image values of `sites`, then write (or diff) every source that changed."""
+    """Rewrite the image values of `sites`, then write (or diff) every source that changed.
+
+    With `explicit_registry` (`--fix`), an image from a registry that moved is rewritten to the
+    repository `moved_name(site)` gives (`denied-registries` replacements), tag and digest kept.
+    """
     pin = pin or repin
     if pin and resolver is None:
         raise UsageError("--pin needs a registry resolver")
@@ -102,7 +107,10 @@ def run_fixes(
         source = site.source
         if source is None or site.reference is None or site.placeholder is not None:
             continue  # invalid references are the linter's to report; templates are not ours
-        value = _new_value(site, site.reference, explicit_registry, pin, repin, answers, outcome)
+        moved = moved_name(site) if explicit_registry and moved_name is not None else None
+        value = _new_value(
+            site, site.reference, explicit_registry, pin, repin, answers, outcome, moved
+        )
         if value is None or value == site.image:
             continue
         try:
@@ -190,9 +198,12 @@ def _new_value(
     repin: bool,
     answers: dict[str, pinning.ResolutionLike],
     outcome: FixOutcome,
+    moved: str | None = None,
 ) -> str | None:
     try:
-        if explicit_registry:
+        if moved is not None:
+            name = moved
+        elif explicit_registry:
             name = pinning.explicit_name(site.image, ref)
         else:
             name = pinning.written_name(site.image, ref)
@@ -201,12 +212,16 @@ def _new_value(
         return None
     tag_ref = pinning.lookup(ref, repin=repin) if pin else None
     if tag_ref is None:
+        if moved is not None:
+            return pinning.with_suffix(moved, ref)
         return pinning.rewritten(site.image, ref, explicit_registry=explicit_registry)
     try:
         return pinning.pinned_value(name, tag_ref, answers.get(str(tag_ref)))
     except pinning.PinFailed as exc:
         outcome.errors.append(_error(site, f"cannot pin {site.image}: {exc.reason}"))
         # The offline fix does not depend on the registry: still apply it when asked.
+        if moved is not None:
+            return pinning.with_suffix(moved, ref)
         if explicit_registry:
             return pinning.rewritten(site.image, ref, explicit_registry=True)
         return None

@@ -3,6 +3,11 @@
 - `RegistryPattern`: a `private-registries` / `allowed-registries` entry (`host[:port][/path]`),
   matched against a parsed reference by host label, port and whole path components.
 - `ImageGlobs`: the `ignore-images` globs, compiled into one expression.
+- `TagPattern`: a `denied-tags` / `allowed-tags` entry (glob or `re:` expression, optionally
+  scoped to registries or repositories).
+- `DeniedRegistry`: a `denied-registries` entry with its optional replacement; the built-in
+  entries are `BUILTIN_DENIED_REGISTRIES`.
+- `ImagePattern`: an `allowed-images` entry (an exact repository or image, globs allowed).
 
 The configuration validates its lists by building these (a bad entry is a ConfigError at its
 line); the rules and the engine receive them built and never parse configuration text.
@@ -144,3 +149,144 @@ class ImageGlobs:
             found = any(regex.match(c) is not None for c in candidates)
             self._seen[image] = found
         return found
+
+
+def _scoped(scope: tuple[RegistryPattern, ...], ref: Reference) -> bool:
+    """An entry without a scope applies to every image; else to those its scope names."""
+    return not scope or matches_any(scope, ref)
+
+
+@dataclass(frozen=True)
+class TagPattern:
+    """A `denied-tags` / `allowed-tags` entry: a glob over the whole tag (`*-SNAPSHOT`), or a
+    regular expression after `re:` (`re:v?\\d+\\.\\d+\\.\\d+`, matched against the whole tag),
+    optionally scoped to registries or repositories (`registries: [ghcr.io/acme]`, matched as
+    `allowed-registries` entries are: by host and whole path components).
+    """
+
+    text: str  # as written, to name it in findings
+    scope: tuple[RegistryPattern, ...] = ()
+    _regex: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def parse(cls, text: str, scope: tuple[RegistryPattern, ...] = ()) -> TagPattern:
+        """Raises ValueError with a reason when `text` is not a tag pattern."""
+        value = text.strip()
+        if value.startswith("re:"):
+            expression = value[3:]
+            if not expression:
+                raise ValueError(f"{text!r}: an empty regular expression")
+            try:
+                regex = re.compile(expression)
+            except re.error as exc:
+                raise ValueError(f"{text!r} is not a regular expression: {exc}") from None
+        else:
+            if not value or any(c.isspace() or c in "/@:" for c in value):
+                raise ValueError(f"{text!r} is not a tag or tag glob")
+            regex = re.compile(fnmatch.translate(value))
+        return cls(value, scope, regex)
+
+    def applies_to(self, ref: Reference) -> bool:
+        return _scoped(self.scope, ref)
+
+    def matches(self, tag: str) -> bool:
+        return self._regex is not None and self._regex.fullmatch(tag) is not None
+
+    def describe(self) -> str:
+        if not self.scope:
+            return f'"{self.text}"'
+        return f'"{self.text}" (for {", ".join(p.text for p in self.scope)})'
+
+
+@dataclass(frozen=True)
+class DeniedRegistry:
+    """A `denied-registries` entry: a registry pattern (`host[:port][/path]`, matched as
+    `allowed-registries` entries are) and, for a registry that moved, where its images are now
+    (`registry.k8s.io`): the matched host and path components are replaced by it, the rest of
+    the repository path, the tag and the digest kept."""
+
+    pattern: RegistryPattern
+    replacement: str | None = None  # host[:port][/path]; None: denied, no known new home
+    why: str | None = None  # for a built-in entry: the public announcement it follows
+
+    def moved_name(self, ref: Reference) -> str | None:
+        """The repository name at the replacement (`registry.k8s.io/pause`), or None."""
+        if self.replacement is None or not self.pattern.matches(ref):
+            return None
+        rest = ref.path.split("/")[len(self.pattern.path) :]
+        return "/".join([self.replacement.rstrip("/"), *rest])
+
+
+# Registries that moved, each with the public announcement it follows. Applied unless the
+# configuration's own `denied-registries` names the same registry.
+BUILTIN_DENIED_REGISTRIES: tuple[DeniedRegistry, ...] = (
+    DeniedRegistry(
+        RegistryPattern.parse("k8s.gcr.io"),
+        "registry.k8s.io",
+        why="k8s.gcr.io is frozen since 2023-04-03; its images moved to registry.k8s.io "
+        "(https://kubernetes.io/blog/2023/02/06/k8s-gcr-io-freeze-announcement/)",
+    ),
+)
+
+
+def denied_registry(entries: Iterable[DeniedRegistry], ref: Reference) -> DeniedRegistry | None:
+    """The first entry that denies `ref`'s registry, or None."""
+    return next((entry for entry in entries if entry.pattern.matches(ref)), None)
+
+
+# Stand-ins for glob characters while an allowed-images entry is normalized by the reference
+# grammar (they are valid in every component, and no real name holds them).
+_STAR, _QUESTION = "x0globstar0x", "x0globq0x"
+
+
+@dataclass(frozen=True)
+class ImagePattern:
+    """An `allowed-images` entry: an exact repository (`ghcr.io/acme/api`: that repository,
+    none of its sub-paths) or an exact image (`ubuntu:20.04`, `ghcr.io/acme/api@sha256:...`),
+    normalized as the runtime does (`ubuntu` is `docker.io/library/ubuntu`). `*` and `?` glob
+    within one path component (`ghcr.io/acme/*` allows `ghcr.io/acme/api`, not
+    `ghcr.io/acme/a/b`) and within the tag.
+    """
+
+    text: str
+    name: re.Pattern[str]
+    tag: re.Pattern[str] | None = None  # None: any tag
+    digest: str | None = None  # None: any digest
+
+    @classmethod
+    def parse(cls, text: str) -> ImagePattern:
+        from imglint.reference import InvalidReference, parse
+
+        value = text.strip()
+        masked = value.replace("*", _STAR).replace("?", _QUESTION)
+        try:
+            ref = parse(masked)
+        except InvalidReference as exc:
+            raise ValueError(f"{text!r} is not an image or repository: {exc}") from None
+        return cls(
+            text=value,
+            name=re.compile(_component_glob(ref.name)),
+            tag=None if ref.tag is None else re.compile(_component_glob(ref.tag)),
+            digest=ref.digest,
+        )
+
+    def matches(self, ref: Reference) -> bool:
+        if self.name.fullmatch(ref.name) is None:
+            return False
+        if self.digest is not None and ref.digest != self.digest:
+            return False
+        if self.tag is not None:
+            # An image pinned by digest alone has no tag to compare: the entry names a tag.
+            return ref.tag is not None and self.tag.fullmatch(ref.tag) is not None
+        return True
+
+
+def _component_glob(masked: str) -> str:
+    """A regular expression for a masked name: the stand-ins glob, never across `/`."""
+    return (
+        re.escape(masked)
+        .replace(re.escape(_STAR), "[^/]*")
+        .replace(re.escape(_QUESTION), "[^/]")
+        .replace(_STAR, "[^/]*")
+        .replace(_QUESTION, "[^/]")
+    )

@@ -94,6 +94,11 @@ def rewritten(value: str, ref: Reference, *, explicit_registry: bool) -> str:
     return name + _suffix(ref.tag, ref.digest)
 
 
+def with_suffix(name: str, ref: Reference) -> str:
+    """`name` with `ref`'s tag and digest, as written (a registry move keeps both)."""
+    return name + _suffix(ref.tag, ref.digest)
+
+
 class PinFailed(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

@@ -87,11 +87,12 @@ def test_selection() -> None:
     site = make_site("nginx:latest", pull_policy="IfNotPresent")
     assert codes([site]) == ["IMG002", "IMG004"]
     every = from_mapping({"select": ["ALL"]})
-    assert codes([site], every) == ["IMG002", "IMG004", "IMG005", "IMG009", "IMG010"]
+    assert codes([site], every) == ["IMG002", "IMG004", "IMG005", "IMG009", "IMG010", "IMG014"]
     assert codes([site], every.with_overrides(ignore=["IMG009", "latest-tag"])) == [
         "IMG004",
         "IMG005",
         "IMG010",
+        "IMG014",
     ]
 
 

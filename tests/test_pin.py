@@ -11,6 +11,7 @@ import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,7 +61,7 @@ def pin_text(
     resolver: Recorder | None = None,
     *,
     name: str = "p.yaml",
-    **options: bool,
+    **options: Any,
 ) -> tuple[str, FixOutcome]:
     path = tmp_path / name
     path.write_text(pod(image))
