@@ -280,7 +280,10 @@ class Application:
             raise UsageError("no rules selected: --select, select or ignore left none to run")
         answers, registry = self.resolve(config, read) if options.resolve else (None, None)
         ctx = Context(
-            objects=read.manifests.objects, settings=config.rule_settings, answers=answers
+            objects=read.manifests.objects,
+            settings=config.rule_settings,
+            answers=answers,
+            chooser=config.settings_chooser() if config.varies else None,
         )
         result = engine.run_rules(read.checked, ctx, config)
         findings, unused = self.trace(

@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--list-images", action="store_true", help="print every image site and exit")
     out.add_argument("--list-rules", action="store_true", help="list the rules and exit")
     out.add_argument("--explain", metavar="RULE", help="print a rule's documentation and exit")
+    out.add_argument(
+        "--show-settings",
+        metavar="FILE",
+        help="say which configuration, overrides and rules apply to FILE, and exit",
+    )
     out.add_argument("-v", "--verbose", action="store_true", help="say more on stderr")
     out.add_argument(
         "-q", "--quiet", action="store_true", help="no progress line or fix summary on stderr"
@@ -200,6 +205,8 @@ def _main(argv: list[str]) -> int:
 
     if args.list_rules or args.explain:
         return _rule_docs(args)
+    if args.show_settings:
+        return _show_settings(args.show_settings, args.config)
     if not args.paths:
         parser.print_usage(sys.stderr)
         print("imglint: error: no PATH given (use - to read stdin)", file=sys.stderr)
@@ -299,6 +306,27 @@ def _check_flag_combinations(args: argparse.Namespace) -> None:
         ):
             if value is not None:
                 raise UsageError(f"{flag} needs --resolve or --pin (it is a registry option)")
+
+
+def _show_settings(path: str, config_file: str | None) -> int:
+    """`--show-settings FILE`: the configuration read, the overrides and per-file-ignores whose
+    files match FILE, and the rules that run on it (ruff's --show-settings, per file)."""
+    import os
+
+    from imglint import config as configuration
+
+    config = configuration.load(config_file, os.getcwd())
+    print(f"{path}:")
+    print(f"  configuration: {config.source or 'none found (the defaults)'}")
+    print(f"  default-namespace: {config.default_namespace}")
+    applying = config.applying(path, None)
+    for line in applying:
+        print(f"  {line}")
+    if not applying:
+        print("  overrides: none apply")
+    choice = config.choice_for_file(path)
+    print(f"  rules (objects in the default namespace): {', '.join(sorted(choice.enabled))}")
+    return EXIT_OK
 
 
 def _rule_docs(args: argparse.Namespace) -> int:

@@ -62,6 +62,65 @@ def default_codes() -> frozenset[str]:
 
 
 @dataclass(frozen=True)
+class SiteChoice:
+    """What applies to one site when settings vary by file or namespace."""
+
+    enabled: frozenset[str]
+    severity: Mapping[str, Severity]
+    settings: RuleSettings
+
+
+def _path_matches(glob: str, path: str, folder: str | None) -> bool:
+    """ruff's per-file-ignores globs: a glob without `/` matches the file name at any depth,
+    one with `/` the path from the configuration's folder (`*` spans `/`)."""
+    from imglint.sources import Exclusions
+
+    return Exclusions((glob,), folder).match(path) is not None
+
+
+@dataclass(frozen=True)
+class FileIgnore:
+    """A `per-file-ignores` entry: files matching `glob` do not run `codes`."""
+
+    glob: str
+    codes: frozenset[str]
+
+    def matches(self, path: str, folder: str | None) -> bool:
+        return _path_matches(self.glob, path, folder)
+
+
+@dataclass(frozen=True)
+class Override:
+    """An `overrides` entry: for sites in its `files` and/or `namespaces`, a layer of rule
+    selection and severities and replaced policy lists (RuleSettings fields)."""
+
+    index: int
+    files: tuple[str, ...] = ()
+    namespaces: tuple[str, ...] = ()
+    select: frozenset[str] | None = None
+    extend_select: frozenset[str] = frozenset()
+    ignore: frozenset[str] = frozenset()
+    severity: Mapping[str, Severity] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)  # RuleSettings field -> value
+    keys: tuple[str, ...] = ()  # what it sets, as written, for --show-settings
+
+    def matches_file(self, path: str, folder: str | None) -> bool:
+        return not self.files or any(_path_matches(g, path, folder) for g in self.files)
+
+    def applies(self, path: str, namespace: str, folder: str | None) -> bool:
+        in_namespace = not self.namespaces or namespace in self.namespaces
+        return in_namespace and self.matches_file(path, folder)
+
+    def describe(self) -> str:
+        scope = []
+        if self.files:
+            scope.append(f"files {list(self.files)}")
+        if self.namespaces:
+            scope.append(f"namespaces {list(self.namespaces)}")
+        return f"overrides[{self.index}] ({', '.join(scope)}): sets {', '.join(self.keys)}"
+
+
+@dataclass(frozen=True)
 class Config:
     """Validated settings. Build it with `load()`; `Config()` is the default configuration."""
 
@@ -77,6 +136,10 @@ class Config:
     denied_tags: tuple[TagPattern, ...] = ()
     allowed_tags: tuple[TagPattern, ...] | None = None  # None: every tag allowed
     denied_registries: tuple[DeniedRegistry, ...] = BUILTIN_DENIED_REGISTRIES
+    # Per-file and per-namespace settings (ruff's per-file-ignores; overrides), chosen per site.
+    per_file_ignores: tuple[FileIgnore, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    default_namespace: str = "default"  # where an object without metadata.namespace goes
     exclude: tuple[str, ...] = ()  # path globs, applied while collecting files
     force_exclude: bool = False  # exclude applies to paths named on the command line too
     # The absolute folder of the file read (exclude globs start there). Not compared: where a
@@ -136,13 +199,74 @@ class Config:
     def severity_of(self, rule: rules.Rule) -> Severity:
         return self.severity.get(rule.code, rule.severity)
 
+    @property
+    def varies(self) -> bool:
+        """Whether settings, selection or severity may differ between sites."""
+        return bool(self.per_file_ignores or self.overrides)
+
+    def choice_for(self, site: ImageSite) -> SiteChoice:
+        """Selection, severities and rule settings for `site`: the file's, then each override
+        whose files and namespaces match it (in order), then per-file-ignores."""
+        return self._choose(site.path, site.obj.namespace or self.default_namespace)
+
+    def choice_for_file(self, path: str, namespace: str | None = None) -> SiteChoice:
+        """What applies to objects of `path` in `namespace` (None: the default namespace)."""
+        return self._choose(path, namespace or self.default_namespace)
+
+    def settings_for(self, site: ImageSite) -> RuleSettings:
+        return self.choice_for(site).settings if self.varies else self.rule_settings
+
+    def settings_chooser(self) -> Callable[[ImageSite], RuleSettings]:
+        """`settings_for`, remembered per file and namespace (for a run's Context)."""
+        chosen: dict[tuple[str, str | None], RuleSettings] = {}
+
+        def choose(site: ImageSite) -> RuleSettings:
+            key = (site.path, site.obj.namespace)
+            found = chosen.get(key)
+            if found is None:
+                found = chosen[key] = self.settings_for(site)
+            return found
+
+        return choose
+
+    def applying(self, path: str, namespace: str | None) -> list[str]:
+        """Words for `--show-settings`: which overrides and per-file-ignores apply to `path`
+        (for objects in `namespace`, or whatever namespace when None)."""
+        lines = []
+        for override in self.overrides:
+            if override.matches_file(path, self.folder) and (
+                namespace is None or not override.namespaces or namespace in override.namespaces
+            ):
+                lines.append(override.describe())
+        for entry in self.per_file_ignores:
+            if entry.matches(path, self.folder):
+                codes = ", ".join(sorted(entry.codes))
+                lines.append(f"per-file-ignores {entry.glob!r}: ignore {codes}")
+        return lines
+
+    def _choose(self, path: str, namespace: str) -> SiteChoice:
+        enabled = self.enabled
+        severity = dict(self.severity)
+        changes: dict[str, Any] = {}
+        for override in self.overrides:
+            if not override.applies(path, namespace, self.folder):
+                continue
+            enabled = _layer(enabled, override.select, override.extend_select, override.ignore)
+            severity.update(override.severity)
+            changes.update(override.settings)
+        for entry in self.per_file_ignores:
+            if entry.matches(path, self.folder):
+                enabled = enabled - entry.codes
+        settings = records.replace(self.rule_settings, **changes) if changes else self.rule_settings
+        return SiteChoice(enabled, severity, settings)
+
     def moved_name(self, site: ImageSite) -> str | None:
         """Where `site`'s repository is now, when a `denied-registries` entry names a
         replacement for its registry (what `--fix` rewrites it to); else None."""
         ref = site.reference
         if ref is None:
             return None
-        entry = denied_registry(self.denied_registries, ref)
+        entry = denied_registry(self.settings_for(site).denied_registries, ref)
         return None if entry is None else entry.moved_name(ref)
 
     @property
@@ -389,6 +513,11 @@ def _build(data: Mapping[str, Any], source: str | None) -> Config:
         denied_tags=_tag_patterns(get("denied-tags", []), "denied-tags"),
         allowed_tags=None if allowed_tags is None else _tag_patterns(allowed_tags, "allowed-tags"),
         denied_registries=_denied_registries(get("denied-registries", {})),
+        per_file_ignores=_per_file_ignores(get("per-file-ignores", {})),
+        overrides=_overrides(get("overrides", [])),
+        default_namespace=_namespace(
+            get("default-namespace", "default"), "default-namespace", ("default-namespace",)
+        ),
         exclude=_strings(get("exclude", []), "exclude"),
         force_exclude=_flag(get("force-exclude", False), "force-exclude"),
         helm_values=_strings(get("helm-values", []), "helm-values"),
@@ -421,6 +550,9 @@ _KEYS = (
     "denied-tags",
     "allowed-tags",
     "denied-registries",
+    "per-file-ignores",
+    "overrides",
+    "default-namespace",
     "exclude",
     "force-exclude",
     "helm-values",
@@ -626,6 +758,111 @@ def _denied_registries(value: _Value) -> tuple[DeniedRegistry, ...]:
     return tuple(entries) + tuple(
         entry for entry in BUILTIN_DENIED_REGISTRIES if entry.pattern not in named
     )
+
+
+def _per_file_ignores(value: _Value) -> tuple[FileIgnore, ...]:
+    key = "per-file-ignores"
+    if not isinstance(value, dict):
+        raise _Invalid(f"{key} must map file globs to rule codes or names", (key,))
+    entries = []
+    for glob, codes in value.items():
+        where = (key, str(glob))
+        if not isinstance(glob, str) or not glob.strip():
+            raise _Invalid(f"{key}: {glob!r} is not a file glob", where)
+        items = codes.split(",") if isinstance(codes, str) else codes
+        if not isinstance(items, list):
+            raise _Invalid(f"{key}.{glob} must be a list of rule codes or names", where)
+        try:
+            entries.append(FileIgnore(glob.strip(), _codes(items, f"{key}.{glob}")))
+        except _Invalid as exc:
+            raise _Invalid(exc.message, where) from None
+    return tuple(entries)
+
+
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+# What an override may change besides selection and severity: the policy lists rules read.
+_OVERRIDE_LISTS = (
+    "private-registries",
+    "allowed-registries",
+    "allowed-images",
+    "denied-tags",
+    "allowed-tags",
+    "denied-registries",
+)
+_OVERRIDE_KEYS = ("files", "namespaces", "select", "extend-select", "ignore", "severity")
+
+
+def _namespace(value: _Value, key: str, where: tuple[str | int, ...]) -> str:
+    if not isinstance(value, str) or not _NAMESPACE.fullmatch(value) or len(value) > 63:
+        raise _Invalid(f"{key}: {value!r} is not a Kubernetes namespace name", where)
+    return value
+
+
+def _overrides(value: _Value) -> tuple[Override, ...]:
+    key = "overrides"
+    if not isinstance(value, list):
+        raise _Invalid(f"{key} must be a list of {{files and/or namespaces, settings}}", (key,))
+    out = []
+    for index, item in enumerate(value):
+        where: tuple[str | int, ...] = (key, index)
+        name = f"{key}[{index}]"
+        if not isinstance(item, dict):
+            raise _Invalid(f"{name} must be a mapping", where)
+        for option in item:
+            if option not in _OVERRIDE_KEYS and option not in _OVERRIDE_LISTS:
+                raise _Invalid(
+                    f'{name}: unknown key "{option}" (an override takes '
+                    f"{', '.join(_OVERRIDE_KEYS + _OVERRIDE_LISTS)})",
+                    (*where, str(option)),
+                )
+        files = _strings(item["files"], f"{name}.files") if "files" in item else ()
+        namespaces = tuple(
+            _namespace(n, f"{name}.namespaces", (*where, "namespaces"))
+            for n in (
+                _strings(item["namespaces"], f"{name}.namespaces") if "namespaces" in item else ()
+            )
+        )
+        if not files and not namespaces:
+            raise _Invalid(f"{name} needs `files` and/or `namespaces`", where)
+        try:
+            get = item.get
+            settings: dict[str, Any] = {}
+            if "private-registries" in item:
+                settings["private_registries"] = _patterns(
+                    get("private-registries"), "private-registries"
+                )
+            if "allowed-registries" in item:
+                allowed = get("allowed-registries")
+                settings["allowed_registries"] = (
+                    None if allowed is None else _patterns(allowed, "allowed-registries")
+                )
+            if "allowed-images" in item:
+                images = get("allowed-images")
+                settings["allowed_images"] = None if images is None else _image_patterns(images)
+            if "denied-tags" in item:
+                settings["denied_tags"] = _tag_patterns(get("denied-tags") or [], "denied-tags")
+            if "allowed-tags" in item:
+                tags = get("allowed-tags")
+                settings["allowed_tags"] = (
+                    None if tags is None else _tag_patterns(tags, "allowed-tags")
+                )
+            if "denied-registries" in item:
+                settings["denied_registries"] = _denied_registries(get("denied-registries") or {})
+            override = Override(
+                index=index,
+                files=files,
+                namespaces=namespaces,
+                select=None if get("select") is None else _rule_list(get("select"), "select"),
+                extend_select=_rule_list(get("extend-select", []), "extend-select"),
+                ignore=_rule_list(get("ignore", []), "ignore"),
+                severity=_severities(get("severity", {})),
+                settings=settings,
+                keys=tuple(str(k) for k in item if k not in ("files", "namespaces")),
+            )
+        except _Invalid as exc:
+            raise _Invalid(f"{name}.{exc.message}", (*where, *exc.where)) from None
+        out.append(override)
+    return tuple(out)
 
 
 def _insecure(value: _Value) -> tuple[str, ...]:

@@ -6,13 +6,14 @@ A rule reads everything through the `Context` it is given, never from the config
     if settings.allowed_registries is not None and not matches_any(...): ...
     result = ctx.answer_for(site)          # Resolution | None: typed, one lookup per site
 
-`settings_for` is the seam for settings that vary by file or namespace (overrides): a run has
-one `RuleSettings` today, built once from the configuration (`Config.rule_settings`).
+`settings_for` gives the settings that apply to a site: the configuration's `RuleSettings`
+(`Config.rule_settings`), or, with `overrides`, the ones chosen for the site's file and
+namespace (`Config.settings_for`, cached per file and namespace).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from imglint.records import dataclass, field
@@ -144,11 +145,13 @@ class Context:
     objects: ObjectIndex = field(default_factory=ObjectIndex)
     settings: RuleSettings = field(default_factory=RuleSettings)
     answers: RegistryAnswers | None = None  # None: the registry check did not run
+    # Per-file and per-namespace settings (the configuration's overrides); None: `settings`.
+    chooser: Callable[[ImageSite], RuleSettings] | None = None
 
     def settings_for(self, site: ImageSite) -> RuleSettings:
-        """The settings that apply to `site`: one set per run today; per-file and per-namespace
-        overrides choose here, so rules need not change when they come."""
-        return self.settings
+        """The settings that apply to `site`: the configuration's, or what its `overrides`
+        choose for the site's file and namespace."""
+        return self.settings if self.chooser is None else self.chooser(site)
 
     def answer_for(self, site: ImageSite) -> Resolution | None:
         """The registry's answer for `site` (None: not asked, or an invalid reference)."""

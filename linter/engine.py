@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from imglint import rules
-from imglint.config import Config
+from imglint.config import Config, SiteChoice
 from imglint.context import Context
 from imglint.findings import Finding, Severity, UnusedSuppression
 from imglint.sites import ImageSite, parse_image
@@ -47,11 +47,13 @@ class LintResult:
 
 
 def active_rules(config: Config, ctx: Context) -> list[rules.Rule]:
-    """The selected rules, in code order; registry rules only when the registry check ran."""
+    """The selected rules, in code order; registry rules only when the registry check ran.
+    With overrides, a rule any override selects is active; each site then runs its own."""
     registry = bool(ctx.answers)
-    return [
-        r for r in rules.RULES if r.code in config.enabled and (registry or not r.needs_registry)
-    ]
+    enabled = set(config.enabled)
+    for override in config.overrides:
+        enabled |= override.extend_select | (override.select or frozenset())
+    return [r for r in rules.RULES if r.code in enabled and (registry or not r.needs_registry)]
 
 
 def lint(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintResult:
@@ -97,12 +99,20 @@ def run_rules(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintR
     suppressions = Suppressions()
     findings: list[Finding] = []
     linted: list[ImageSite] = []  # the references: where suppressions may be unused
+    varies = config.varies
+    choices: dict[tuple[str, str | None], SiteChoice] = {}  # per file and namespace
     for site in sites:
         if site.placeholder is not None:
             chosen = for_any
         else:
             linted.append(site)
             chosen = for_invalid if site.error is not None else for_valid
+        site_severity = severities
+        if varies:
+            key = (site.path, site.obj.namespace)
+            choice = choices.get(key) or choices.setdefault(key, config.choice_for(site))
+            chosen = [r for r in chosen if r.code in choice.enabled]
+            site_severity = {r.code: choice.severity.get(r.code, r.severity) for r in chosen}
         for rule in chosen:
             for message in rule.check(site, ctx):
                 # Looked up only when a rule fires, which keeps clean sites cheap.
@@ -114,7 +124,7 @@ def run_rules(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintR
                     Finding(
                         code=rule.code,
                         name=rule.name,
-                        severity=severities[rule.code],
+                        severity=site_severity[rule.code],
                         message=message,
                         path=site.path,
                         span=span,
