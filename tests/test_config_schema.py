@@ -70,6 +70,18 @@ VALID: list[dict[str, Any]] = [
             },
         ],
         "crossplane-registry": "xpkg.upbound.io",
+    {"allowed-images": ["ubuntu:20.04", "ghcr.io/acme/*"], "allowed-tags": None},
+    {"denied-tags": ["nightly", {"pattern": "re:dev-.*", "registries": ["ghcr.io/acme"]}]},
+    {"allowed-tags": ["re:v?\\d+\\.\\d+\\.\\d+"], "allowed-images": None},
+    {"denied-registries": {"k8s.gcr.io": "registry.k8s.io", "quay.io/old": None}},
+    {"denied-registries": ["quay.io/old", {"old.example": "new.example"}]},
+    {"per-file-ignores": {"legacy/*": ["IMG004"], "dev/*.yaml": "IMG002,IMG012"}},
+    {
+        "overrides": [
+            {"files": ["dev/*"], "denied-tags": [], "severity": {"IMG008": "warning"}},
+            {"namespaces": ["search"], "allowed-registries": ["docker.io/library"]},
+        ],
+        "default-namespace": "shop",
     },
 ]
 
@@ -120,6 +132,13 @@ INVALID: list[tuple[Any, str]] = [
         {"helm-values": "values-*.yaml"},
         "helm-values must be a list of strings, not a single string",
     ),
+    ({"allowed-images": "ubuntu"}, "not a single string"),
+    ({"denied-tags": "nightly"}, "must be a list of tag patterns"),
+    ({"allowed-tags": [{"tag": "v*"}]}, "must be a pattern or a mapping"),
+    ({"denied-registries": "k8s.gcr.io"}, "must map registries"),
+    ({"per-file-ignores": ["dev/*"]}, "must map file globs"),
+    ({"overrides": [{"ignore": ["IMG002"]}]}, "needs `files` and/or `namespaces`"),
+    ({"default-namespace": "Shop"}, "is not a Kubernetes namespace name"),
     ({"trusted-realm-hosts": ["https://auth.corp.example"]}, "is not a host name"),
     ({"trusted-realm-hosts": ["auth.corp.example/token"]}, "is not a host name"),
     ({"image-fields": "spec.image"}, "image-fields must be a list"),
