@@ -50,6 +50,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 CONFIG_FILE = ".imglint.yaml"
 PYPROJECT = "pyproject.toml"
 ALL = "ALL"
+_DENIED_REGISTRY = "IMG013"  # its findings say what `--fix` moves (moved_name)
 
 _PLATFORM = re.compile(r"[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_.]+)?")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?")
@@ -262,9 +263,13 @@ class Config:
 
     def moved_name(self, site: ImageSite) -> str | None:
         """Where `site`'s repository is now, when a `denied-registries` entry names a
-        replacement for its registry (what `--fix` rewrites it to); else None."""
+        replacement for its registry (what `--fix` rewrites it to); else None. Nothing moves
+        where IMG013 is not selected (`ignore: [IMG013]` keeps k8s.gcr.io as written)."""
         ref = site.reference
         if ref is None:
+            return None
+        enabled = self.choice_for(site).enabled if self.varies else self.enabled
+        if _DENIED_REGISTRY not in enabled:
             return None
         entry = denied_registry(self.settings_for(site).denied_registries, ref)
         return None if entry is None else entry.moved_name(ref)

@@ -174,6 +174,23 @@ def test_fix_rewrites_a_moved_registry_in_place(
     )
 
 
+def test_fix_leaves_moved_registries_alone_when_the_rule_is_not_selected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """kyverno/policies #1539: the move is a policy; a team that ignores IMG013 keeps what it
+    wrote, and --fix still makes Docker Hub explicit (IMG004's fix)."""
+    manifest = tmp_path / "pod.yaml"
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        "    - name: a\n      image: k8s.gcr.io/pause:3.9\n"
+        "    - name: b\n      image: busybox:1.36\n"
+    )
+    manifest.write_text(text)
+    code, _, err = run(["--fix", "--ignore", "IMG013", str(manifest)], capsys)
+    assert code == 0, err
+    assert manifest.read_text() == text.replace("busybox", "docker.io/library/busybox")
+
+
 def test_fix_moves_a_kustomize_entry_through_its_new_name(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
