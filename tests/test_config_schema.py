@@ -70,6 +70,7 @@ VALID: list[dict[str, Any]] = [
             },
         ],
         "crossplane-registry": "xpkg.upbound.io",
+    },
     {"allowed-images": ["ubuntu:20.04", "ghcr.io/acme/*"], "allowed-tags": None},
     {"denied-tags": ["nightly", {"pattern": "re:dev-.*", "registries": ["ghcr.io/acme"]}]},
     {"allowed-tags": ["re:v?\\d+\\.\\d+\\.\\d+"], "allowed-images": None},
