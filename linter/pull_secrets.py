@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Callable
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -124,6 +123,8 @@ def _read_pull_secret(secret_type: str, keys: dict[str, Node]) -> _Reading:
         found = data if isinstance(data, MappingNode) else string_data
         where = found if isinstance(found, MappingNode) else None
         return reading.fail(f"has no {data_key} in data or stringData", where)
+    import json  # only for pull secrets: a run without one does not load it
+
     try:
         config = json.loads(raw)
     except ValueError:

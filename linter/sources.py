@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import codecs
 import fnmatch
-import json
 import os
 import re
 import stat
@@ -420,6 +419,8 @@ def _drop(_: object) -> None:
 
 def _json_problem(text: str) -> tuple[str, int | None, int | None] | None:
     """Why text is not JSON, as (message, line, column), or None when it is JSON."""
+    import json  # only for .json files: a YAML-only run does not load it
+
     try:
         # Validated, not kept: each object and number is dropped as soon as it is parsed, so a
         # 30 MB file costs little memory (the reader composes it again, with positions).

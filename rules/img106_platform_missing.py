@@ -57,8 +57,6 @@ from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
-from imglint.placement import platforms_for
-from imglint.registry import platform_available
 from imglint.sites import ImageSite
 
 CODE = "IMG106"
@@ -72,6 +70,10 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     result = ctx.answer_for(site)
     if result is None or result.status != "ok" or result.platforms is None:
         return
+    # Only a run that asked the registries gets here: an offline run never loads them.
+    from imglint.placement import platforms_for
+    from imglint.registry import platform_available
+
     configured = ctx.settings_for(site).platforms
     placement = site.holder.placement
     wanted = configured if placement is None else platforms_for(placement, configured)

@@ -188,12 +188,26 @@ def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
     assert codes == ["IMG003", "IMG004"]
 
 
-def test_startup_does_not_import_the_registry_stack(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        "kind: ConfigMap\n",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+        "spec:\n  containers: [{name: a, image: 'docker.io/library/nginx:1.25'}]\n",
+    ],
+    ids=["no object", "one pod"],
+)
+def test_startup_does_not_import_the_registry_stack(tmp_path: Path, manifest: str) -> None:
+    # An offline run of a YAML file loads neither the registry client nor the registry rules'
+    # answers (imglint.registry, the platform matching), nor json (only .json files and pull
+    # secrets need it), nor the worker pool: start-up stays near `python -c "import yaml"`.
     path = tmp_path / "p.yaml"
-    path.write_text("kind: ConfigMap\n")
+    path.write_text(manifest)
     probe = (
         "import sys; from imglint.cli import main; main([sys.argv[1]]); "
-        "heavy = ('httpx', 'ruamel', 'ruamel.yaml', 'hashlib', 'subprocess'); "
+        "heavy = ('httpx', 'ruamel', 'ruamel.yaml', 'hashlib', 'subprocess', 'imglint.registry', "
+        "'imglint.registry.model', 'imglint.placement', 'json', 'concurrent.futures', "
+        "'multiprocessing'); "
         "print(','.join(m for m in heavy if m in sys.modules))"
     )
     result = subprocess.run(
