@@ -227,14 +227,25 @@ class Application:
         )
         read_errors = read.collected.errors + read.manifests.errors
         failed = bool(read_errors or outcome.errors)
-        if outcome.stdout_text is not None or options.diff:
+        # cli allows no other path beside stdin when it is rewritten without --diff.
+        stdin_rewrite = "-" in options.paths and not options.diff
+        if stdin_rewrite or options.diff:
             # The run ends here: stdout (or -o) carries the manifest or the diff, so problems go
             # to stderr.
             self._print_errors(read_errors + outcome.errors)
-            with self.streams.report() as out:
-                if outcome.stdout_text is not None:  # stdin in, the rewritten manifest out
+            if stdin_rewrite:  # stdin in, the rewritten manifest out
+                if failed or outcome.stdout_text is None:
+                    # `imglint --pin - | kubectl apply -f -`: the exit code comes too late for the
+                    # pipe, so a half-pinned manifest must never reach it. Nothing on stdout.
+                    print(
+                        "imglint: error: the manifest was not printed (fix the errors above)",
+                        file=self.streams.messages,
+                    )
+                    return EXIT_ERROR, []
+                with self.streams.report() as out:
                     out.write(outcome.stdout_text)
-                    return (EXIT_ERROR if failed else EXIT_OK), []
+                return EXIT_OK, []
+            with self.streams.report() as out:
                 out.write(outcome.diff)
             if failed:
                 return EXIT_ERROR, []

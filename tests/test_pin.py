@@ -21,6 +21,7 @@ from imglint.manifests import load
 from imglint.pin import ResolutionLike
 from imglint.reference import Reference
 from imglint.sources import collect
+from tests.cli_runner import run
 from tests.fix_identity import FakeResolution, check_identity, fake_digest, fake_resolver
 from tests.regserver import Seeded
 
@@ -428,6 +429,38 @@ def test_cli_pin_stdin_to_stdout(seeded: Seeded, capsys: pytest.CaptureFixture[s
     captured = capsys.readouterr()
     assert captured.out == pod(f"{image}@{seeded.app_2_0}")
     assert code == 0
+
+
+@pytest.mark.registry
+@pytest.mark.usefixtures("cli_resolver")
+def test_cli_failed_pin_on_stdin_prints_nothing(
+    seeded: Seeded, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`... | imglint --pin - | kubectl apply -f -`: one tag that cannot be pinned means no
+    manifest at all on stdout (the exit code comes too late for the pipe), and stderr says why."""
+    missing = seeded.ref("team/app:no-such-tag")
+    manifest = pod(seeded.ref("team/app:2.0")) + "---\n" + pod(missing)
+    code, out, err = run(["--pin", "-"], capsys, stdin=manifest)
+    assert (code, out) == (2, "")
+    assert f"cannot pin {missing}: tag not found" in err
+    assert "the manifest was not printed" in err
+
+
+@pytest.mark.parametrize(
+    ("stdin", "problem"),
+    [
+        (pod("nginx") + "---\nkind: [unclosed\n", "YAML"),
+        ("", "no input on stdin"),
+    ],
+)
+def test_cli_fix_on_unreadable_stdin_prints_nothing(
+    stdin: str, problem: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An input error on the stdin being rewritten: stdout stays empty, never a report or half
+    of the manifest that a pipe would apply."""
+    code, out, err = run(["--fix", "-"], capsys, stdin=stdin)
+    assert (code, out) == (2, "")
+    assert problem in err
 
 
 @pytest.mark.registry
