@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Literal, TextIO
 
+from imglint import records
 from imglint.errors import UsageError
 from imglint.findings import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Finding, InputError
 from imglint.records import dataclass, field, replace
@@ -126,7 +127,7 @@ class Application:
         started = time.monotonic()
         read = self.read(config)
         if self.options.list_images:
-            return self.list_images(read)
+            return self.list_images(config, read)
         fix_errors: list[InputError] = []
         if self.options.fix or self.options.pin:
             finished, fix_errors = self.fix(config, read)
@@ -180,19 +181,36 @@ class Application:
         written = [s for s in read.sites if s.placeholder is None or s.unmatched is not None]
         return _Read(collected, read, written, engine.not_ignored(written, config))
 
-    def list_images(self, read: _Read) -> int:
-        """--list-images: every image site as written (placeholders and ignored images too)."""
-        fmt = self.options.format or "text"
-        if fmt not in ("text", "json"):
-            raise UsageError("--list-images supports --format text or json")
-        from imglint.report import render_inventory
+    def list_images(self, config: Config, read: _Read) -> int:
+        """--list-images: every image site as written (placeholders and ignored images too);
+        with --resolve, each checked one's answer (digest, platforms, or why not)."""
+        from imglint.report import INVENTORY_FORMATS, render_inventory
 
-        sites: Sequence[ImageSite] = read.manifests.sites
+        fmt = self.options.format or "text"
+        if fmt not in INVENTORY_FORMATS:
+            raise UsageError(f"--list-images supports --format {' or '.join(INVENTORY_FORMATS)}")
+        from imglint.report.inventory import Inventory, InventoryEntry
+
+        answers: RegistryAnswers | None = None
+        if self.options.resolve:
+            answers, summary = self.resolve(config, read, read_platforms=True)
+            # stdout is the inventory; the summary goes where progress and warnings go
+            print(f"imglint: registry: {summary.text()}", file=self.streams.messages)
+        checked = {id(site) for site in read.checked}
+        entries = [
+            InventoryEntry(
+                site,
+                answers.for_site(site) if answers is not None and id(site) in checked else None,
+            )
+            for site in read.manifests.sites
+        ]
         rendered = self._rendered(read)
         if rendered is not None:
-            sites = rendered.sites(sites)
+            entries = [records.replace(e, site=rendered.sites([e.site])[0]) for e in entries]
+            entries.sort(key=lambda e: (e.site.path, e.site.span.line, e.site.span.column))
+        inventory = Inventory(entries, resolved=answers is not None, platforms=config.platforms)
         with self.streams.report() as out:
-            render_inventory(fmt, sites, out)
+            render_inventory(fmt, inventory, out)
         # stdout is the inventory (perhaps JSON for a script): what could not be read goes to stderr
         errors = read.collected.errors + read.manifests.errors
         self._print_errors(errors)
@@ -258,7 +276,9 @@ class Application:
             print(f"imglint: rewrote {edits} in {files}", file=self.streams.messages)
         return None, outcome.errors
 
-    def resolve(self, config: Config, read: _Read) -> tuple[RegistryAnswers, RegistrySummary]:
+    def resolve(
+        self, config: Config, read: _Read, *, read_platforms: bool = False
+    ) -> tuple[RegistryAnswers, RegistrySummary]:
         """--resolve: the registries' answers for the checked sites, and what the check did."""
         from imglint.resolve import run_resolve
 
@@ -275,6 +295,7 @@ class Application:
             verbose=options.verbose,
             progress=messages.isatty() and not options.quiet,
             messages=messages,
+            read_platforms=read_platforms,
         )
 
     def lint(

@@ -86,7 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a values file `helm template -f` was given (repeatable, last wins): findings on "
         "rendered stdin name the values key that declared their image",
     )
-    out.add_argument("--list-images", action="store_true", help="print every image site and exit")
+    out.add_argument(
+        "--list-images",
+        action="store_true",
+        help="print every image site and exit (with --resolve: each one's digest and platforms)",
+    )
     out.add_argument("--list-rules", action="store_true", help="list the rules and exit")
     out.add_argument("--explain", metavar="RULE", help="print a rule's documentation and exit")
     out.add_argument(
@@ -288,6 +292,22 @@ def _check_flag_combinations(args: argparse.Namespace) -> None:
                 raise UsageError(
                     f"--write-baseline records every finding and prints no report: drop {flag}"
                 )
+    if args.list_images:
+        # The inventory lists what is written: it neither lints, rewrites, nor compares.
+        for flag, value in (
+            ("--fix", args.fix or None),
+            ("--pin", args.pin or None),
+            ("--baseline", args.baseline),
+            ("--write-baseline", args.write_baseline),
+            ("--statistics", args.statistics or None),
+            ("--fail-on", args.fail_on),
+            ("--report-unused-suppressions", args.report_unused_suppressions or None),
+            ("--select", args.select),
+            ("--extend-select", args.extend_select),
+            ("--ignore", args.ignore),
+        ):
+            if value is not None:
+                raise UsageError(f"--list-images runs no rule and rewrites nothing: drop {flag}")
     if args.statistics and args.format in ("sarif", "github", "junit", "gitlab"):
         raise UsageError(f"--statistics works with --format text or json, not {args.format}")
     if args.use_pull_secrets and not args.resolve:

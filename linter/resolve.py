@@ -36,14 +36,16 @@ def options_from(
     ca_file: str | None = None,
     use_cache: bool = True,
     cache_dir: str | None = None,
+    read_platforms: bool = False,
 ) -> ResolveOptions:
     """ResolveOptions from the configuration (which holds the command line's --jobs, --timeout
-    and --platform already); the registry check's own defaults for what neither says."""
+    and --platform already); the registry check's own defaults for what neither says. Platforms
+    are read when the platform rule runs, or when `read_platforms` asks (the inventory)."""
     defaults = ResolveOptions()
     return ResolveOptions(
         jobs=config.jobs or defaults.jobs,
         timeout=config.timeout or defaults.timeout,
-        check_platforms=PLATFORM_RULE in config.enabled,
+        check_platforms=read_platforms or PLATFORM_RULE in config.enabled,
         ca_file=ca_file,
         insecure_registries=tuple(config.insecure_registries),
         mirrors={k: tuple(v) for k, v in config.mirrors.items()},
@@ -66,12 +68,19 @@ def run_resolve(
     verbose: bool = False,
     progress: bool = False,
     messages: TextIO | None = None,
+    read_platforms: bool = False,
 ) -> tuple[RegistryAnswers, RegistrySummary]:
     """Resolve every image of `sites`; returns (the answers, what the check did)."""
     err = messages or sys.stderr
     refs = {str(s.reference): s.reference for s in sites if s.reference is not None}
     secrets = pod_credentials(sites, objects) if use_pull_secrets else None
-    options = options_from(config, ca_file=ca_file, use_cache=use_cache, cache_dir=cache_dir)
+    options = options_from(
+        config,
+        ca_file=ca_file,
+        use_cache=use_cache,
+        cache_dir=cache_dir,
+        read_platforms=read_platforms,
+    )
     with _verbose_logging(verbose, err):
         answers = resolve_all(
             list(refs.values()),

@@ -761,7 +761,7 @@ def inventory_sites() -> list[ImageSite]:
 
 def inventory(fmt: str, sites: list[ImageSite]) -> str:
     out = io.StringIO()
-    render_inventory(fmt, sites, out)  # type: ignore[arg-type]
+    render_inventory(fmt, sites, out)
     return out.getvalue()
 
 
@@ -827,4 +827,4 @@ def test_inventory_json_entries() -> None:
 
 def test_inventory_unknown_format() -> None:
     with pytest.raises(ValueError, match="unknown inventory format 'sarif'"):
-        render_inventory("sarif", [], io.StringIO())  # type: ignore[arg-type]
+        render_inventory("sarif", [], io.StringIO())

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from imglint.findings import Finding, InputError, Severity, UnusedSuppression, exit_code
 from imglint.records import dataclass, field
 
 if TYPE_CHECKING:
     from imglint.registry.model import RegistrySummary
+    from imglint.report.inventory import Inventory
     from imglint.rules import Rule
     from imglint.sites import ImageSite
 
@@ -103,14 +104,18 @@ def render(
     module.render(report, out, color=color, statistics=statistics)
 
 
-def render_inventory(fmt: Literal["text", "json"], sites: Sequence[ImageSite], out: TextIO) -> None:
-    """Write the image inventory (`--list-images`): every image site, valid or not."""
+def render_inventory(fmt: str, inventory: Inventory | Sequence[ImageSite], out: TextIO) -> None:
+    """Write the image inventory (`--list-images`): every image site, valid or not, and with
+    --resolve the registry's answer for each (an `Inventory`; plain sites are listed as written).
+    """
     if fmt not in INVENTORY_FORMATS:
         choices = ", ".join(INVENTORY_FORMATS)
         raise ValueError(f"unknown inventory format {fmt!r} (choose from {choices})")
-    from imglint.report import inventory
+    from imglint.report import inventory as module
 
+    if not isinstance(inventory, module.Inventory):
+        inventory = module.Inventory.of(inventory)
     if fmt == "json":
-        inventory.render_json(sites, out)
+        module.render_json(inventory, out)
     else:
-        inventory.render_text(sites, out)
+        module.render_text(inventory, out)

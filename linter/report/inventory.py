@@ -16,17 +16,50 @@ was found (`pod`, `resource-field`, ...), `field_path` the path inside the objec
 for pod sites (`containers`) and the path for the others. A placeholder
 (`{{ .Values.image }}`, `${IMAGE}`, `ko://...`) is listed as written with `valid` false, no
 `error`, and `placeholder` saying what it is.
+
+With `--resolve` (an inventory for scanners), each checked reference also carries the
+registry's answer: text adds a column (`sha256:... linux/amd64,linux/arm64`, or the status and
+why not), JSON a `resolution` object per image (null for what was not asked: placeholders,
+invalid references, `ignore-images`) and `"resolved": true` at the top.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from imglint.records import dataclass
 from imglint.reference import Reference
 from imglint.report.common import SCHEMA_VERSION, object_label, printable
 from imglint.sites import ImageSite
+
+if TYPE_CHECKING:
+    from imglint.registry.model import Resolution
+
+
+@dataclass(frozen=True)
+class InventoryEntry:
+    """One image site and, with --resolve, the registry's answer for it (None: not asked)."""
+
+    site: ImageSite
+    resolution: Resolution | None = None
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """What `--list-images` prints: every site, in order, and whether the registries were asked
+    (`platforms`: the ones every image must offer, to say which an image lacks)."""
+
+    entries: Sequence[InventoryEntry]
+    resolved: bool = False
+    platforms: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, sites: Sequence[ImageSite]) -> Inventory:
+        """The inventory of sites as written, the registries not asked."""
+        return cls([InventoryEntry(site) for site in sites])
+
 
 # The pod-spec field an image sits in, as a singular label for the text listing.
 FIELD_LABELS = {
@@ -47,14 +80,48 @@ def normalized(ref: Reference) -> str:
     return text
 
 
-def render_text(sites: Sequence[ImageSite], out: TextIO) -> None:
-    rows = [_row(site) for site in sites]
-    widths = [max((len(row[i]) for row in rows), default=0) for i in range(3)]
+def render_text(inventory: Inventory, out: TextIO) -> None:
+    rows: list[tuple[str, ...]] = []
+    for entry in inventory.entries:
+        row: tuple[str, ...] = _row(entry.site)
+        if inventory.resolved:
+            row = (*row, _answer_text(entry, inventory.platforms))
+        rows.append(row)
+    padded_columns = 4 if inventory.resolved else 3
+    widths = [max((len(row[i]) for row in rows), default=0) for i in range(padded_columns)]
     lines = []
     for row in rows:
-        padded = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
-        lines.append("  ".join([*padded, row[3]]).rstrip())
+        head = row[:padded_columns]
+        padded = [cell.ljust(width) for cell, width in zip(head, widths, strict=True)]
+        lines.append("  ".join([*padded, *row[padded_columns:]]).rstrip())
     out.write("".join(line + "\n" for line in lines))
+
+
+def _answer_text(entry: InventoryEntry, platforms: tuple[str, ...]) -> str:
+    """`sha256:...  linux/amd64,linux/arm64`, or why there is no digest."""
+    answer = entry.resolution
+    if answer is None:
+        return "-" if entry.site.reference is None else "- (not asked: ignore-images)"
+    if not answer.ok:
+        return f"{answer.status}: {printable(answer.detail)}" if answer.detail else answer.status
+    text = answer.digest or "?"
+    if answer.platforms is not None:
+        text += "  " + (",".join(answer.platforms) or "(no platform)")
+        missing = missing_platforms(answer, platforms)
+        if missing:
+            text += f" (lacks {', '.join(missing)})"
+    elif answer.platform_error:
+        text += f"  (platforms unknown: {printable(answer.platform_error)})"
+    return text
+
+
+def missing_platforms(answer: Resolution, platforms: tuple[str, ...]) -> list[str]:
+    """The required platforms an answer's image does not offer (none when they are unknown)."""
+    if answer.platforms is None:
+        return []
+    from imglint.registry import platform_available
+
+    return [p for p in platforms if not platform_available(p, answer.platforms)]
 
 
 def _row(site: ImageSite) -> tuple[str, str, str, str]:
@@ -82,9 +149,35 @@ def _row(site: ImageSite) -> tuple[str, str, str, str]:
     return position, label, container, target
 
 
-def render_json(sites: Sequence[ImageSite], out: TextIO) -> None:
-    document = {"schema_version": SCHEMA_VERSION, "images": [site_dict(site) for site in sites]}
+def render_json(inventory: Inventory, out: TextIO) -> None:
+    images = []
+    for entry in inventory.entries:
+        image = site_dict(entry.site)
+        if inventory.resolved:
+            image["resolution"] = resolution_dict(entry, inventory.platforms)
+        images.append(image)
+    document: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "images": images}
+    if inventory.resolved:
+        document["resolved"] = True
     out.write(json.dumps(document, indent=2, ensure_ascii=True) + "\n")
+
+
+def resolution_dict(entry: InventoryEntry, platforms: tuple[str, ...]) -> dict[str, Any] | None:
+    """The registry's answer for one site: null when it was not asked."""
+    answer = entry.resolution
+    if answer is None:
+        return None
+    return {
+        "status": answer.status,
+        "digest": answer.digest if answer.ok else None,
+        "media_type": answer.media_type,
+        "platforms": list(answer.platforms) if answer.platforms is not None else None,
+        "missing_platforms": missing_platforms(answer, platforms),
+        "platform_error": answer.platform_error or None,
+        "detail": answer.detail or None,
+        "registry": answer.registry or None,
+        "from_cache": answer.from_cache,
+    }
 
 
 def site_dict(site: ImageSite) -> dict[str, Any]:

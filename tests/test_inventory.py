@@ -1,0 +1,140 @@
+"""`--list-images`: the flags it refuses (they would do nothing) and `--list-images --resolve`,
+the inventory for scanners, against the real local registry: each image's digest and platforms,
+its failures per image, in text and JSON, with the registry check's usual options."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.cli_runner import run
+from tests.regserver import Seeded
+from tests.test_registry_rules import isolate
+
+
+def deployment(images: list[str]) -> str:
+    containers = "\n".join(
+        f"        - name: c{n}\n          image: {image}" for n, image in enumerate(images)
+    )
+    return (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: apps\n"
+        "spec:\n  template:\n    spec:\n      containers:\n" + containers + "\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--pin"], "--pin"),
+        (["--fix"], "--fix"),
+        (["--baseline", "missing-baseline.json"], "--baseline"),
+        (["--write-baseline", "b.json"], "--write-baseline"),
+        (["--statistics"], "--statistics"),
+        (["--fail-on", "warning"], "--fail-on"),
+        (["--select", "IMG001"], "--select"),
+        (["--report-unused-suppressions"], "--report-unused-suppressions"),
+    ],
+)
+def test_list_images_refuses_options_that_would_do_nothing(
+    flags: list[str], named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text(deployment(["nginx:1.25"]))
+    code, out, err = run(["--list-images", *flags, str(path)], capsys)
+    assert (code, out) == (2, "")
+    assert f"--list-images runs no rule and rewrites nothing: drop {named}" in err
+    assert path.read_text() == deployment(["nginx:1.25"])  # --fix/--pin wrote nothing
+
+
+def test_registry_options_without_resolve_are_refused_for_the_inventory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text(deployment(["nginx:1.25"]))
+    code, _out, err = run(["--list-images", "--jobs", "4", str(path)], capsys)
+    assert code == 2
+    assert "--jobs needs --resolve or --pin" in err
+
+
+@pytest.mark.registry
+def test_list_images_resolve_text_and_json(
+    seeded: Seeded,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    isolate(monkeypatch, tmp_path)
+    images = [
+        seeded.ref("team/app:1.0"),  # a single linux/amd64 image
+        seeded.ref("team/app:2.0"),  # an index: linux/amd64 + linux/arm64
+        seeded.ref("team/app:1.1"),  # no such tag
+        seeded.ref("team/armonly:1.0"),  # lacks linux/amd64
+        "127.0.0.1:1/team/app:1.0",  # nothing listens on port 1
+        "${IMAGE}",  # a placeholder: listed, never asked
+        seeded.ref("team/app:2.0"),  # the same image again: the same answer
+    ]
+    path = tmp_path / "deploy.yaml"
+    path.write_text(deployment(images))
+    common = ["--list-images", "--resolve", "--no-cache", "--jobs", "4", "--timeout", "30"]
+
+    code, out, err = run([*common, "--format", "json", str(path)], capsys)
+    assert code == 0
+    document = json.loads(out)
+    assert document["resolved"] is True
+    answers = [image["resolution"] for image in document["images"]]
+    assert [a and a["status"] for a in answers] == [
+        "ok",
+        "ok",
+        "tag-not-found",
+        "ok",
+        "unreachable",
+        None,
+        "ok",
+    ]
+    assert [a and a["digest"] for a in answers] == [
+        seeded.app_1_0,
+        seeded.app_2_0,
+        None,
+        seeded.armonly_1_0,
+        None,
+        None,
+        seeded.app_2_0,
+    ]
+    assert answers[0]["platforms"] == ["linux/amd64"]
+    assert answers[1]["platforms"] == ["linux/amd64", "linux/arm64"]
+    assert answers[1]["missing_platforms"] == []
+    assert answers[3]["missing_platforms"] == ["linux/amd64"]
+    assert answers[2]["detail"] and answers[4]["detail"]
+    summary = r"imglint: registry: 5 images in \d+\.\d s: 3 found, 1 not found, 1 unreachable"
+    assert re.search(summary, err)
+
+    code, out, _err = run([*common, "--platform", "linux/arm64", str(path)], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == len(images)
+    assert lines[0].endswith(f"{seeded.app_1_0}  linux/amd64 (lacks linux/arm64)")
+    assert lines[1].endswith(f"{seeded.app_2_0}  linux/amd64,linux/arm64")
+    assert re.search(r"tag-not-found: .+$", lines[2])
+    assert lines[3].endswith(f"{seeded.armonly_1_0}  linux/arm64")
+    assert re.search(r"unreachable: .+$", lines[4])
+    assert lines[5].endswith("(variable placeholder, not checked)  -")
+
+
+@pytest.mark.registry
+def test_list_images_resolve_reports_input_errors_beside_the_inventory(
+    seeded: Seeded,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    isolate(monkeypatch, tmp_path)
+    (tmp_path / "ok.yaml").write_text(deployment([seeded.ref("team/app:1.0")]))
+    (tmp_path / "broken.yaml").write_text("kind: [unclosed\n")
+    code, out, err = run(["--list-images", "--resolve", "--format", "json", str(tmp_path)], capsys)
+    assert code == 2
+    [image] = json.loads(out)["images"]
+    assert image["resolution"]["digest"] == seeded.app_1_0
+    assert "broken.yaml" in err
