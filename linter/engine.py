@@ -134,6 +134,7 @@ def run_rules(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintR
                         object=identity.object,
                         container=identity.part,
                         label=site.label,
+                        unnamed_container=site.unnamed_container,
                     )
                 )
     places = _check_pull_secrets(secret_rules, ctx, severities, suppressions, findings)

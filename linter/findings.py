@@ -77,6 +77,8 @@ class Finding:
     # Where the image sits in its object, in words, when it is not a pod's container
     # ("Task build, step compile"); not part of the finding's identity (baselines, SARIF).
     label: str | None = field(default=None, compare=False, hash=False)
+    # `containers[1]` when the container has no name: shown, never part of the identity.
+    unnamed_container: str | None = field(default=None, compare=False, hash=False)
     # A Helm `# Source:` mapping may move the finding to another file; kept for dedup/baselines.
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     # For rendered Helm output: the values key(s) that declared the image (several when the

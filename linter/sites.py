@@ -26,6 +26,7 @@ no YAML library, so a rule importing it costs nothing at start-up.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -45,6 +46,9 @@ Component = Literal["registry", "repository", "tag", "digest"]
 # Where a finding about a component goes when the site does not place that component: an
 # implicit-registry finding on `repository:` when there is no `registry:` key, a registry
 # answer about the digest on `tag:` when the digest is not written separately.
+# The list item of a pod-spec image's field path: `containers[1]` in `spec.containers[1].image`.
+_POD_LIST_ITEM = re.compile(r"([A-Za-z]+\[\d+\])\.image(?:\.reference)?$")
+
 _FALLBACKS: dict[str, tuple[str, ...]] = {
     "registry": ("registry", "repository"),
     "repository": ("repository",),
@@ -68,6 +72,16 @@ class K8sObject:
     def group(self) -> str:
         """The API group: `apps` for `apps/v1`, `tekton.dev` for `tekton.dev/v1`, "" for `v1`."""
         return self.api_version.rpartition("/")[0]
+
+    @property
+    def display_name(self) -> str | None:
+        """The name, or for an object named by the API server `hello-world-*` (its
+        generateName and a star): what findings, listings and identities call it."""
+        if self.name is not None:
+            return self.name
+        if self.generate_name is not None:
+            return f"{self.generate_name}*"
+        return None
 
 
 @dataclass(frozen=True)
@@ -197,7 +211,18 @@ class ImageSite:
         """The site's identity for baselines and fingerprints (unchanged for pod sites)."""
         obj = self.holder.obj
         part = self.container if self.origin == "pod" else (self.key or self.field_path)
-        return SiteIdentity(obj.kind, obj.namespace, obj.name, part)
+        # Named objects keep the name (every baseline and alert written so far); an object
+        # with only generateName is `hello-world-*`, which tells it apart from its neighbours.
+        return SiteIdentity(obj.kind, obj.namespace, obj.display_name, part)
+
+    @property
+    def unnamed_container(self) -> str | None:
+        """`containers[1]` for a pod-spec image whose container has no name (else None): what
+        shows which container it is, since the identity cannot (a baseline keys it blank)."""
+        if self.origin != "pod" or self.container is not None:
+            return None
+        found = _POD_LIST_ITEM.search(self.field_path)
+        return found.group(1) if found else None
 
     def span_for(self, component: str | None) -> Span:
         """Where a finding about `component` goes: that part's own key when the site places it

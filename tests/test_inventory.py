@@ -34,7 +34,7 @@ def deployment(images: list[str]) -> str:
         (["--write-baseline", "b.json"], "--write-baseline"),
         (["--statistics"], "--statistics"),
         (["--fail-on", "warning"], "--fail-on"),
-        (["--select", "IMG001"], "--select"),
+        (["--select", "IMG002"], "--select"),
         (["--report-unused-suppressions"], "--report-unused-suppressions"),
     ],
 )
@@ -138,3 +138,92 @@ def test_list_images_resolve_reports_input_errors_beside_the_inventory(
     [image] = json.loads(out)["images"]
     assert image["resolution"]["digest"] == seeded.app_1_0
     assert "broken.yaml" in err
+
+
+# -- objects named by generateName, containers without a name ----------------------------------
+
+GENERATE_NAME = Path(__file__).parent / "fixtures" / "generate-name"
+
+UNNAMED_CONTAINERS = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: named
+  namespace: apps
+spec:
+  initContainers:
+    - image: busybox:latest
+  containers:
+    - name: app
+      image: nginx:latest
+    - image: redis:latest
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  generateName: hello-world-
+spec:
+  containers:
+    - image: busybox:latest
+"""
+
+
+def test_generate_name_and_container_index_are_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`Job team-a/sample-job-team-a-*` and `containers[1]`, never a blank."""
+    code, out, _err = run(["--list-images", str(GENERATE_NAME / "kueue-job.yaml")], capsys)
+    assert code == 0
+    assert "  Job team-a/sample-job-team-a-*  container dummy-job  " in out
+
+    code, out, _err = run(
+        ["--select", "IMG002", "--color", "never", str(GENERATE_NAME / "kueue-job.yaml")], capsys
+    )
+    assert code == 1
+    assert "(Job team-a/sample-job-team-a-*, container dummy-job)" in out
+
+    path = tmp_path / "pods.yaml"
+    path.write_text(UNNAMED_CONTAINERS)
+    code, out, _err = run(["--select", "IMG002", "--color", "never", str(path)], capsys)
+    assert code == 1
+    contexts = re.findall(r"\(([^()]*)\)$", out, re.MULTILINE)
+    assert contexts == [
+        "Pod apps/named, initContainers[0]",
+        "Pod apps/named, container app",
+        "Pod apps/named, containers[1]",
+        "Pod hello-world-*, containers[0]",
+    ]
+    code, out, _err = run(["--list-images", str(path)], capsys)
+    assert [re.split(r"\s{2,}", line)[1:3] for line in out.splitlines()] == [
+        ["Pod apps/named", "initContainers[0]"],
+        ["Pod apps/named", "container app"],
+        ["Pod apps/named", "containers[1]"],
+        ["Pod hello-world-*", "containers[0]"],
+    ]
+
+
+def test_identity_of_named_objects_is_unchanged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Baselines and SARIF fingerprints key named objects and unnamed containers as before
+    (object name, container blank); only a generateName object gains its `name-*`."""
+    path = tmp_path / "pods.yaml"
+    path.write_text(UNNAMED_CONTAINERS)
+    code, out, _err = run(["--select", "IMG002", "--format", "json", str(path)], capsys)
+    keys = [
+        (f["kind"], f["namespace"], f["object"], f["container"])
+        for f in json.loads(out)["findings"]
+    ]
+    assert keys == [
+        ("Pod", "apps", "named", None),
+        ("Pod", "apps", "named", "app"),
+        ("Pod", "apps", "named", None),
+        ("Pod", None, "hello-world-*", None),
+    ]
+    baseline = tmp_path / "baseline.json"
+    assert run(["--select", "IMG002", "--write-baseline", str(baseline), str(path)], capsys)[0] == 0
+    entries = json.loads(baseline.read_text())
+    recorded = entries["findings"] if isinstance(entries, dict) else entries
+    assert sorted((e["object"], e["container"]) for e in recorded) == sorted(
+        [("named", ""), ("named", "app"), ("named", ""), ("hello-world-*", "")]
+    )

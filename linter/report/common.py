@@ -79,6 +79,8 @@ def finding_context(finding: Finding) -> str:
         parts.append(label)
     if finding.container:
         parts.append(f"container {finding.container}")
+    elif finding.unnamed_container:
+        parts.append(finding.unnamed_container)  # `containers[1]`: it has no name
     return ", ".join(parts)
 
 

@@ -128,10 +128,13 @@ def _row(site: ImageSite) -> tuple[str, str, str, str]:
     span = site.span
     position = f"{printable(site.path)}:{span.line}:{span.column}"
     obj = site.obj
-    label = printable(object_label(obj.kind, obj.namespace, obj.name)) or "-"
+    label = printable(object_label(obj.kind, obj.namespace, obj.display_name)) or "-"
     if site.origin == "pod":
         field_label = FIELD_LABELS.get(site.field, site.field)
-        container = f"{field_label} {printable(site.container)}" if site.container else field_label
+        if site.container:
+            container = f"{field_label} {printable(site.container)}"
+        else:  # `containers[1]` says which one when it has no name
+            container = site.unnamed_container or field_label
     else:
         # Not a pod's container: what the site is in its object, and the field it is read from.
         part = site.key or site.field
