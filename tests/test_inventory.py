@@ -209,7 +209,7 @@ def test_identity_of_named_objects_is_unchanged(
     (object name, container blank); only a generateName object gains its `name-*`."""
     path = tmp_path / "pods.yaml"
     path.write_text(UNNAMED_CONTAINERS)
-    code, out, _err = run(["--select", "IMG002", "--format", "json", str(path)], capsys)
+    _code, out, _err = run(["--select", "IMG002", "--format", "json", str(path)], capsys)
     keys = [
         (f["kind"], f["namespace"], f["object"], f["container"])
         for f in json.loads(out)["findings"]
