@@ -39,10 +39,20 @@ if TYPE_CHECKING:
     from imglint.helm import RenderedSources
     from imglint.manifests import Manifests
     from imglint.registry.model import RegistrySummary
+    from imglint.report import Report
+    from imglint.report.inventory import Inventory
     from imglint.sites import ImageSite
     from imglint.sources import Collected
 
 Format = Literal["text", "json", "sarif", "github", "junit"]
+
+
+@dataclass(frozen=True)
+class ReportTarget:
+    """`--report FORMAT:FILE`: one more report of the same run, written whole to FILE."""
+
+    format: str
+    path: str
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,8 @@ class Options:
     pin: bool = False
     repin: bool = False
     diff: bool = False
+    # more reports of the same run (`--report FORMAT:FILE`), beside the --format one
+    reports: tuple[ReportTarget, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,10 @@ class Streams:
     report: Callable[[], AbstractContextManager[TextIO]]
     messages: TextIO
     color: Callable[[TextIO], bool] = field(default=lambda out: False)
+    # opens a `--report` file (written whole at the end, UTF-8, \n line ends)
+    report_file: Callable[[str], AbstractContextManager[TextIO]] = field(
+        default=lambda path: open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+    )
 
 
 @dataclass
@@ -189,28 +205,17 @@ class Application:
         fmt = self.options.format or "text"
         if fmt not in INVENTORY_FORMATS:
             raise UsageError(f"--list-images supports --format {' or '.join(INVENTORY_FORMATS)}")
-        from imglint.report.inventory import Inventory, InventoryEntry
-
         answers: RegistryAnswers | None = None
         if self.options.resolve:
             answers, summary = self.resolve(config, read, read_platforms=True)
             # stdout is the inventory; the summary goes where progress and warnings go
             print(f"imglint: registry: {summary.text()}", file=self.streams.messages)
-        checked = {id(site) for site in read.checked}
-        entries = [
-            InventoryEntry(
-                site,
-                answers.for_site(site) if answers is not None and id(site) in checked else None,
-            )
-            for site in read.manifests.sites
-        ]
-        rendered = self._rendered(read)
-        if rendered is not None:
-            entries = [records.replace(e, site=rendered.sites([e.site])[0]) for e in entries]
-            entries.sort(key=lambda e: (e.site.path, e.site.span.line, e.site.span.column))
-        inventory = Inventory(entries, resolved=answers is not None, platforms=config.platforms)
+        inventory = self._inventory(config, read, answers)
         with self.streams.report() as out:
             render_inventory(fmt, inventory, out)
+        for target in self.options.reports:
+            with self.streams.report_file(target.path) as out:
+                render_inventory(target.format, inventory, out)
         # stdout is the inventory (perhaps JSON for a script): what could not be read goes to stderr
         errors = read.collected.errors + read.manifests.errors
         self._print_errors(errors)
@@ -354,12 +359,25 @@ class Application:
                 color=self.streams.color(out),
                 statistics=options.statistics,
             )
+        self.write_reports(report, lambda: self._inventory(config, read, answers))
         if options.verbose:
             for detail in read.manifests.details:
                 print(f"imglint: {detail}", file=self.streams.messages)
             elapsed = time.monotonic() - started
             print(f"imglint: done in {elapsed:.2f} s", file=self.streams.messages)
         return report.exit_code
+
+    def write_reports(self, report: Report, inventory: Callable[[], Inventory]) -> None:
+        """`--report FORMAT:FILE`: the same report in more formats (and the inventory of the
+        same read), each file written whole. The exit code stays the report's."""
+        from imglint.report import INVENTORY_ONLY_FORMATS, render, render_inventory
+
+        for target in self.options.reports:
+            with self.streams.report_file(target.path) as out:
+                if target.format in INVENTORY_ONLY_FORMATS:
+                    render_inventory(target.format, inventory(), out)
+                else:
+                    render(target.format, report, out)
 
     def trace(
         self,
@@ -403,6 +421,25 @@ class Application:
         return new, plural(hidden, "finding") if hidden else ""
 
     # -- helpers ---------------------------------------------------------------------------------
+
+    def _inventory(self, config: Config, read: _Read, answers: RegistryAnswers | None) -> Inventory:
+        """Every image site as written, placed like findings (`helm template` output at its
+        templates), each checked one with its registry answer when there are answers."""
+        from imglint.report.inventory import Inventory, InventoryEntry
+
+        checked = {id(site) for site in read.checked}
+        entries = [
+            InventoryEntry(
+                site,
+                answers.for_site(site) if answers is not None and id(site) in checked else None,
+            )
+            for site in read.manifests.sites
+        ]
+        rendered = self._rendered(read)
+        if rendered is not None:
+            entries = [records.replace(e, site=rendered.sites([e.site])[0]) for e in entries]
+            entries.sort(key=lambda e: (e.site.path, e.site.span.line, e.site.span.column))
+        return Inventory(entries, resolved=answers is not None, platforms=config.platforms)
 
     def _rendered(self, read: _Read) -> RenderedSources | None:
         """The `helm template` mapping when stdin is read (its `# Source:` comments), else None."""

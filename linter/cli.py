@@ -18,7 +18,7 @@ from imglint.errors import ImglintError, UsageError
 from imglint.findings import EXIT_ERROR, EXIT_OK
 
 if TYPE_CHECKING:
-    from imglint.app import Options
+    from imglint.app import Options, ReportTarget
 
 
 EPILOG = """\
@@ -68,6 +68,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="output format (default: text; --list-images takes text or json)",
     )
     out.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE")
+    out.add_argument(
+        "--report",
+        action="append",
+        metavar="FORMAT:FILE",
+        help="also write the same run's report in FORMAT to FILE (repeatable), e.g. "
+        "--report sarif:imglint.sarif",
+    )
     out.add_argument(
         "--color",
         choices=("auto", "always", "never"),
@@ -230,6 +237,7 @@ def _main(argv: list[str]) -> int:
 
     streams = Streams(
         report=lambda: _output(args.output_file),
+        report_file=_output,
         messages=sys.stderr,
         color=lambda out: _use_color(args.color, out),
     )
@@ -270,11 +278,48 @@ def options(args: argparse.Namespace) -> Options:
         pin=args.pin,
         repin=args.repin,
         diff=args.diff,
+        reports=_report_targets(args),
     )
+
+
+def _report_targets(args: argparse.Namespace) -> tuple[ReportTarget, ...]:
+    """The `--report FORMAT:FILE` values: known formats, each file once and not the -o file."""
+    from imglint.app import ReportTarget
+    from imglint.report import FORMATS, INVENTORY_FORMATS, INVENTORY_ONLY_FORMATS
+
+    allowed = INVENTORY_FORMATS if args.list_images else FORMATS + INVENTORY_ONLY_FORMATS
+    targets: list[ReportTarget] = []
+    seen = {os.path.realpath(args.output_file)} if args.output_file else set()
+    for value in args.report or ():
+        fmt, sep, path = value.partition(":")
+        if not sep or not path:
+            raise UsageError(f"--report {value}: give FORMAT:FILE, e.g. sarif:imglint.sarif")
+        if fmt not in allowed:
+            what = "--list-images --report" if args.list_images else "--report"
+            raise UsageError(
+                f"{what} {value}: unknown format {fmt!r} (choose from {', '.join(allowed)})"
+            )
+        if path == "-":
+            raise UsageError(f"--report {value}: stdout is --format's; name a file")
+        real = os.path.realpath(path)
+        if real in seen:
+            raise UsageError(f"--report {value}: {path} is written twice in this run")
+        seen.add(real)
+        targets.append(ReportTarget(fmt, path))
+    return tuple(targets)
 
 
 def _check_flag_combinations(args: argparse.Namespace) -> None:
     """Refuse options that would be silently ignored in this run."""
+    if args.report:
+        rewrites_stdin = (args.fix or args.pin) and "-" in args.paths
+        for flag, value in (
+            ("--write-baseline", args.write_baseline),
+            ("--diff", args.diff or None),
+            ("--fix/--pin on stdin", rewrites_stdin or None),
+        ):
+            if value is not None:
+                raise UsageError(f"--report needs a run that reports: {flag} prints no report")
     if args.stdin_filename is not None and "-" not in args.paths:
         raise UsageError("--stdin-filename names stdin: add - to the paths")
     if args.values:

@@ -459,11 +459,12 @@ def test_the_github_actions_job(checkout: Path, env: dict[str, str]) -> None:
     job = workflow["jobs"]["imglint"]
     assert job["permissions"]["security-events"] == "write"
     steps = job["steps"]
-    annotate, sarif = (s for s in steps if "imglint " in s.get("run", "") and "pip" not in s["run"])
+    # One run gives the annotations and the SARIF file (--report): registries are asked once.
+    (annotate,) = (s for s in steps if "imglint " in s.get("run", "") and "pip" not in s["run"])
     upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload"))
     assert upload["uses"] == "github/codeql-action/upload-sarif@v3"
-    # Findings fail the annotation step; the SARIF is written and uploaded all the same.
-    assert sarif["if"] == upload["if"] == "success() || failure()"
+    # Findings fail the imglint step; the SARIF it wrote is uploaded all the same.
+    assert upload["if"] == "success() || failure()"
 
     (command,) = imglint_runs(annotate["run"])
     result = sh(command, checkout, env)
@@ -481,8 +482,6 @@ def test_the_github_actions_job(checkout: Path, env: dict[str, str]) -> None:
         'Hub as "docker.io/library/nginx:latest" (Deployment shop/web, container web)',
     ]
 
-    (command,) = imglint_runs(sarif["run"])
-    assert sh(command, checkout, env).returncode == 1
     log = json.loads((checkout / upload["with"]["sarif_file"]).read_text())
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA_FILE.read_text())).validate(log)
     results = log["runs"][0]["results"]
@@ -503,7 +502,7 @@ def test_the_github_actions_job(checkout: Path, env: dict[str, str]) -> None:
 def test_the_gitlab_job(checkout: Path, env: dict[str, str]) -> None:
     job = yaml.safe_load(readme_block("# .gitlab-ci.yml"))["imglint"]
     assert job["artifacts"]["when"] == "always"
-    (command,) = imglint_runs("\n".join(job["script"]))
+    (command,) = imglint_runs("\n".join(job["script"]))  # one run, both reports
     assert sh(command, checkout, env).returncode == 1
     suites = ET.fromstring((checkout / job["artifacts"]["reports"]["junit"]).read_text())
     cases = suites.findall(".//testcase")

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
 INVENTORY_FORMATS = ("text", "json")
+# Inventory formats that a lint run may write beside its report (`--report`): the image
+# inventory of the same read (text and json would be ambiguous there: they are the report's).
+INVENTORY_ONLY_FORMATS: tuple[str, ...] = ()
 
 
 @dataclass

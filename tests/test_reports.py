@@ -1,0 +1,108 @@
+"""One run, every report: `--report FORMAT:FILE` (repeatable) writes the same run's report in
+more formats beside the --format one, byte for byte what a run of that format alone writes,
+with the exit code unchanged; the flags it cannot go with are usage errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli_runner import run
+
+MANIFEST = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:latest
+        - name: api
+          image: ghcr.io/acme/api:1.2
+"""
+
+
+@pytest.fixture
+def manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "k8s" / "web.yaml"
+    path.parent.mkdir()
+    path.write_text(MANIFEST)
+    return Path("k8s/web.yaml")
+
+
+def test_one_run_writes_every_report(
+    manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    formats = ("sarif", "junit", "json", "gitlab", "text")
+    alone = {}
+    for fmt in formats:
+        code, _out, _err = run(["--format", fmt, "-o", f"alone.{fmt}", str(manifest)], capsys)
+        assert code == 1
+        alone[fmt] = (tmp_path / f"alone.{fmt}").read_text()
+    code_alone, annotations, _err = run(["--format", "github", str(manifest)], capsys)
+
+    reports = [arg for fmt in formats for arg in ("--report", f"{fmt}:out/{fmt}.report")]
+    (tmp_path / "out").mkdir()
+    code, out, err = run(["--format", "github", *reports, str(manifest)], capsys)
+    assert (code, out, err) == (code_alone, annotations, "")
+    for fmt in formats:
+        assert (tmp_path / "out" / f"{fmt}.report").read_text() == alone[fmt], fmt
+    assert json.loads(alone["sarif"])["runs"][0]["results"]
+
+
+def test_reports_beside_the_inventory(
+    manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, text, _err = run(["--list-images", str(manifest)], capsys)
+    assert code == 0
+    code, out, _err = run(["--list-images", "--report", "json:images.json", str(manifest)], capsys)
+    assert (code, out) == (0, text)
+    images = json.loads((tmp_path / "images.json").read_text())["images"]
+    assert [i["image"] for i in images] == ["nginx:latest", "ghcr.io/acme/api:1.2"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--report", "sarif"], "--report sarif: give FORMAT:FILE"),
+        (["--report", "xml:a.xml"], "--report xml:a.xml: unknown format 'xml'"),
+        (["--report", "sarif:-"], "stdout is --format's; name a file"),
+        (["--report", "sarif:a", "--report", "junit:./a"], "a is written twice in this run"),
+        (["-o", "a.sarif", "--report", "sarif:a.sarif"], "a.sarif is written twice"),
+        (["--report", "sarif:a", "--write-baseline", "b.json"], "--write-baseline prints no"),
+        (["--report", "sarif:a", "--fix", "--diff"], "--diff prints no report"),
+        (["--list-images", "--report", "sarif:a"], "unknown format 'sarif'"),
+    ],
+)
+def test_report_usage_errors(
+    args: list[str],
+    message: str,
+    manifest: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run([*args, str(manifest)], capsys)
+    assert (code, out) == (2, "")
+    assert message in err
+    assert not (tmp_path / "a").exists()
+
+
+def test_report_on_rewritten_stdin_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["--fix", "--report", "sarif:a.sarif", "-"], capsys, stdin=MANIFEST)
+    assert (code, out) == (2, "")
+    assert "--fix/--pin on stdin prints no report" in err
+
+
+def test_an_unwritable_report_is_an_error(
+    manifest: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _out, err = run(["--report", "sarif:no/such/dir/a.sarif", str(manifest)], capsys)
+    assert code == 2
+    assert "cannot write no/such/dir/a.sarif" in err
