@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from imglint.sites import ImageSite
     from imglint.sources import Collected
 
-Format = Literal["text", "json", "sarif", "github", "junit"]
+Format = Literal["text", "json", "sarif", "github", "junit", "gitlab", "cyclonedx"]
 
 
 @dataclass(frozen=True)

@@ -64,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--format",
         default=None,
-        choices=("text", "json", "sarif", "github", "junit", "gitlab"),
-        help="output format (default: text; --list-images takes text or json)",
+        choices=("text", "json", "sarif", "github", "junit", "gitlab", "cyclonedx"),
+        help="output format (default: text; --list-images takes text, json or cyclonedx)",
     )
     out.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE")
     out.add_argument(
@@ -311,6 +311,11 @@ def _report_targets(args: argparse.Namespace) -> tuple[ReportTarget, ...]:
 
 def _check_flag_combinations(args: argparse.Namespace) -> None:
     """Refuse options that would be silently ignored in this run."""
+    if args.format == "cyclonedx" and not args.list_images:
+        raise UsageError(
+            "--format cyclonedx is the image inventory: add --list-images "
+            "(or write it beside the report with --report cyclonedx:FILE)"
+        )
     if args.report:
         rewrites_stdin = (args.fix or args.pin) and "-" in args.paths
         for flag, value in (

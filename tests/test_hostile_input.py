@@ -353,7 +353,8 @@ CASES = [
         [
             "image-values.yaml:23:36: IMG003 (Pod values, container tagged-string)",
             "image-values.yaml:23:36: IMG004 (Pod values, container tagged-string)",
-            "image-values.yaml:24:27: IMG001 (Pod values)",  # `name: null` names no container
+            # `name: null` names no container: its place in the list says which
+            "image-values.yaml:24:27: IMG001 (Pod values, containers[16])",
             "image-values.yaml:25:28: IMG001 (Pod values, container tilde)",
             "image-values.yaml:26:28: IMG001 (Pod values, container empty)",
             "image-values.yaml:8:26: error: image must be a string, not int '1' (quote it)",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -227,3 +228,124 @@ def test_identity_of_named_objects_is_unchanged(
     assert sorted((e["object"], e["container"]) for e in recorded) == sorted(
         [("named", ""), ("named", "app"), ("named", ""), ("hello-world-*", "")]
     )
+
+
+# -- CycloneDX ------------------------------------------------------------------------------------
+
+
+def cyclonedx_valid(text: str) -> dict[str, Any]:
+    """The document, after the official CycloneDX 1.6 JSON schema (bundled with
+    cyclonedx-python-lib, a test dependency) found nothing wrong with it."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text)
+    assert error is None, str(error)
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def properties(item: dict[str, Any]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for prop in item.get("properties", []):
+        found.setdefault(prop["name"], []).append(prop["value"])
+    return found
+
+
+def test_cyclonedx_schema_catches_a_broken_document() -> None:
+    """The validator is real: a wrong component type fails it."""
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    broken = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "components": [{"type": "kontainer", "name": "x"}],
+    }
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(json.dumps(broken)) is not None
+
+
+def test_cyclonedx_without_resolve_names_tags_and_says_unresolved(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pinned = "ghcr.io/acme/api:1.2@sha256:" + "a" * 64
+    path = tmp_path / "deploy.yaml"
+    path.write_text(deployment(["nginx:1.25", pinned, "nginx:1.25", "Bad:Tag", "${IMAGE}"]))
+    code, out, _err = run(["--list-images", "--format", "cyclonedx", str(path)], capsys)
+    assert code == 0
+    bom = cyclonedx_valid(out)
+    assert properties(bom["metadata"])["imglint:resolved"] == ["false"]
+    assert properties(bom["metadata"])["imglint:not-listed"] == ["2"]  # invalid, placeholder
+    nginx, api = bom["components"]
+    assert (nginx["type"], nginx["name"], nginx["version"]) == (
+        "container",
+        "docker.io/library/nginx",
+        "1.25",
+    )
+    assert "purl" not in nginx
+    assert nginx["description"].startswith("not resolved: the registry was not asked")
+    assert properties(nginx)["imglint:resolved"] == ["false"]
+    assert nginx["evidence"]["occurrences"] == [
+        {
+            "location": str(path),
+            "line": 11,
+            "offset": 18,
+            "additionalContext": "Deployment apps/web, container c0",
+        },
+        {
+            "location": str(path),
+            "line": 15,
+            "offset": 18,
+            "additionalContext": "Deployment apps/web, container c2",
+        },
+    ]
+    # A digest written in the manifest is enough for the purl.
+    assert api["purl"] == (
+        "pkg:oci/api@sha256%3A" + "a" * 64 + "?repository_url=ghcr.io%2Facme%2Fapi&tag=1.2"
+    )
+    assert properties(api)["imglint:resolved"] == ["true"]
+
+
+@pytest.mark.registry
+def test_cyclonedx_with_resolve_carries_purls_with_digests(
+    seeded: Seeded,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    isolate(monkeypatch, tmp_path)
+    images = [seeded.ref("team/app:2.0"), seeded.ref("team/app:1.1")]
+    path = tmp_path / "deploy.yaml"
+    path.write_text(deployment(images))
+    code, out, _err = run(
+        ["--list-images", "--resolve", "--no-cache", "--format", "cyclonedx", str(path)], capsys
+    )
+    assert code == 0
+    bom = cyclonedx_valid(out)
+    found, missing = bom["components"]
+    host = seeded.registry.host
+    assert found["purl"] == (
+        f"pkg:oci/app@{seeded.app_2_0.replace(':', '%3A')}"
+        f"?repository_url={host.replace(':', '%3A')}%2Fteam%2Fapp&tag=2.0"
+    )
+    assert properties(found)["imglint:platform"] == ["linux/amd64", "linux/arm64"]
+    assert "purl" not in missing
+    assert missing["description"].startswith("not resolved: tag-not-found")
+    assert properties(bom["metadata"])["imglint:registries-asked"] == ["true"]
+    assert properties(bom["metadata"])["imglint:unresolved-images"] == ["1"]
+
+
+def test_cyclonedx_beside_a_lint_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One run: the findings on stdout, the inventory in a file (--report cyclonedx:FILE)."""
+    monkeypatch.chdir(tmp_path)
+    Path("deploy.yaml").write_text(deployment(["nginx:latest"]))
+    code, out, _err = run(["--report", "cyclonedx:images.cdx.json", "deploy.yaml"], capsys)
+    assert code == 1
+    assert "IMG002" in out
+    bom = cyclonedx_valid(Path("images.cdx.json").read_text())
+    assert [c["name"] for c in bom["components"]] == ["docker.io/library/nginx"]
+    code, _out, err = run(["--format", "cyclonedx", "deploy.yaml"], capsys)
+    assert code == 2
+    assert "--format cyclonedx is the image inventory: add --list-images" in err

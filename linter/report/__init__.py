@@ -22,10 +22,10 @@ if TYPE_CHECKING:
     from imglint.sites import ImageSite
 
 FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
-INVENTORY_FORMATS = ("text", "json")
+INVENTORY_FORMATS = ("text", "json", "cyclonedx")
 # Inventory formats that a lint run may write beside its report (`--report`): the image
 # inventory of the same read (text and json would be ambiguous there: they are the report's).
-INVENTORY_ONLY_FORMATS: tuple[str, ...] = ()
+INVENTORY_ONLY_FORMATS = ("cyclonedx",)
 
 
 @dataclass
@@ -118,7 +118,11 @@ def render_inventory(fmt: str, inventory: Inventory | Sequence[ImageSite], out: 
 
     if not isinstance(inventory, module.Inventory):
         inventory = module.Inventory.of(inventory)
-    if fmt == "json":
+    if fmt == "cyclonedx":
+        from imglint.report.cyclonedx import render as render_cyclonedx
+
+        render_cyclonedx(inventory, out)
+    elif fmt == "json":
         module.render_json(inventory, out)
     else:
         module.render_text(inventory, out)
