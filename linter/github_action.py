@@ -13,11 +13,11 @@ the summary lists every finding and says how many were not annotated. A step's s
 most 1 MiB: a longer table is cut, with a note, so the summary is never refused; the SARIF file is
 never cut.
 
-SEAM (--report): until imglint can write several reports in one run, the run's one report is
-the SARIF, and `workflow_commands()` rebuilds the annotations from it. Once `--report
-FORMAT:FILE` exists, `imglint_command()` becomes `--format github --report sarif:FILE`: imglint
-prints the annotations itself (drop `workflow_commands()` from `main()`), and the summary still
-reads the SARIF.
+Why one SARIF report and not `--format github --report sarif:FILE` (which imglint has now): the
+step needs the findings twice, as annotations and as the summary table, and it writes
+annotations relative to $GITHUB_WORKSPACE whatever PATHs the user gave (GitHub resolves no
+absolute path); `--format github` prints paths as given. Reading the one SARIF for both keeps
+the run single (the registries are asked once) and the annotations right.
 """
 
 from __future__ import annotations
