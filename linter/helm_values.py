@@ -31,6 +31,7 @@ from typing import Literal
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint import records
+from imglint.documents import node_span
 from imglint.findings import Span
 from imglint.helm_templates import ChartTemplates, PathUse
 from imglint.records import dataclass
@@ -247,7 +248,7 @@ class _Finder:
         image = ValuesImage(
             file=self.file,
             field=field_name,
-            span=_span(key_node),
+            span=node_span(key_node),
             shape="mapping" if shape == "mapping" else "split",
             repository=repository,
             tag=merged.get("tag"),
@@ -603,7 +604,7 @@ def _part(file: str, field_name: str, key: str, key_node: Node | None, node: Nod
     elif node.tag == _BOOL:
         kind = "bool"
         text = "true" if written.lower() in ("true", "yes", "on", "y") else "false"
-    span = _span(node)
+    span = node_span(node)
     return Part(
         file=file,
         field=field_name,
@@ -611,20 +612,8 @@ def _part(file: str, field_name: str, key: str, key_node: Node | None, node: Nod
         text=text,
         written=written,
         span=span,
-        key_span=_span(key_node) if key_node is not None else span,
+        key_span=node_span(key_node) if key_node is not None else span,
         kind=kind,
-    )
-
-
-def _span(node: Node) -> Span:
-    start, end = node.start_mark, node.end_mark
-    return Span(
-        line=start.line + 1,
-        column=start.column + 1,
-        end_line=end.line + 1,
-        end_column=end.column + 1,
-        start=start.index,
-        end=end.index,
     )
 
 

@@ -215,16 +215,16 @@ class BuildOutput:
 
 def _entry_span(entry: Entry, rendered: str) -> Span:
     """The field of an entry that decided the rendered value: its newTag, digest, newName."""
+    from imglint.documents import node_span
     from imglint.kustomize import split
-    from imglint.kustomize_tree import span_of
 
     name, tag, digest = split(rendered)
     for field, value in (("newTag", tag), ("digest", digest), ("newName", name)):
         node = entry.values.get(field)
         if node is not None and value and str(node.value) == value:
-            return span_of(node)
+            return node_span(node)
     node = entry.values.get("name")
-    return span_of(node) if node is not None else span_of(entry.node)
+    return node_span(node) if node is not None else node_span(entry.node)
 
 
 def _origin(document: MappingNode) -> ResourceOrigin | None:

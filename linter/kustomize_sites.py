@@ -25,8 +25,9 @@ import os
 from collections.abc import Sequence
 
 from imglint import kustomize, records
+from imglint.documents import node_span
 from imglint.extract.kustomize import is_kustomization_path
-from imglint.kustomize_tree import NEEDS_BASE, Match, Tree, path_key, span_of
+from imglint.kustomize_tree import NEEDS_BASE, Match, Tree, path_key
 from imglint.reference import InvalidReference, parse
 from imglint.sites import CannotRewrite, ImageSite, Rewrite, ValueChange, parse_image
 from imglint.sources import Source
@@ -58,7 +59,7 @@ def settle(sites: list[ImageSite], sources: Sequence[Source]) -> tuple[list[Imag
         if kustomization is None:
             continue
         entry = next(
-            (e for e in kustomization.entries if span_of(e.node).start == site.span.start), None
+            (e for e in kustomization.entries if node_span(e.node).start == site.span.start), None
         )
         if entry is None:
             continue

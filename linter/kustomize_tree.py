@@ -22,6 +22,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint import kustomize
+from imglint.documents import node_span
 from imglint.extract.kustomize import KUSTOMIZATION_FILE_NAMES, is_kustomization_path
 from imglint.findings import InputError, Span
 from imglint.kustomize import FieldSpec, ImageOverride
@@ -68,18 +69,6 @@ def path_key(path: str, cwd: str | None = None) -> str:
     return os.path.normpath(os.path.join(cwd if cwd is not None else os.getcwd(), path))
 
 
-def span_of(node: Node) -> Span:
-    start, end = node.start_mark, node.end_mark
-    return Span(
-        line=start.line + 1,
-        column=start.column + 1,
-        end_line=end.line + 1,
-        end_column=end.column + 1,
-        start=start.index,
-        end=end.index,
-    )
-
-
 @dataclass
 class Entry:
     """One `images:` entry as written, with the scalars of its fields."""
@@ -97,7 +86,7 @@ class Entry:
 
     def span(self, name: str) -> Span | None:
         node = self.values.get(name)
-        return span_of(node) if node is not None else None
+        return node_span(node) if node is not None else None
 
 
 def read_entries(node: Node) -> tuple[list[Entry], list[tuple[str, Node]]]:
@@ -464,7 +453,7 @@ class Tree:
                 continue
             kind = _text(_get(obj.document, "kind")) or ""
             for image_field in kustomize.image_fields(obj.document, specs):
-                span = obj.shown_at or span_of(image_field.node)
+                span = obj.shown_at or node_span(image_field.node)
                 found.append((obj.path, span, kind, str(image_field.node.value)))
         return found
 
@@ -602,7 +591,7 @@ class Tree:
             build.unknown.append(f"{found.display}: an inline patch does not parse")
             return
         for doc in docs:
-            self._add_document(doc, found.display, build, found, True, span_of(node))
+            self._add_document(doc, found.display, build, found, True, node_span(node))
 
     def _add_configuration(self, found: Kustomization, name: str, build: _Build) -> None:
         real = path_key(os.path.join(os.path.dirname(found.path), name))
@@ -659,7 +648,7 @@ class Tree:
                 if after is None:
                     continue
                 build.values[key] = after
-                span = obj.shown_at or span_of(image_field.node)
+                span = obj.shown_at or node_span(image_field.node)
                 match = Match(before, after, obj.path, span, image_field.path, obj.real_path)
                 if match not in outcome.matches:
                     outcome.matches.append(match)

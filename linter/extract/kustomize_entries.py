@@ -23,7 +23,7 @@ from __future__ import annotations
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint import kustomize
-from imglint.documents import NULL_TAG, STR_TAG, mapping_keys, scalar_text
+from imglint.documents import NULL_TAG, STR_TAG, mapping_keys, node_span, scalar_text
 from imglint.extract.sink import FoundObject, Sink
 from imglint.findings import Span
 from imglint.kustomize_tree import (
@@ -32,7 +32,6 @@ from imglint.kustomize_tree import (
     kustomization_kind,
     parse_argo_image,
     read_entries,
-    span_of,
 )
 from imglint.sites import (
     CannotRewrite,
@@ -161,7 +160,7 @@ def entry_site(sink: Sink, obj: K8sObject, entry: Entry, field_path: str) -> Ima
     written = written_reference(override)
     site = ImageSite(
         path=sink.source.path,
-        span=span_of(entry.node),
+        span=node_span(entry.node),
         image=written if written is not None else _pending_image(override),
         holder=PullSecretHolder(obj, [], None, obj.line, known=False),
         container=None,
@@ -216,7 +215,7 @@ def entry_rewrite(entry: Entry) -> Rewrite:
         old_name, old_tag, old_digest = kustomize.split(site.image)
         if entry.text_form:
             prefix = f"{override.name}=" if override.new_name or name != override.name else ""
-            return [ValueChange(span_of(entry.node), prefix + value)]
+            return [ValueChange(node_span(entry.node), prefix + value)]
         if tag != old_tag and not override.new_tag:
             raise CannotRewrite("the entry takes its tag from the base image")
         changes: list[ValueChange] = []
@@ -240,5 +239,5 @@ def entry_rewrite(entry: Entry) -> Rewrite:
 def _set(entry: Entry, field: str, value: str) -> ValueChange:
     node = entry.values.get(field)
     if node is not None:
-        return ValueChange(span_of(node), value)
-    return ValueChange(span_of(entry.node), value, new_key=field)
+        return ValueChange(node_span(node), value)
+    return ValueChange(node_span(entry.node), value, new_key=field)
