@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from imglint import image_fields, records, rules
-from imglint.context import DEFAULT_PLATFORMS, RuleSettings
+from imglint.context import DEFAULT_PLATFORMS, ImageAgeLimit, RuleSettings
 from imglint.errors import ConfigError, UsageError
 from imglint.findings import Severity
 from imglint.image_fields import ResourceSettings
@@ -55,6 +55,8 @@ _DENIED_REGISTRY = "IMG013"  # its findings say what `--fix` moves (moved_name)
 _PLATFORM = re.compile(r"[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_.]+)?")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_AGE = re.compile(r"0*(\d{1,6})\s*(h|d|w)", re.ASCII)
+_AGE_UNITS = {"h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
 _PYPROJECT_TABLE = re.compile(r"^\s*\[\s*tool\s*\.\s*imglint\s*[\].]", re.MULTILINE)
 
 
@@ -156,6 +158,7 @@ class Config:
     cache_ttl: float | None = None  # seconds
     # token realm hosts trusted although they resolve to a private or loopback address
     trusted_realm_hosts: tuple[str, ...] = ()
+    max_image_age: ImageAgeLimit | None = None  # IMG108; None: no limit
     timeout: float | None = None  # seconds
     jobs: int | None = None
 
@@ -285,6 +288,7 @@ class Config:
             denied_tags=self.denied_tags,
             allowed_tags=self.allowed_tags,
             denied_registries=self.denied_registries,
+            max_image_age=self.max_image_age,
         )
 
 
@@ -534,6 +538,9 @@ def _build(data: Mapping[str, Any], source: str | None) -> Config:
         mirrors=_mirrors(get("mirrors", {})),
         cache_ttl=None if get("cache-ttl") is None else _seconds(get("cache-ttl"), "cache-ttl"),
         trusted_realm_hosts=_hosts(get("trusted-realm-hosts", []), "trusted-realm-hosts"),
+        max_image_age=None
+        if get("max-image-age") is None
+        else _image_age(get("max-image-age"), "max-image-age"),
         timeout=None
         if get("timeout") is None
         else _seconds(get("timeout"), "timeout", allow_zero=False),
@@ -566,6 +573,7 @@ _KEYS = (
     "mirrors",
     "cache-ttl",
     "trusted-realm-hosts",
+    "max-image-age",
     "timeout",
     "jobs",
     "image-fields",
@@ -972,6 +980,18 @@ def _resources(fields: _Value, crossplane: _Value) -> ResourceSettings:
         except image_fields.InvalidField as exc:
             raise _Invalid(f"crossplane-registry: {exc}", ("crossplane-registry",)) from None
     return ResourceSettings(image_fields=parsed, crossplane_registry=registry)
+def _image_age(value: _Value, key: str) -> ImageAgeLimit:
+    """A whole number of hours, days or weeks: 36h, 180d, 26w (no bare numbers: seconds or
+    days would both be guesses)."""
+    match = _AGE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None or int(match.group(1)) == 0:
+        raise _Invalid(
+            f"{key} must be a duration of hours, days or weeks like 36h, 180d or 26w, "
+            f"not {value!r}",
+            (key,),
+        )
+    count, unit = int(match.group(1)), match.group(2)
+    return ImageAgeLimit(count * _AGE_UNITS[unit], f"{count}{unit}")
 
 
 def _jobs(value: _Value, key: str) -> int:

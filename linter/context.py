@@ -124,6 +124,14 @@ def _lookup(
 
 
 @dataclass(frozen=True)
+class ImageAgeLimit:
+    """`max-image-age`: how long ago an image may have been built (IMG108)."""
+
+    seconds: float
+    text: str  # as configured ("180d"), for messages
+
+
+@dataclass(frozen=True)
 class RuleSettings:
     """The configuration as rules read it, built once per configuration (never per site)."""
 
@@ -136,6 +144,7 @@ class RuleSettings:
     allowed_tags: tuple[TagPattern, ...] | None = None  # IMG012; None: every tag allowed
     # IMG013: the configuration's entries, then the built-in ones it does not replace
     denied_registries: tuple[DeniedRegistry, ...] = ()
+    max_image_age: ImageAgeLimit | None = None  # None: no limit (IMG108 reports nothing)
 
 
 @dataclass

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from imglint.sites import ImageSite
 
 PLATFORM_RULE = "IMG106"  # the platform check costs a GET per index: only when the rule runs
+AGE_RULE = "IMG108"  # build times cost the config reads: only when the rule runs and has a limit
 log = logging.getLogger("imglint.registry")
 
 
@@ -53,6 +54,9 @@ def options_from(
         cache_dir=cache_dir,
         tag_ttl=config.cache_ttl if config.cache_ttl is not None else defaults.tag_ttl,
         trusted_realm_hosts=config.trusted_realm_hosts,
+        read_created=AGE_RULE in config.enabled and config.max_image_age is not None,
+        # an index's build time is its image's for the first configured platform
+        created_platform=config.platforms[0] if config.platforms else defaults.created_platform,
     )
 
 
@@ -93,6 +97,8 @@ def run_resolve(
         err.flush()
     for warning in answers.stats.warnings:
         print(f"imglint: warning: {warning}", file=err)
+    if options.read_created:
+        _say_unknown_ages(answers, verbose, err)
     own: list[tuple[ImageSite, Resolution]] = []
     if secrets is not None:
         # each pod's answer for its own secrets: pods that use one image with different
@@ -120,7 +126,7 @@ def make_resolver(
     tag asked the registry, never the cache, and its manifest read so that the digest written
     is the digest of its bytes)."""
     options = options_from(config, ca_file=ca_file, use_cache=use_cache, cache_dir=cache_dir)
-    options = records.replace(options, check_platforms=False, pinning=True)
+    options = records.replace(options, check_platforms=False, read_created=False, pinning=True)
 
     def resolve(refs: list[Reference]) -> Mapping[str, Resolution]:
         answers = resolve_all(refs, options)
@@ -137,6 +143,25 @@ def make_resolver(
 def summary(answers: Answers) -> RegistrySummary:
     """The registry check's numbers, for the summary line and JSON's `summary.registry`."""
     return answers.summary()
+
+
+def _say_unknown_ages(answers: Answers, verbose: bool, err: TextIO) -> None:
+    """Images whose build time is unknown are not judged by max-image-age: say how many (and,
+    with -v, which and why), never count them as old or pass them silently."""
+    unknown = [a for a in answers.values() if a.ok and a.created is None]
+    if not unknown:
+        return
+    count = f"{len(unknown)} image" + ("s" if len(unknown) > 1 else "")
+    more = "" if verbose else " (-v says which)"
+    print(
+        f"imglint: note: max-image-age: the build time of {count} is unknown, so "
+        f"{'they were' if len(unknown) > 1 else 'it was'} not checked{more}",
+        file=err,
+    )
+    if verbose:
+        for answer in sorted(unknown, key=lambda a: a.reference):
+            why = answer.created_unknown or "it was not read"
+            print(f"imglint: note: {answer.reference}: build time unknown: {why}", file=err)
 
 
 def _progress_line(err: TextIO) -> Callable[[int, int], None]:

@@ -44,6 +44,7 @@ from imglint.rules import (
     img105_digest_not_found,
     img106_platform_missing,
     img107_registry_unreachable,
+    img108_image_too_old,
 )
 from imglint.sites import Component, ImageSite
 
@@ -131,6 +132,7 @@ _MODULES: tuple[ModuleType, ...] = (
     img105_digest_not_found,
     img106_platform_missing,
     img107_registry_unreachable,
+    img108_image_too_old,
 )
 
 # Codes promised to rules being written, so that parallel work never takes one twice. A new rule

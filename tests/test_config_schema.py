@@ -84,6 +84,10 @@ VALID: list[dict[str, Any]] = [
         ],
         "default-namespace": "shop",
     },
+    {"max-image-age": "180d"},
+    {"max-image-age": "36h", "platforms": ["linux/arm64"]},
+    {"max-image-age": " 26w "},
+    {"max-image-age": None},
 ]
 
 # Each invalid case fails both: (case, the words imglint's message has).
@@ -140,6 +144,10 @@ INVALID: list[tuple[Any, str]] = [
     ({"per-file-ignores": ["dev/*"]}, "must map file globs"),
     ({"overrides": [{"ignore": ["IMG002"]}]}, "needs `files` and/or `namespaces`"),
     ({"default-namespace": "Shop"}, "is not a Kubernetes namespace name"),
+    ({"max-image-age": 180}, "max-image-age must be a duration of hours, days or weeks"),
+    ({"max-image-age": "6 months"}, "max-image-age must be a duration"),
+    ({"max-image-age": "0d"}, "max-image-age must be a duration"),
+    ({"max-image-age": "30m"}, "max-image-age must be a duration"),
     ({"trusted-realm-hosts": ["https://auth.corp.example"]}, "is not a host name"),
     ({"trusted-realm-hosts": ["auth.corp.example/token"]}, "is not a host name"),
     ({"image-fields": "spec.image"}, "image-fields must be a list"),

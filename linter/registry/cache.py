@@ -5,8 +5,8 @@ else `$XDG_CACHE_HOME/imglint`, else `~/.cache/imglint`. Two tables, keyed by re
 repository and reference, and by who asked:
   * tags    "docker.io/library/nginx:1.27" -> digest, trusted for `tag_ttl` seconds;
   * digests "docker.io/library/nginx@sha256:..." -> media type (+ platforms: an index's
-    entries, or a single image's own from its config), for good: content behind a digest never
-    changes.
+    entries, or a single image's own from its config; + the config's `created` time, by
+    platform for an index), for good: content behind a digest never changes.
 Who asked: an anonymous answer is shared by every run; an answer got with credentials is keyed
 by `identity(credentials)`, an HMAC-SHA256 of them under a random key kept in the folder's
 `key` file (0600), so it answers only a run presenting the same credentials, and the cache file
@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from imglint.records import dataclass
+from imglint.records import dataclass, field
 
 if TYPE_CHECKING:
     from imglint.registry.credentials import Credentials
@@ -58,6 +58,9 @@ ANONYMOUS = ""  # the identity of answers got without credentials
 class DigestInfo:
     media_type: str | None
     platforms: tuple[str, ...] | None  # None: not read
+    # The `created` text of its config ("" when it has none), by the platform asked for an
+    # index, "" for a single image; what is not listed was not read.
+    created: Mapping[str, str] = field(default_factory=dict)
 
 
 def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -188,6 +191,7 @@ class ResolutionCache:
         return DigestInfo(
             media_type=entry.get("media_type"),
             platforms=tuple(platforms) if platforms is not None else None,
+            created=dict(entry.get("created") or {}),
         )
 
     # -- updates ---------------------------------------------------------------------------
@@ -207,16 +211,21 @@ class ResolutionCache:
         media_type: str | None,
         platforms: tuple[str, ...] | None,
         who: str = ANONYMOUS,
+        created: Mapping[str, str] | None = None,
     ) -> None:
         key = _key(f"{registry}/{repository}@{digest}", who)
         old = self._digests.get(key)
         if platforms is None and old is not None and old.get("platforms") is not None:
             platforms = tuple(old["platforms"])  # keep what an earlier run read
-        entry = {
+        known = dict(old.get("created") or {}) if old is not None else {}
+        known.update(created or {})
+        entry: dict[str, Any] = {
             "media_type": media_type,
             "platforms": list(platforms) if platforms is not None else None,
             "at": self._clock(),
         }
+        if known:
+            entry["created"] = known
         self._digests[key] = self._new_digests[key] = entry
 
     def save(self) -> str | None:
@@ -345,7 +354,13 @@ def _valid_digest(entry: Any) -> bool:
         return False
     media_type = entry.get("media_type")
     platforms = entry.get("platforms")
-    return (media_type is None or isinstance(media_type, str)) and (
-        platforms is None
-        or (isinstance(platforms, list) and all(isinstance(p, str) for p in platforms))
+    created = entry.get("created", {})
+    return (
+        (media_type is None or isinstance(media_type, str))
+        and (
+            platforms is None
+            or (isinstance(platforms, list) and all(isinstance(p, str) for p in platforms))
+        )
+        and isinstance(created, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in created.items())
     )

@@ -35,6 +35,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -50,11 +51,14 @@ from imglint.registry.media import (
     INDEX_TYPES,
     body_digest,
     body_media_type,
+    created_time,
     header_digest,
     matches,
     media_type,
+    parse_config_created,
     parse_config_descriptor,
     parse_config_platform,
+    parse_platform_manifest,
     parse_platforms,
     verifiable,
 )
@@ -196,6 +200,8 @@ class Resolver:
         # Every question to a registry, asked once per run whoever asks it: (host, repository,
         # what, credentials) -> the task answering it.
         self._asked: dict[tuple[object, ...], asyncio.Future[Any]] = {}
+        # The `created` texts read this run, for the cache: (domain, path, digest) -> {key: text}
+        self._created_read: dict[tuple[str, str, str], dict[str, str]] = {}
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -413,7 +419,81 @@ class Resolver:
             notes.append(problem)
         result = _resolution(target, host, answer, platforms=platforms, tag_digest=tag_digest)
         detail = "; ".join(dict.fromkeys(x for x in (result.detail, *notes) if x))
-        return replace(result, detail=detail, platform_error=problem), trusted
+        result = replace(result, detail=detail, platform_error=problem)
+        if answer.status == "ok" and self.options.read_created:
+            text, unread = await self._created(endpoint, target, answer, credentials, who)
+            created, unknown = created_time(text) if text is not None else (None, unread)
+            result = replace(result, created=created, created_unknown=unknown)
+        return result, trusted
+
+    def _created_key(self, media: str | None) -> str:
+        """Which image's `created` a digest's answer holds: an index's `created_platform`."""
+        return self.options.created_platform if media in INDEX_TYPES else ""
+
+    async def _created(
+        self,
+        endpoint: Endpoint,
+        target: _Target,
+        answer: _Answer,
+        credentials: Credentials | None,
+        who: str | None,
+    ) -> tuple[str | None, str]:
+        """(the `created` text of the image's config, "") or (None, why it could not be read).
+        For an index, the config of its `created_platform` image. Each manifest and config is
+        read once per digest and run (shared with the platform check), and cached for good."""
+        digest = answer.digest
+        if digest is None:
+            return None, "the registry named no digest"
+        key = self._created_key(answer.media_type)
+        if answer.cached is not None and key in answer.cached.created:
+            return answer.cached.created[key], ""
+        if who is not None and self._cache is not None:
+            info = self._cache.digest(target.domain, target.path, digest, who)
+            if info is not None and key in info.created:
+                return info.created[key], ""
+        index = answer.media_type in INDEX_TYPES
+        if not index and answer.media_type not in IMAGE_TYPES:
+            return None, f"its manifest ({answer.media_type}) is neither an image nor an index"
+        body: bytes | None = answer.body
+        if body is None or answer.body_mismatch:
+            body, problem = await self._verified_manifest(endpoint, target, digest, credentials)
+            if body is None:
+                return None, problem
+        try:
+            if index:
+                child = parse_platform_manifest(body, key)
+                if child is None:
+                    return None, f"its index has no {key} image"
+                body, problem = await self._verified_manifest(endpoint, target, child, credentials)
+                if body is None:
+                    return None, problem
+            config, size = parse_config_descriptor(body)
+        except ProtocolError as exc:
+            return None, str(exc)
+        blob, problem = await self._config_blob(endpoint, target, config, size, credentials)
+        if blob is None:
+            return None, problem
+        try:
+            text = parse_config_created(blob)
+        except ProtocolError as exc:
+            return None, str(exc)
+        self._created_read.setdefault((target.domain, target.path, digest), {})[key] = text
+        return text, ""
+
+    async def _verified_manifest(
+        self, endpoint: Endpoint, target: _Target, digest: str, credentials: Credentials | None
+    ) -> tuple[bytes | None, str]:
+        """The manifest `digest` names, checked against it (one GET per digest and run)."""
+        try:
+            got = await self._digest_manifest(endpoint, target, digest, credentials)
+        except RegistryError as exc:
+            return None, f"could not read the manifest {digest}: {exc}"
+        if got.status != "ok" or got.body is None:
+            why = f"HTTP {got.http_status}" if got.http_status else _why(got)
+            return None, f"could not read the manifest {digest} ({why})"
+        if got.body_mismatch:
+            return None, f"the manifest does not match its digest {digest}"
+        return got.body, ""
 
     def _wants_platforms(self, media: str | None) -> bool:
         return self.options.check_platforms and (media in INDEX_TYPES or media in IMAGE_TYPES)
@@ -453,8 +533,9 @@ class Resolver:
     async def _digest_manifest(
         self, endpoint: Endpoint, target: _Target, digest: str, credentials: Credentials | None
     ) -> _Answer:
-        # With the platform check, a GET: its body answers existence and platforms at once.
-        read_body = self.options.check_platforms
+        # With the platform check or the build times, a GET: its body answers existence and
+        # platforms (or leads to the config) at once.
+        read_body = self.options.check_platforms or self.options.read_created
         return await self._shared(
             (endpoint.host, target.path, "digest", digest, credentials),
             lambda: self._fetch_manifest(
@@ -657,6 +738,37 @@ class Resolver:
         credentials: Credentials | None,
     ) -> tuple[tuple[str, ...] | None, str]:
         """A single image's platform from its config blob (`config` is a verifiable digest)."""
+        body, problem = await self._config_blob(endpoint, target, config, size, credentials)
+        if body is None:
+            return None, problem
+        try:
+            return (parse_config_platform(body),), ""
+        except ProtocolError as exc:
+            return None, str(exc)
+
+    async def _config_blob(
+        self,
+        endpoint: Endpoint,
+        target: _Target,
+        config: str,
+        size: int | None,
+        credentials: Credentials | None,
+    ) -> tuple[bytes | None, str]:
+        """An image config blob, checked against its digest: one GET per config and run,
+        whether the platform check or the build time asks."""
+        return await self._shared(
+            (endpoint.host, target.path, "config", config, credentials),
+            lambda: self._fetch_config(endpoint, target, config, size, credentials),
+        )
+
+    async def _fetch_config(
+        self,
+        endpoint: Endpoint,
+        target: _Target,
+        config: str,
+        size: int | None,
+        credentials: Credentials | None,
+    ) -> tuple[bytes | None, str]:
         if size is not None and size > CONFIG_BODY_LIMIT:
             return None, f"the image config is larger than {CONFIG_BODY_LIMIT // 1024} KiB"
         # Registries often answer a blob GET with a redirect to storage or a CDN on another
@@ -674,10 +786,7 @@ class Resolver:
             return None, f"could not read the image config (HTTP {response.status}{where})"
         if not matches(config, response.body):
             return None, f"the image config does not match its digest {config}"
-        try:
-            return (parse_config_platform(response.body),), ""
-        except ProtocolError as exc:
-            return None, str(exc)
+        return response.body, ""
 
     # -- cache ---------------------------------------------------------------------------------
 
@@ -697,6 +806,13 @@ class Resolver:
         wants = self._wants_platforms(info.media_type)
         if wants and info.platforms is None:
             return None
+        created: datetime | None = None
+        unknown = ""
+        if self.options.read_created:
+            text = info.created.get(self._created_key(info.media_type))
+            if text is None:
+                return None
+            created, unknown = created_time(text)
         return Resolution(
             reference=target.keys[0],
             status="ok",
@@ -704,6 +820,8 @@ class Resolver:
             media_type=info.media_type,
             platforms=info.platforms if wants else None,
             from_cache=True,
+            created=created,
+            created_unknown=unknown,
         )
 
     def _remember(self, target: _Target, result: Resolution, who: str) -> None:
@@ -715,7 +833,13 @@ class Resolver:
             if tag_digest is not None:
                 cache.put_tag(target.domain, target.path, target.tag, tag_digest, who)
         cache.put_digest(
-            target.domain, target.path, result.digest, result.media_type, result.platforms, who
+            target.domain,
+            target.path,
+            result.digest,
+            result.media_type,
+            result.platforms,
+            who,
+            created=self._created_read.get((target.domain, target.path, result.digest)),
         )
 
 

@@ -8,6 +8,7 @@ through `Context.answer_for(site)`; `imglint.resolve` builds `ResolveOptions`.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Literal
 
 from imglint import __version__
@@ -51,6 +52,11 @@ class Resolution:
     # "repository-not-found" from Docker Hub's 401, which it answers for missing and private
     # repositories alike: who asked ("anonymous access", "as user x"); None for any other answer.
     hub_missing_or_private: str | None = None
+    # With `read_created`: when the image was built, from its config's `created` (for an index,
+    # the image for `created_platform`); None when unknown, and `created_unknown` says why (no
+    # `created`, a reproducible-build timestamp, the config could not be read).
+    created: datetime | None = None
+    created_unknown: str = ""
 
     @property
     def ok(self) -> bool:
@@ -92,6 +98,10 @@ class ResolveOptions:
     pinning: bool = False
     # Token realm hosts trusted although they resolve to a private or loopback address.
     trusted_realm_hosts: tuple[str, ...] = ()
+    # Read when each image was built (IMG108): a single image's config blob, or for an index the
+    # manifest and config of its `created_platform` image; once per digest (cached for good).
+    read_created: bool = False
+    created_platform: str = "linux/amd64"
     user_agent: str = f"imglint/{__version__}"
 
 

@@ -113,22 +113,28 @@ def layer_tar(label: str) -> bytes:
 
 
 def build_image(
-    label: str, platform: Platform = ("linux", "amd64"), flavor: Flavor = "docker"
+    label: str,
+    platform: Platform = ("linux", "amd64"),
+    flavor: Flavor = "docker",
+    *,
+    created: str | None = CREATED,
 ) -> Image:
     """Config + one gzip layer + manifest; `label` makes the content (and digest) distinct.
 
     Docker v2 schema 2 by default, like `push_image` (whose `label` defaults to "repo:tag").
+    `created` is the config's build time (None: the config has no `created`).
     """
     tar = layer_tar(f"{label} {'/'.join(platform)}")
     # mtime=0 keeps the gzip header free of the current time
     layer = Blob(OCI_LAYER if flavor == "oci" else DOCKER_LAYER, gzip.compress(tar, mtime=0))
-    config_doc = {
+    config_doc: dict[str, Any] = {
         **platform_fields(platform),
-        "created": CREATED,
         "config": {"Cmd": ["/bin/true"], "Env": ["PATH=/usr/bin:/bin"]},
         "rootfs": {"type": "layers", "diff_ids": [sha256_digest(tar)]},
         "history": [{"created": CREATED, "created_by": f"imglint test {label}"}],
     }
+    if created is not None:
+        config_doc["created"] = created
     config = Blob(OCI_CONFIG if flavor == "oci" else DOCKER_CONFIG, canonical_json(config_doc))
     manifest_type = OCI_MANIFEST if flavor == "oci" else DOCKER_MANIFEST
     manifest_doc = {
