@@ -1,4 +1,4 @@
-"""Display pieces the registry rules (IMG101-IMG107) share. Their answers come typed from
+"""Display pieces the registry rules (IMG101-IMG108) share. Their answers come typed from
 `Context.answer_for(site)`."""
 
 from __future__ import annotations

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from imglint import rules
 from imglint.cli import main
+from imglint.findings import Severity
 from imglint.registry.media import created_time
 from tests.registry_runs import Counter
 from tests.registry_runs import run as registry_run
@@ -154,6 +157,20 @@ def test_a_warm_cache_knows_the_build_times(pushed: Pushed, tmp_path: Path) -> N
     answers = run(images, counter=again, use_cache=True, cache_dir=str(other))
     assert answers[pushed.ref("old")].created == datetime(2020, 1, 1, tzinfo=timezone.utc)
     assert again.requests != []
+
+
+def test_img108_documentation() -> None:
+    rule = rules.BY_CODE["IMG108"]
+    headings = re.findall(r"^## (.+)$", rule.doc, re.MULTILINE)
+    assert headings == ["What it does", "Why is this bad?", "Example", "Use instead"]
+    assert (rule.name, rule.severity, rule.needs_registry) == (
+        "image-too-old",
+        Severity.WARNING,
+        True,
+    )
+    assert rules.RESERVED["IMG108"] == rule.name
+    for words in ("--resolve", "max-image-age", "1970-01-01T00:00:00Z", "1980-01-01T00:00:01Z"):
+        assert words in rule.doc
 
 
 @pytest.mark.parametrize(
