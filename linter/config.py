@@ -980,6 +980,8 @@ def _resources(fields: _Value, crossplane: _Value) -> ResourceSettings:
         except image_fields.InvalidField as exc:
             raise _Invalid(f"crossplane-registry: {exc}", ("crossplane-registry",)) from None
     return ResourceSettings(image_fields=parsed, crossplane_registry=registry)
+
+
 def _image_age(value: _Value, key: str) -> ImageAgeLimit:
     """A whole number of hours, days or weeks: 36h, 180d, 26w (no bare numbers: seconds or
     days would both be guesses)."""
