@@ -81,6 +81,12 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
             f"{where} is a private registry but the pod lists no imagePullSecrets and its "
             f'ServiceAccount "{secrets.service_account}" is not in the linted files'
         )
+    elif secrets.service_account is None:  # no ServiceAccount applies (Crossplane, KubeVirt)
+        obj = site.obj
+        yield (
+            f"{where} is a private registry but {obj.kind} "
+            f'"{obj.name or obj.generate_name or ""}" gives its image no pull secret'
+        )
     else:
         yield (
             f"{where} is a private registry but neither the pod nor its "

@@ -116,3 +116,26 @@ def test_an_auth_failure_names_the_pods_unusable_secret() -> None:
         "(the pod's pull secrets are unusable, see IMG011: "
         '"regcred": .dockerconfigjson is not valid JSON)'
     )
+
+
+def test_a_resource_without_a_service_account_is_named_in_img006(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Crossplane package gets pull secrets only from packagePullSecrets: IMG006 must not
+    speak of a ServiceAccount "None"."""
+    (tmp_path / ".imglint.yaml").write_text("private-registries: [registry.example.com]\n")
+    manifest = tmp_path / "provider.yaml"
+    manifest.write_text(
+        "apiVersion: pkg.crossplane.io/v1\nkind: Provider\nmetadata: {name: provider-aws}\n"
+        "spec:\n  package: registry.example.com/crossplane/provider-aws:v1.0.0\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(
+        ["--config", str(tmp_path / ".imglint.yaml"), "--format", "json", str(manifest)], capsys
+    )
+    [finding] = json.loads(out)["findings"]
+    assert (code, finding["code"], finding["line"]) == (1, "IMG006", 5)
+    assert finding["message"] == (
+        '"registry.example.com" is a private registry but Provider "provider-aws" '
+        "gives its image no pull secret"
+    )
