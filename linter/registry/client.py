@@ -194,6 +194,9 @@ class Resolver:
         self._store = credentials
         self._pull_secrets = pull_secrets or {}
         self._cache = cache
+        # Digests this run learnt itself: the cache holds them too, but an answer built from
+        # them was asked of the registry in this run, not taken from an earlier one.
+        self._learnt: set[tuple[str, str, str]] = set()
         self._progress = progress
         self._endpoints: dict[str, Endpoint] = {}
         self._user_creds: dict[tuple[str, str], Credentials | None] = {}
@@ -331,7 +334,8 @@ class Resolver:
         if who is not None:
             cached = self._from_cache(target, who)
             if cached is not None:
-                self.stats.from_cache += 1
+                if cached.from_cache:
+                    self.stats.from_cache += 1
                 return cached
         result: Resolution | None = None
         trusted = True
@@ -819,7 +823,7 @@ class Resolver:
             digest=digest,
             media_type=info.media_type,
             platforms=info.platforms if wants else None,
-            from_cache=True,
+            from_cache=(target.domain, target.path, digest) not in self._learnt,
             created=created,
             created_unknown=unknown,
         )
@@ -832,6 +836,7 @@ class Resolver:
             tag_digest = result.tag_digest if target.digest else result.digest
             if tag_digest is not None:
                 cache.put_tag(target.domain, target.path, target.tag, tag_digest, who)
+        self._learnt.add((target.domain, target.path, result.digest))
         cache.put_digest(
             target.domain,
             target.path,
