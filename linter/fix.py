@@ -26,6 +26,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint import pin as pinning
+from imglint import rules
 from imglint.documents import compose_documents
 from imglint.errors import UsageError
 from imglint.findings import InputError
@@ -33,8 +34,10 @@ from imglint.records import dataclass, field
 from imglint.reference import Reference
 from imglint.sites import CannotRewrite, ImageSite, ValueChange
 from imglint.sources import Source, rewrite_target
+from imglint.suppress import Suppressions
 
 _STR = "tag:yaml.org,2002:str"
+_DENIED_REGISTRY = "IMG013"  # its fix moves an image to the registry's replacement
 _BOMS = {
     "utf-8": codecs.BOM_UTF8,
     "utf-16-le": codecs.BOM_UTF16_LE,
@@ -90,12 +93,15 @@ def run_fixes(
     """Rewrite the image values of `sites`, then write (or diff) every source that changed.
 
     With `explicit_registry` (`--fix`), an image from a registry that moved is rewritten to the
-    repository `moved_name(site)` gives (`denied-registries` replacements), tag and digest kept.
+    repository `moved_name(site)` gives (`denied-registries` replacements), tag and digest kept,
+    unless a suppression (`# imglint: ignore[IMG013]`, the annotation) silences IMG013 there:
+    as ruff, a fix applies only where its finding would be reported.
     """
     pin = pin or repin
     if pin and resolver is None:
         raise UsageError("--pin needs a registry resolver")
     outcome = FixOutcome()
+    suppressions = Suppressions()
     answers = _resolve(sites, resolver, repin=repin) if pin and resolver is not None else {}
     by_source: dict[int, list[Edit]] = {}
     expected: dict[int, dict[int, str]] = {}
@@ -108,6 +114,8 @@ def run_fixes(
         if source is None or site.reference is None or site.placeholder is not None:
             continue  # invalid references are the linter's to report; templates are not ours
         moved = moved_name(site) if explicit_registry and moved_name is not None else None
+        if moved is not None and _suppressed(suppressions, site, _DENIED_REGISTRY):
+            moved = None
         value = _new_value(
             site, site.reference, explicit_registry, pin, repin, answers, outcome, moved
         )
@@ -225,6 +233,13 @@ def _new_value(
         if explicit_registry:
             return pinning.rewritten(site.image, ref, explicit_registry=True)
         return None
+
+
+def _suppressed(suppressions: Suppressions, site: ImageSite, code: str) -> bool:
+    """Whether a suppression silences `code` at `site`, where its finding would land."""
+    rule = rules.lookup(code)
+    concerns = rule.concerns if rule is not None else None
+    return suppressions.suppressed(site, code, site.span_for(concerns).line)
 
 
 def value_changes(site: ImageSite, value: str) -> Sequence[ValueChange]:
