@@ -155,14 +155,15 @@ class Application:
     # -- stages ----------------------------------------------------------------------------------
 
     def initialize(self) -> Config:
-        """The configuration: the file (given or discovered), then the command line's values."""
+        """The configuration: the file (given or discovered), then the command line's values.
+        Without --config, each linted file then gets its nearest configuration (in `read`)."""
         import os
 
         from imglint import config as config_module
 
         options = self.options
-        config = config_module.load(options.config_file, os.getcwd())
-        return config.with_overrides(
+        cwd = os.getcwd()
+        config = config_module.load(options.config_file, cwd).with_overrides(
             select=options.select,
             extend_select=options.extend_select,
             ignore=options.ignore,
@@ -172,25 +173,29 @@ class Application:
             timeout=options.timeout,
             force_exclude=options.force_exclude,
         )
+        if options.config_file is None:
+            config = config.with_discovery(cwd, options.stdin_filename)
+        return config
 
     def read(self, config: Config) -> _Read:
         from imglint import engine, manifests
-        from imglint.sources import Exclusions, collect
+        from imglint.sources import collect
 
         collected = collect(
             self.options.paths,
             stdin_name=self.options.stdin_filename or "-",
-            exclude=Exclusions(config.exclude, config.folder, config.force_exclude, config.source),
+            exclude=config.exclusions(),  # each folder's nearest configuration's
         )
-        # `helm-values` globs select more values files, as `exclude` globs select (relative to
-        # the configuration file's folder).
-        helm_values = Exclusions(config.helm_values, config.folder)
+        for source in collected.sources:  # each file's nearest configuration, read once
+            config.config_for(source.path)
         settings = config.resources
         if self.options.verbose:  # -v: say which image-like fields nobody reads
             settings = replace(settings, survey=True)
         read = manifests.load(
             collected.sources,
-            {"helm-values": lambda path: helm_values.match(path) is not None},
+            # `helm-values` globs select more values files, as `exclude` globs select (relative
+            # to the folder of the configuration nearest to the file that wrote them).
+            {"helm-values": config.is_helm_values},
             settings,
         )
         # Placeholders are not references yet; an entry that matches nothing still has a rule.
@@ -333,6 +338,8 @@ class Application:
             key=lambda e: (e.path, e.line or 0, e.column or 0),
         )
         notices = read.collected.notices + read.manifests.notices
+        if config.nearest is not None:  # run-wide keys written in nested configurations
+            notices.extend(config.nearest.notices)
         if options.write_baseline:
             return self.write_baseline(options.write_baseline, findings, errors)
         if options.baseline:

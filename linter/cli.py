@@ -379,23 +379,33 @@ def _check_flag_combinations(args: argparse.Namespace) -> None:
 
 
 def _show_settings(path: str, config_file: str | None) -> int:
-    """`--show-settings FILE`: the configuration read, the overrides and per-file-ignores whose
-    files match FILE, and the rules that run on it (ruff's --show-settings, per file)."""
+    """`--show-settings FILE`: the configuration that applies to FILE (the nearest one, or
+    --config) and the files it extends, the overrides and per-file-ignores whose files match
+    FILE, and the rules that run on it (ruff's --show-settings, per file)."""
     import os
 
     from imglint import config as configuration
 
-    config = configuration.load(config_file, os.getcwd())
+    cwd = os.getcwd()
+    run = configuration.load(config_file, cwd)
+    if config_file is None:
+        run = run.with_discovery(cwd)
+    nearest = run.config_for(path)
     print(f"{path}:")
-    print(f"  configuration: {config.source or 'none found (the defaults)'}")
-    print(f"  default-namespace: {config.default_namespace}")
-    applying = config.applying(path, None)
+    print(f"  configuration: {nearest.describe_source()}")
+    if nearest is not run:
+        print(f"  run-wide settings: {run.describe_source()}")
+    print(f"  default-namespace: {nearest.default_namespace}")
+    applying = run.applying(path, None)
     for line in applying:
         print(f"  {line}")
     if not applying:
         print("  overrides: none apply")
-    choice = config.choice_for_file(path)
+    choice = run.choice_for_file(path)
     print(f"  rules (objects in the default namespace): {', '.join(sorted(choice.enabled))}")
+    if run.nearest is not None:
+        for notice in run.nearest.notices:
+            print(f"  note: {notice}")
     return EXIT_OK
 
 

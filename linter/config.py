@@ -1,9 +1,14 @@
 """Configuration: `.imglint.yaml`, `[tool.imglint]` in pyproject.toml, or `--config FILE`.
 
-Discovery walks up from the working folder to the filesystem root; in each folder
-`.imglint.yaml` wins over a `pyproject.toml` that has a `[tool.imglint]` table, and a
-pyproject.toml without one is passed over. Every key is validated here, once, into the typed
-`Config`; a bad file is a one-line `ConfigError` naming the file (and the line when it is known).
+Discovery is ruff's: each linted file gets the configuration nearest to it, walking up from its
+folder to the filesystem root; in each folder `.imglint.yaml` wins over a `pyproject.toml` that
+has a `[tool.imglint]` table, and a pyproject.toml without one is passed over. Configurations do
+not merge, unless one says `extend: ../.imglint.yaml`. The run's own configuration (the one
+nearest to the working folder, or `--config FILE`, which then applies to every file) gives the
+run-wide settings (registry options, platforms, fail-on...). Every key is validated here, once,
+into the typed `Config`; a bad file is a one-line `ConfigError` naming the file (and the line when
+it is known). Each configuration file is read once per run (`NearestConfigs` keeps them by
+folder).
 
 Rule selection is layered like ruff's: the defaults, then the file's `select` (replaces),
 `extend-select` (adds) and `ignore` (removes), then the command line's in the same order. So
@@ -41,6 +46,7 @@ from imglint.records import dataclass, field
 
 if TYPE_CHECKING:
     from imglint.sites import ImageSite
+    from imglint.sources import Exclusions
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -124,6 +130,25 @@ class Override:
 
 
 @dataclass(frozen=True)
+class ConfigFile:
+    """One configuration file as read: where it is, its keys, and how to find a key's line."""
+
+    path: str  # absolute
+    shown: str  # as messages name it
+    data: Mapping[str, Any] = field(compare=False, repr=False)
+    line_of: Callable[[tuple[str | int, ...]], int | None] = field(compare=False, repr=False)
+    config: Config = field(compare=False, repr=False)  # this file's keys alone, validated
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(map(str, self.data))
+
+    def where(self, key: str) -> str:
+        line = self.line_of((key,))
+        return f"{self.shown}:{line}" if line else self.shown
+
+
+@dataclass(frozen=True)
 class Config:
     """Validated settings. Build it with `load()`; `Config()` is the default configuration."""
 
@@ -161,6 +186,17 @@ class Config:
     max_image_age: ImageAgeLimit | None = None  # IMG108; None: no limit
     timeout: float | None = None  # seconds
     jobs: int | None = None
+    # Where it came from: the file read, then the files it extends (empty: no file). The folder
+    # of a key written by an extended file, when not `folder` (its globs start there).
+    chain: tuple[ConfigFile, ...] = field(default=(), compare=False, repr=False)
+    key_folders: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # The command line's --select/--extend-select/--ignore, layered on every configuration.
+    cli_selection: tuple[frozenset[str] | None, frozenset[str], frozenset[str]] | None = field(
+        default=None, compare=False, repr=False
+    )
+    # The run's own configuration finds the nearest one of each linted file through this (None:
+    # this configuration applies to every file: `--config`, a nested one, or a library caller).
+    nearest: NearestConfigs | None = field(default=None, compare=False, repr=False)
 
     def with_overrides(
         self,
@@ -178,12 +214,13 @@ class Config:
         changes: dict[str, Any] = {}
         try:
             if select is not None or extend_select or ignore:
-                changes["enabled"] = _layer(
-                    self.enabled,
+                selection = (
                     None if select is None else _codes(select, "--select"),
                     _codes(extend_select or (), "--extend-select"),
                     _codes(ignore or (), "--ignore"),
                 )
+                changes["enabled"] = _layer(self.enabled, *selection)
+                changes["cli_selection"] = selection
             if fail_on is not None:
                 changes["fail_on"] = (
                     fail_on if isinstance(fail_on, Severity) else _severity(fail_on, "--fail-on")
@@ -203,22 +240,65 @@ class Config:
     def severity_of(self, rule: rules.Rule) -> Severity:
         return self.severity.get(rule.code, rule.severity)
 
+    def folder_for(self, key: str) -> str | None:
+        """The folder `key`'s globs start from: that of the file that wrote it."""
+        return self.key_folders.get(key, self.folder)
+
+    def config_for(self, path: str) -> Config:
+        """The configuration that applies to the file `path` (as its sites name it): the one
+        nearest to it, else this one."""
+        if self.nearest is None:
+            return self
+        return self.nearest.for_path(path) or self
+
+    def configurations(self) -> list[Config]:
+        """This configuration, then every other one found for a file of the run so far."""
+        return [self] if self.nearest is None else [self, *self.nearest.found()]
+
     @property
     def varies(self) -> bool:
         """Whether settings, selection or severity may differ between sites."""
-        return bool(self.per_file_ignores or self.overrides)
+        if self.per_file_ignores or self.overrides:
+            return True
+        return self.nearest is not None and bool(self.nearest.found())
+
+    def selected_anywhere(self) -> frozenset[str]:
+        """The rules that run on some site: selected by a configuration of the run or by one
+        of its overrides (each site then runs its own)."""
+        enabled: set[str] = set()
+        for config in self.configurations():
+            enabled |= config.enabled
+            for override in config.overrides:
+                enabled |= override.extend_select | (override.select or frozenset())
+        return frozenset(enabled)
+
+    def limits_image_age(self) -> bool:
+        """Whether some site has a `max-image-age` (a configuration's or an override's)."""
+        return any(
+            config.max_image_age is not None
+            or any(o.settings.get("max_image_age") is not None for o in config.overrides)
+            for config in self.configurations()
+        )
 
     def choice_for(self, site: ImageSite) -> SiteChoice:
-        """Selection, severities and rule settings for `site`: the file's, then each override
-        whose files and namespaces match it (in order), then per-file-ignores."""
-        return self._choose(site.path, site.obj.namespace or self.default_namespace)
+        """Selection, severities and rule settings for `site`: those of the configuration
+        nearest to its file, then each of its overrides whose files and namespaces match the
+        site (in order), then its per-file-ignores."""
+        config = self.config_for(site.path)
+        return config._choose(site.path, site.obj.namespace or config.default_namespace)
 
     def choice_for_file(self, path: str, namespace: str | None = None) -> SiteChoice:
         """What applies to objects of `path` in `namespace` (None: the default namespace)."""
-        return self._choose(path, namespace or self.default_namespace)
+        config = self.config_for(path)
+        return config._choose(path, namespace or config.default_namespace)
 
     def settings_for(self, site: ImageSite) -> RuleSettings:
-        return self.choice_for(site).settings if self.varies else self.rule_settings
+        config = self.config_for(site.path)
+        if config.per_file_ignores or config.overrides:
+            return config._choose(
+                site.path, site.obj.namespace or config.default_namespace
+            ).settings
+        return config.rule_settings
 
     def settings_chooser(self) -> Callable[[ImageSite], RuleSettings]:
         """`settings_for`, remembered per file and namespace (for a run's Context)."""
@@ -233,17 +313,28 @@ class Config:
 
         return choose
 
+    def describe_source(self) -> str:
+        """The file read, and the files it extends, for `--show-settings`."""
+        if self.source is None:
+            return "none found (the defaults)"
+        extended = [f.shown for f in self.chain[1:]]
+        return self.source + (f" (extends {' -> '.join(extended)})" if extended else "")
+
     def applying(self, path: str, namespace: str | None) -> list[str]:
-        """Words for `--show-settings`: which overrides and per-file-ignores apply to `path`
-        (for objects in `namespace`, or whatever namespace when None)."""
+        """Words for `--show-settings`: which overrides and per-file-ignores of the
+        configuration nearest to `path` apply to it (for objects in `namespace`, or whatever
+        namespace when None)."""
+        config = self.config_for(path)
         lines = []
-        for override in self.overrides:
-            if override.matches_file(path, self.folder) and (
+        overrides_folder = config.folder_for("overrides")
+        for override in config.overrides:
+            if override.matches_file(path, overrides_folder) and (
                 namespace is None or not override.namespaces or namespace in override.namespaces
             ):
                 lines.append(override.describe())
-        for entry in self.per_file_ignores:
-            if entry.matches(path, self.folder):
+        ignores_folder = config.folder_for("per-file-ignores")
+        for entry in config.per_file_ignores:
+            if entry.matches(path, ignores_folder):
                 codes = ", ".join(sorted(entry.codes))
                 lines.append(f"per-file-ignores {entry.glob!r}: ignore {codes}")
         return lines
@@ -252,14 +343,16 @@ class Config:
         enabled = self.enabled
         severity = dict(self.severity)
         changes: dict[str, Any] = {}
+        overrides_folder = self.folder_for("overrides")
         for override in self.overrides:
-            if not override.applies(path, namespace, self.folder):
+            if not override.applies(path, namespace, overrides_folder):
                 continue
             enabled = _layer(enabled, override.select, override.extend_select, override.ignore)
             severity.update(override.severity)
             changes.update(override.settings)
+        ignores_folder = self.folder_for("per-file-ignores")
         for entry in self.per_file_ignores:
-            if entry.matches(path, self.folder):
+            if entry.matches(path, ignores_folder):
                 enabled = enabled - entry.codes
         settings = records.replace(self.rule_settings, **changes) if changes else self.rule_settings
         return SiteChoice(enabled, severity, settings)
@@ -277,6 +370,35 @@ class Config:
         entry = denied_registry(self.settings_for(site).denied_registries, ref)
         return None if entry is None else entry.moved_name(ref)
 
+    def is_helm_values(self, path: str) -> bool:
+        """Whether the `helm-values` globs of the configuration nearest to `path` select it."""
+        config = self.config_for(path)
+        if not config.helm_values:
+            return False
+        from imglint.sources import Exclusions
+
+        return (
+            Exclusions(config.helm_values, config.folder_for("helm-values")).match(path) is not None
+        )
+
+    def exclusions(self) -> Exclusions:
+        """The `exclude` globs as a walk applies them: each folder's nearest configuration's."""
+        from imglint.sources import Exclusions
+
+        nearest = self.nearest
+        return Exclusions(
+            self.exclude,
+            self.folder_for("exclude"),
+            self.force_exclude,
+            self.source,
+            nearest=None if nearest is None else nearest.exclusions_for,
+        )
+
+    def with_discovery(self, cwd: str, stdin_name: str | None = None) -> Config:
+        """This configuration (the run's own, found from `cwd`) with each linted file's
+        nearest one applying to it (not for `--config`, which applies to every file)."""
+        return records.replace(self, nearest=NearestConfigs(self, cwd, stdin_name))
+
     @property
     def rule_settings(self) -> RuleSettings:
         """What the rules read of this configuration (see `Context.settings_for`)."""
@@ -293,29 +415,18 @@ class Config:
 
 
 def load(config_file: str | None, cwd: str) -> Config:
-    """The configuration for a run: `config_file` if given, else the one discovered from `cwd`
-    upward, else the defaults."""
+    """The run's own configuration: `config_file` if given, else the one discovered from `cwd`
+    upward, else the defaults. (`Config.with_discovery` then finds each file's nearest one.)"""
     if config_file is not None:
-        if not os.path.isfile(config_file):
+        if not os.path.isfile(os.path.join(cwd, config_file)):
             raise ConfigError(f"{config_file}: no such configuration file")
-        if os.path.basename(config_file).endswith(".toml"):
-            found = _read_pyproject(config_file, config_file, required=True)
-            assert found is not None
-            return _in_folder(found, config_file, cwd)
-        return _in_folder(_read_yaml(config_file, config_file), config_file, cwd)
+        config = _load_chain(config_file, cwd, shown=config_file, required=True)
+        assert config is not None  # required: a file without the table is an error
+        return config
     found_path = discover(cwd)
     if found_path is None:
         return Config()
-    shown = _display(found_path, cwd)
-    if os.path.basename(found_path) == PYPROJECT:
-        found = _read_pyproject(found_path, shown, required=False)
-        return _in_folder(found, found_path, cwd) if found is not None else Config()
-    return _in_folder(_read_yaml(found_path, shown), found_path, cwd)
-
-
-def _in_folder(config: Config, path: str, cwd: str) -> Config:
-    """The configuration with the folder of the file it came from (exclude globs start there)."""
-    return records.replace(config, folder=os.path.dirname(os.path.abspath(os.path.join(cwd, path))))
+    return _load_chain(found_path, cwd) or Config()
 
 
 def discover(start: str) -> str | None:
@@ -323,20 +434,206 @@ def discover(start: str) -> str | None:
     `start`; None when there is none up to the filesystem root."""
     folder = os.path.abspath(start)
     while True:
-        candidate = os.path.join(folder, CONFIG_FILE)
-        if os.path.isfile(candidate):
-            return candidate
-        candidate = os.path.join(folder, PYPROJECT)
-        if os.path.isfile(candidate) and _mentions_imglint(candidate):
-            return candidate
+        found = _config_file_in(folder)
+        if found is not None:
+            return found
         parent = os.path.dirname(folder)
         if parent == folder:
             return None
         folder = parent
 
 
+def _config_file_in(folder: str) -> str | None:
+    """The configuration file of `folder` itself, if it has one."""
+    candidate = os.path.join(folder, CONFIG_FILE)
+    if os.path.isfile(candidate):
+        return candidate
+    candidate = os.path.join(folder, PYPROJECT)
+    if os.path.isfile(candidate) and _mentions_imglint(candidate):
+        return candidate
+    return None
+
+
+# What the configuration nearest to a file decides for its sites. Every other key is run-wide:
+# it comes from the run's own configuration (the working folder's, or --config), and a nested
+# configuration that writes one gets a notice.
+PER_FILE_KEYS = frozenset(
+    {
+        "extend",
+        "select",
+        "extend-select",
+        "ignore",
+        "severity",
+        "private-registries",
+        "allowed-registries",
+        "ignore-images",
+        "allowed-images",
+        "denied-tags",
+        "allowed-tags",
+        "denied-registries",
+        "per-file-ignores",
+        "overrides",
+        "default-namespace",
+        "exclude",
+        "helm-values",
+        "max-image-age",
+    }
+)
+# The Config fields those keys set, and where they came from.
+_PER_FILE_FIELDS = (
+    "enabled",
+    "severity",
+    "private_registries",
+    "allowed_registries",
+    "ignore_images",
+    "allowed_images",
+    "denied_tags",
+    "allowed_tags",
+    "denied_registries",
+    "per_file_ignores",
+    "overrides",
+    "default_namespace",
+    "exclude",
+    "helm_values",
+    "max_image_age",
+    "source",
+    "folder",
+    "chain",
+    "key_folders",
+)
+
+
+class NearestConfigs:
+    """For each linted file, the configuration nearest to it (ruff's hierarchical discovery),
+    given the run's own `run`: per-file keys from the nearest file, run-wide ones from `run`,
+    the command line's rule selection layered on each.
+
+    Each folder is looked at once and each configuration file read once, however many files a
+    run lints (a dict by folder, one by configuration file, one by linted path).
+    """
+
+    def __init__(self, run: Config, cwd: str, stdin_name: str | None = None) -> None:
+        """`run`: the configuration `load` discovered from `cwd` (not a --config one)."""
+        self._run = run
+        self._cwd = cwd
+        self._stdin_name = stdin_name
+        self._own = frozenset(file.path for file in run.chain)
+        self._by_folder: dict[str, Config | None] = {}
+        self._by_file: dict[str, Config | None] = {}  # None: the run's own configuration
+        if run.chain:
+            self._by_file[run.chain[0].path] = None
+        # `load` walked up from the working folder to the run's file: those folders are known.
+        top = os.path.dirname(run.chain[0].path) if run.chain else None
+        folder = os.path.abspath(cwd)
+        while True:
+            self._by_folder[folder] = None
+            parent = os.path.dirname(folder)
+            if folder == top or parent == folder:
+                break
+            folder = parent
+        self._by_path: dict[str, Config | None] = {}
+        self._read: dict[str, ConfigFile] = {file.path: file for file in run.chain}
+        self._found: list[Config] = []
+        self._exclusions: dict[int, Exclusions] = {}
+        self._noticed: set[str] = set()
+        self.notices: list[str] = []  # run-wide keys in nested configurations
+
+    def for_path(self, path: str) -> Config | None:
+        """The configuration nearest to the file `path` (stdin: the `--stdin-filename` path,
+        or the working folder's), or None when that is the run's own."""
+        try:
+            return self._by_path[path]
+        except KeyError:
+            pass
+        found = None
+        if path != "-":
+            absolute = os.path.abspath(os.path.join(self._cwd, path))
+            # `helm template charts/shop | imglint --stdin-filename charts/shop -`: a folder
+            if path == self._stdin_name and os.path.isdir(absolute):
+                found = self.for_folder(absolute)
+            else:
+                found = self.for_folder(os.path.dirname(absolute))
+        self._by_path[path] = found
+        return found
+
+    def for_folder(self, folder: str) -> Config | None:
+        """The configuration nearest to the absolute `folder` (None: the run's own)."""
+        walked: list[str] = []
+        current = folder
+        while True:
+            if current in self._by_folder:
+                found = self._by_folder[current]
+                break
+            walked.append(current)
+            file = _config_file_in(current)
+            if file is not None:
+                found = self._config_in(file)
+                break
+            parent = os.path.dirname(current)
+            if parent == current:
+                found = None  # none up to the root: the run's own applies
+                break
+            current = parent
+        for each in walked:
+            self._by_folder[each] = found
+        return found
+
+    def found(self) -> list[Config]:
+        """The configurations other than the run's own that apply to some file so far."""
+        return self._found
+
+    def exclusions_for(self, folder: str) -> Exclusions | None:
+        """The `exclude` of the configuration nearest to `folder` (None: the run's own)."""
+        config = self.for_folder(folder)
+        if config is None:
+            return None
+        found = self._exclusions.get(id(config))
+        if found is None:
+            from imglint.sources import Exclusions
+
+            found = self._exclusions[id(config)] = Exclusions(
+                config.exclude, config.folder_for("exclude"), self._run.force_exclude, config.source
+            )
+        return found
+
+    def _config_in(self, file: str) -> Config | None:
+        if file in self._by_file:
+            return self._by_file[file]
+        loaded = _load_chain(file, self._cwd, known=self._read)
+        config = None
+        if loaded is not None:
+            run = self._run
+            changes = {name: getattr(loaded, name) for name in _PER_FILE_FIELDS}
+            if run.cli_selection is not None:
+                changes["enabled"] = _layer(loaded.enabled, *run.cli_selection)
+            config = records.replace(run, nearest=None, **changes)
+            self._found.append(config)
+            self._say_run_wide(loaded.chain)
+        self._by_file[file] = config
+        return config
+
+    def _say_run_wide(self, chain: Sequence[ConfigFile]) -> None:
+        """A notice per nested file that writes run-wide keys: they are not used here."""
+        for file in chain:
+            if file.path in self._own or file.path in self._noticed:
+                continue
+            self._noticed.add(file.path)
+            keys = [key for key in file.keys if key not in PER_FILE_KEYS]
+            if not keys:
+                continue
+            what = f"{keys[0]} is" if len(keys) == 1 else f"{', '.join(keys)} are"
+            folder = _display(os.path.dirname(file.path), self._cwd)
+            taken = self._run.source or "the defaults"
+            self.notices.append(
+                f"{file.shown}: {what} run-wide, used only when imglint runs in {folder} "
+                f"(this run's run-wide settings: {taken})"
+            )
+
+
 def from_mapping(data: Mapping[str, Any], source: str | None = None) -> Config:
     """Validate an already-parsed configuration (keys as in the file); raises ConfigError."""
+    if "extend" in data:
+        raise ConfigError(f"{source or 'configuration'}: extend works in a configuration file")
     try:
         return _build(data, source)
     except _Invalid as exc:
@@ -344,6 +641,86 @@ def from_mapping(data: Mapping[str, Any], source: str | None = None) -> Config:
 
 
 # --- reading files -----------------------------------------------------------------------------
+
+
+def _load_chain(
+    path: str,
+    cwd: str,
+    *,
+    shown: str | None = None,
+    required: bool = False,
+    known: dict[str, ConfigFile] | None = None,
+) -> Config | None:
+    """The configuration of the file `path` and of the files it extends, merged; None for a
+    pyproject.toml without a [tool.imglint] table unless `required`.
+
+    `extend: FILE` (relative to the extending file's folder) reads FILE first: the extending
+    file's keys replace FILE's, except rule selection, which layers as ruff's does (FILE's
+    select/extend-select/ignore, then the extending file's). Globs keep the folder of the file
+    that wrote them. `known`: files already read this run, by absolute path (read once).
+    """
+    layers: list[ConfigFile] = []
+    current = os.path.normpath(os.path.join(cwd, path))
+    current_shown = shown or _display(current, cwd)
+    while True:
+        layer = None if known is None else known.get(current)
+        if layer is None:
+            layer = _read_layer(current, current_shown, required=required or bool(layers))
+            if layer is None:
+                return None
+            if known is not None:
+                known[current] = layer
+        layers.append(layer)
+        extend = layer.data.get("extend")
+        if extend is None:
+            break
+        target = os.path.normpath(
+            os.path.join(os.path.dirname(current), os.path.expanduser(str(extend).strip()))
+        )
+        if not os.path.isfile(target):
+            raise ConfigError(f"{layer.where('extend')}: extend: no such file: {extend}")
+        if any(target == seen.path for seen in layers):
+            cycle = " -> ".join([*(seen.shown for seen in layers), _display(target, cwd)])
+            raise ConfigError(f"{layer.where('extend')}: extend: a loop: {cycle}")
+        current, current_shown = target, _display(target, cwd)
+    return _merged(layers)
+
+
+def _merged(layers: Sequence[ConfigFile]) -> Config:
+    nearest = layers[0]
+    folder = os.path.dirname(nearest.path)
+    chain = tuple(layers)
+    if len(layers) == 1:
+        return records.replace(nearest.config, folder=folder, chain=chain)
+    data: dict[str, Any] = {}
+    folders: dict[str, str] = {}
+    enabled = default_codes()
+    for layer in reversed(layers):  # the extended file first
+        get = layer.data.get
+        enabled = _layer(
+            enabled,
+            None if get("select") is None else _rule_list(get("select"), "select"),
+            _rule_list(get("extend-select", []), "extend-select"),
+            _rule_list(get("ignore", []), "ignore"),
+        )
+        for key, value in layer.data.items():
+            if key not in _SELECTION_KEYS and key != "extend":
+                data[key] = value
+                folders[key] = os.path.dirname(layer.path)
+    try:  # each file was valid alone, and keys do not depend on each other
+        config = _build(data, nearest.shown)
+    except _Invalid as exc:  # pragma: no cover - defensive
+        raise ConfigError(f"{nearest.shown}: {exc.message}") from None
+    return records.replace(
+        config,
+        enabled=enabled,
+        folder=folder,
+        chain=chain,
+        key_folders={key: where for key, where in folders.items() if where != folder},
+    )
+
+
+_SELECTION_KEYS = ("select", "extend-select", "ignore")
 
 
 def _display(path: str, cwd: str) -> str:
@@ -363,7 +740,13 @@ def _read_text(path: str, shown: str) -> str:
         raise ConfigError(f"{shown}: not UTF-8 text") from None
 
 
-def _read_yaml(path: str, shown: str) -> Config:
+def _read_layer(path: str, shown: str, *, required: bool) -> ConfigFile | None:
+    if os.path.basename(path).endswith(".toml"):
+        return _read_pyproject(path, shown, required=required)
+    return _read_yaml(path, shown)
+
+
+def _read_yaml(path: str, shown: str) -> ConfigFile:
     text = _read_text(path, shown)
     try:
         data = yaml.load(text, Loader=_Loader)
@@ -374,10 +757,19 @@ def _read_yaml(path: str, shown: str) -> Config:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{shown}: invalid YAML: {exc}") from None
     if data is None:
-        return Config(source=shown)
+        data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{shown}: the configuration must be a mapping of keys to values")
-    return _build_located(data, shown, lambda where: _yaml_line(text, where))
+    return _located(path, shown, data, lambda where: _yaml_line(text, where))
+
+
+def _located(
+    path: str,
+    shown: str,
+    data: Mapping[str, Any],
+    line_of: Callable[[tuple[str | int, ...]], int | None],
+) -> ConfigFile:
+    return ConfigFile(path, shown, data, line_of, _build_located(data, shown, line_of))
 
 
 def _mentions_imglint(path: str) -> bool:
@@ -400,7 +792,7 @@ def _toml_loads() -> Callable[[str], dict[str, Any]] | None:
     return tomli.loads  # type: ignore[no-any-return,unused-ignore]  # pragma: no cover
 
 
-def _read_pyproject(path: str, shown: str, *, required: bool) -> Config | None:
+def _read_pyproject(path: str, shown: str, *, required: bool) -> ConfigFile | None:
     text = _read_text(path, shown)
     loads = _toml_loads()
     if loads is None:  # Python 3.10 without tomli
@@ -419,7 +811,7 @@ def _read_pyproject(path: str, shown: str, *, required: bool) -> Config | None:
         return None
     if not isinstance(table, dict):
         raise ConfigError(f"{shown}: [tool.imglint] must be a table")
-    return _build_located(table, shown, lambda where: _toml_line(text, where))
+    return _located(path, shown, table, lambda where: _toml_line(text, where))
 
 
 def _build_located(
@@ -501,6 +893,8 @@ def _build(data: Mapping[str, Any], source: str | None) -> Config:
             hint = f' (did you mean "{guess[0]}"?)' if guess else ""
             raise _Invalid(f'unknown key "{key}"{hint}', (str(key),))
     get = data.get
+    if "extend" in data and (not isinstance(data["extend"], str) or not data["extend"].strip()):
+        raise _Invalid("extend must be the path of a configuration file", ("extend",))
     enabled = _layer(
         default_codes(),
         None if get("select") is None else _rule_list(get("select"), "select"),
@@ -550,6 +944,7 @@ def _build(data: Mapping[str, Any], source: str | None) -> Config:
 
 
 _KEYS = (
+    "extend",
     "select",
     "extend-select",
     "ignore",
@@ -793,7 +1188,7 @@ def _per_file_ignores(value: _Value) -> tuple[FileIgnore, ...]:
 
 
 _NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-# What an override may change besides selection and severity: the policy lists rules read.
+# What an override may change besides selection and severity: the policy settings rules read.
 _OVERRIDE_LISTS = (
     "private-registries",
     "allowed-registries",
@@ -801,6 +1196,7 @@ _OVERRIDE_LISTS = (
     "denied-tags",
     "allowed-tags",
     "denied-registries",
+    "max-image-age",  # IMG108 reads its limit per site, as the lists
 )
 _OVERRIDE_KEYS = ("files", "namespaces", "select", "extend-select", "ignore", "severity")
 
@@ -861,6 +1257,10 @@ def _overrides(value: _Value) -> tuple[Override, ...]:
                 )
             if "denied-registries" in item:
                 settings["denied_registries"] = _denied_registries(get("denied-registries") or {})
+            if "max-image-age" in item:
+                age = get("max-image-age")
+                limit = None if age is None else _image_age(age, "max-image-age")
+                settings["max_image_age"] = limit
             override = Override(
                 index=index,
                 files=files,

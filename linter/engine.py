@@ -9,7 +9,7 @@ findings never depend on file or rule order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from imglint import rules
 from imglint.config import Config, SiteChoice
@@ -31,28 +31,31 @@ class LintResult:
         suppressions: Suppressions,
         sites: Sequence[ImageSite],
         places: Sequence[Located] = (),
+        ran_at: Callable[[str, str | None], frozenset[str]] | None = None,
     ) -> None:
         self.findings = findings
         self.selected_codes = selected_codes  # the rules that ran
         self._suppressions = suppressions
         self._sites = sites
         self._places = places  # the other objects checked (pull Secrets)
+        self._ran_at = ran_at  # the rules that ran in a file and namespace, when they vary
         self._unused: list[UnusedSuppression] | None = None
 
     @property
     def unused_suppressions(self) -> list[UnusedSuppression]:
         if self._unused is None:
-            self._unused = self._suppressions.unused(self.selected_codes, self._sites, self._places)
+            self._unused = self._suppressions.unused(
+                self.selected_codes, self._sites, self._places, self._ran_at
+            )
         return self._unused
 
 
 def active_rules(config: Config, ctx: Context) -> list[rules.Rule]:
     """The selected rules, in code order; registry rules only when the registry check ran.
-    With overrides, a rule any override selects is active; each site then runs its own."""
+    With overrides or nested configurations, a rule any of them selects is active; each site
+    then runs its own."""
     registry = bool(ctx.answers)
-    enabled = set(config.enabled)
-    for override in config.overrides:
-        enabled |= override.extend_select | (override.select or frozenset())
+    enabled = config.selected_anywhere()
     return [r for r in rules.RULES if r.code in enabled and (registry or not r.needs_registry)]
 
 
@@ -76,14 +79,19 @@ def not_ignored(sites: list[ImageSite], config: Config) -> list[ImageSite]:
     for site in sites:
         if site.placeholder is None and site.reference is None and site.error is None:
             parse_image(site)
-    ignored = config.ignore_images
-    if not ignored:
+    if not any(each.ignore_images for each in config.configurations()):
         return sites
-    return [
-        site
-        for site in sites
-        if site.placeholder is not None or not ignored.matches(site.image, site.reference)
-    ]
+    # each site's file's nearest configuration says (the run's own for all, without others)
+    kept = []
+    for site in sites:
+        ignored = config.config_for(site.path).ignore_images
+        if (
+            site.placeholder is not None
+            or not ignored
+            or not ignored.matches(site.image, site.reference)
+        ):
+            kept.append(site)
+    return kept
 
 
 def run_rules(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintResult:
@@ -137,10 +145,22 @@ def run_rules(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintR
                         unnamed_container=site.unnamed_container,
                     )
                 )
-    places = _check_pull_secrets(secret_rules, ctx, severities, suppressions, findings)
+
+    def choose(path: str, namespace: str | None) -> SiteChoice:
+        key = (path, namespace)
+        return choices.get(key) or choices.setdefault(key, config.choice_for_file(path, namespace))
+
+    places = _check_pull_secrets(
+        secret_rules, ctx, severities, suppressions, findings, choose if varies else None
+    )
     findings.sort(key=lambda f: (*f.sort_key, f.message))
     ran = frozenset(r.code for r in [*active, *secret_rules])
-    return LintResult(findings, ran, suppressions, linted, places)
+
+    def ran_at(path: str, namespace: str | None) -> frozenset[str]:
+        """A suppression is judged by the rules that ran where it is."""
+        return ran & choose(path, namespace).enabled
+
+    return LintResult(findings, ran, suppressions, linted, places, ran_at if varies else None)
 
 
 def _check_pull_secrets(
@@ -149,8 +169,10 @@ def _check_pull_secrets(
     severities: dict[str, Severity],
     suppressions: Suppressions,
     findings: list[Finding],
+    choose: Callable[[str, str | None], SiteChoice] | None = None,
 ) -> list[Located]:
-    """Rules about pull Secrets, once per Secret of the set; the places they looked at."""
+    """Rules about pull Secrets, once per Secret of the set; the places they looked at.
+    `choose`: what applies to a file and namespace, when that varies."""
     places: list[Located] = []
     if not secret_rules:
         return places
@@ -160,7 +182,12 @@ def _check_pull_secrets(
             secret.path, secret.source_lines, span.line if span else secret.line, secret.obj
         )
         places.append(place)
-        for rule in secret_rules:
+        chosen, severity = secret_rules, severities
+        if choose is not None:
+            choice = choose(secret.path, secret.namespace)
+            chosen = [r for r in secret_rules if r.code in choice.enabled]
+            severity = {r.code: choice.severity.get(r.code, r.severity) for r in chosen}
+        for rule in chosen:
             assert rule.check_pull_secret is not None  # a pull-secret rule defines it
             for message in rule.check_pull_secret(secret, ctx):
                 if span is None or suppressions.suppressed_at(place, rule.code):
@@ -169,7 +196,7 @@ def _check_pull_secrets(
                     Finding(
                         code=rule.code,
                         name=rule.name,
-                        severity=severities[rule.code],
+                        severity=severity[rule.code],
                         message=message,
                         path=secret.path,
                         span=span,

@@ -46,7 +46,8 @@ def options_from(
     return ResolveOptions(
         jobs=config.jobs or defaults.jobs,
         timeout=config.timeout or defaults.timeout,
-        check_platforms=read_platforms or PLATFORM_RULE in config.enabled,
+        # rules any file's configuration (or override) selects: each site then runs its own
+        check_platforms=read_platforms or PLATFORM_RULE in config.selected_anywhere(),
         ca_file=ca_file,
         insecure_registries=tuple(config.insecure_registries),
         mirrors={k: tuple(v) for k, v in config.mirrors.items()},
@@ -54,7 +55,7 @@ def options_from(
         cache_dir=cache_dir,
         tag_ttl=config.cache_ttl if config.cache_ttl is not None else defaults.tag_ttl,
         trusted_realm_hosts=config.trusted_realm_hosts,
-        read_created=AGE_RULE in config.enabled and config.max_image_age is not None,
+        read_created=AGE_RULE in config.selected_anywhere() and config.limits_image_age(),
         # an index's build time is its image's for the first configured platform
         created_platform=config.platforms[0] if config.platforms else defaults.created_platform,
     )

@@ -16,7 +16,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from imglint.findings import InputError
 from imglint.records import dataclass, field
@@ -106,16 +106,35 @@ class Exclusions:
     line are read regardless, unless `force` (ruff's `force-exclude`; what pre-commit needs,
     as it names every file): then a named path that matches, or lies in a folder that does, is
     not read either, and a note says so.
+
+    With `nearest`, a folder may have a configuration of its own (ruff's nearest configuration):
+    what is in it is matched against that configuration's exclusions instead.
     """
 
     patterns: tuple[str, ...] = ()
     root: str | None = None  # absolute; None: the working folder
     force: bool = False
     source: str | None = None  # the configuration file, as shown in notes
+    # The exclusions of the configuration nearest to an absolute folder; None: these.
+    nearest: Callable[[str], Exclusions | None] | None = field(default=None, compare=False)
+
+    @property
+    def active(self) -> bool:
+        """Whether anything may be excluded (a walk checks every entry only then)."""
+        return bool(self.patterns) or self.nearest is not None
 
     def match(self, path: str) -> str | None:
         """The pattern that excludes path itself (not for a folder above it), if one does."""
-        absolute = os.path.abspath(path)
+        return self._match(os.path.abspath(path))[0]
+
+    def _match(self, absolute: str) -> tuple[str | None, Exclusions]:
+        """The pattern that excludes `absolute`, and the exclusions that decided."""
+        deciding = self
+        if self.nearest is not None:
+            deciding = self.nearest(os.path.dirname(absolute)) or self
+        return deciding._own_match(absolute), deciding
+
+    def _own_match(self, absolute: str) -> str | None:
         name = os.path.basename(absolute)
         relative = self._relative(absolute)
         for pattern in self.patterns:
@@ -131,16 +150,17 @@ class Exclusions:
                 return pattern
         return None
 
-    def match_named(self, path: str) -> tuple[str, str] | None:
-        """With `force`: (the named path or the folder above it that is excluded, pattern)."""
-        if not (self.force and self.patterns):
+    def named_note(self, path: str) -> str | None:
+        """With `force`: the note saying that a named path is not read because it, or the
+        folder above it, is excluded; None when it is read."""
+        if not (self.force and self.active):
             return None
         current = os.path.abspath(path)
         while self._relative(current) not in (None, "."):
-            pattern = self.match(current)
+            pattern, deciding = self._match(current)
             if pattern is not None:
                 shown = current if os.path.isabs(path) else os.path.relpath(current)
-                return shown, pattern
+                return deciding.note(shown, pattern)
             parent = os.path.dirname(current)
             if parent == current:
                 break
@@ -195,9 +215,9 @@ def collect(
                 continue
             _add_source(result, stdin_name, None, data, named=True)
             continue
-        excluded = exclusions.match_named(arg)
+        excluded = exclusions.named_note(arg)
         if excluded is not None:
-            _note(result, exclusions.note(*excluded))
+            _note(result, excluded)
             continue
         try:
             st = os.stat(arg)
@@ -297,7 +317,7 @@ def _walk(
         subfolders: list[str] = []
         for entry in entries:
             path = _join(folder, entry.name)
-            if exclusions.patterns and exclusions.match(path) is not None:
+            if exclusions.active and exclusions.match(path) is not None:
                 continue
             try:
                 is_dir = entry.is_dir()  # follows symlinks

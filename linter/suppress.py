@@ -19,7 +19,7 @@ registry rule in a run without the registry check, is not a mistake.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 from imglint import rules
 from imglint.findings import UnusedSuppression
@@ -42,6 +42,8 @@ class Suppression:
     written: tuple[str, ...]  # the selectors as written, in order
     unknown: tuple[str, ...] = ()  # selectors naming no rule (they silence nothing)
     used: set[str] = field(default_factory=set)  # codes it silenced in this run
+    # the codes of rules that ran where it applies, when they vary by file and namespace
+    ran_where: set[str] | None = None
 
     def covers(self, code: str) -> bool:
         return self.codes is None or code in self.codes
@@ -162,35 +164,56 @@ class Suppressions:
         return seen
 
     def unused(
-        self, ran: Collection[str], sites: Iterable[ImageSite], places: Iterable[Located] = ()
+        self,
+        ran: Collection[str],
+        sites: Iterable[ImageSite],
+        places: Iterable[Located] = (),
+        ran_at: Callable[[str, str | None], Collection[str]] | None = None,
     ) -> list[UnusedSuppression]:
         """Directives (or the codes of them) that silenced nothing, for rules that ran.
 
         `sites` are all sites of the run and `places` the other objects checked (pull
         Secrets), so files and objects without findings are scanned too. Unknown codes are
-        always reported: they can never silence anything.
+        always reported: they can never silence anything. With `ran_at` (the rules that ran
+        for a file and namespace, when overrides or nested configurations vary them), a
+        directive is judged by the rules that ran where it applies, not anywhere in the run.
         """
         for site in sites:
-            self._applicable(site)
+            found = self._applicable(site)
+            if ran_at is not None:
+                _ran_where(found, ran_at(site.path, site.obj.namespace))
         for place in places:
-            self._applicable_at(place)
+            found = self._applicable_at(place)
+            if ran_at is not None:
+                namespace = place.obj.namespace if place.obj is not None else None
+                _ran_where(found, ran_at(place.path, namespace))
         out: list[UnusedSuppression] = []
         for directive in self.all():
+            judged = ran
+            if ran_at is not None:  # above nothing: the file's rules in its default namespace
+                where = directive.ran_where
+                judged = ran_at(directive.path, None) if where is None else where
             if directive.codes is None:
                 if not directive.used:
                     out.append(
                         UnusedSuppression(directive.path, directive.line, (), directive.column)
                     )
                 continue
-            idle = [
-                w for w in directive.written if w in directive.unknown or _idle(w, directive, ran)
-            ]
+            unknown = directive.unknown
+            idle = [w for w in directive.written if w in unknown or _idle(w, directive, judged)]
             if idle:
                 out.append(
                     UnusedSuppression(directive.path, directive.line, tuple(idle), directive.column)
                 )
         out.sort(key=lambda u: (u.path, u.line, u.column or 0, u.codes))
         return out
+
+
+def _ran_where(directives: Iterable[Suppression], codes: Collection[str]) -> None:
+    for directive in directives:
+        if directive.ran_where is None:
+            directive.ran_where = set()
+        directive.ran_where.update(codes)
 
 
 def _idle(written: str, directive: Suppression, ran: Collection[str]) -> bool:

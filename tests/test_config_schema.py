@@ -88,6 +88,8 @@ VALID: list[dict[str, Any]] = [
     {"max-image-age": "36h", "platforms": ["linux/arm64"]},
     {"max-image-age": " 26w "},
     {"max-image-age": None},
+    {"extend": "base.yaml"},  # load_yaml writes base.yaml beside each case
+    {"overrides": [{"files": ["legacy/*"], "max-image-age": "52w"}]},
 ]
 
 # Each invalid case fails both: (case, the words imglint's message has).
@@ -162,6 +164,12 @@ INVALID: list[tuple[Any, str]] = [
         "unknown key",
     ),
     ({"crossplane-registry": "https://xpkg.upbound.io"}, "is not a registry host"),
+    ({"extend": 3}, "extend must be the path of a configuration file"),
+    ({"extend": " "}, "extend must be the path of a configuration file"),
+    (
+        {"overrides": [{"files": ["a"], "max-image-age": "6 months"}]},
+        "overrides[0].max-image-age must be a duration",
+    ),
 ]
 
 
@@ -179,6 +187,14 @@ def load_yaml(tmp_path: Path, text: str) -> config.Config:
     folder = tmp_path / f"case{len(list(tmp_path.iterdir()))}"
     folder.mkdir()
     (folder / ".imglint.yaml").write_text(text, encoding="utf-8")
+    (folder / "base.yaml").write_text("ignore: [IMG004]\n", encoding="utf-8")  # for `extend`
+    data = yaml.safe_load(text)
+    extended = data.get("extend") if isinstance(data, dict) else None
+    if isinstance(extended, str) and extended.strip():  # a documented `extend: ../x.yaml`
+        target = folder / extended.strip()
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("{}\n", encoding="utf-8")
     return config.load(None, str(folder))
 
 
@@ -242,7 +258,8 @@ def test_valid_cases_pass_both(
     validator: jsonschema.Draft7Validator, tmp_path: Path, case: dict[str, Any]
 ) -> None:
     assert schema_errors(validator, case) == []
-    config.from_mapping(case)
+    if "extend" not in case:  # a path relative to a file: only files have one
+        config.from_mapping(case)
     load_yaml(tmp_path, yaml.safe_dump(case))
 
 
@@ -290,6 +307,8 @@ def with_current_rules(schema: dict[str, Any]) -> dict[str, Any]:
     updated: dict[str, Any] = json.loads(json.dumps(schema))
     updated["definitions"]["rule"]["enum"] = [*names, "ALL"]
     updated["properties"]["severity"]["propertyNames"]["enum"] = names
+    override = updated["properties"]["overrides"]["items"]["properties"]
+    override["severity"]["propertyNames"]["enum"] = names
     updated["definitions"]["ruleList"]["oneOf"][1]["pattern"] = (
         rf"^\s*({alternatives})?\s*(,\s*({alternatives})?\s*)*$"
     )

@@ -110,3 +110,44 @@ def test_override_keys_are_validated_at_their_line(tmp_path: Path, text: str, me
     with pytest.raises(ConfigError) as info:
         load(None, str(tmp_path))
     assert str(info.value).startswith(message)
+
+
+def test_an_override_sets_max_image_age() -> None:
+    """IMG108 reads its limit per site, so an override may set it (kyverno's
+    verify-image-check-age applied per namespace): here legacy/ gets a year, the rest none;
+    the registry check then reads build times although the file sets no limit."""
+    config = from_mapping(
+        {"overrides": [{"files": ["legacy/*"], "max-image-age": "52w"}]}, "t.yaml"
+    )
+    limit = config.choice_for_file("legacy/app.yaml").settings.max_image_age
+    assert limit is not None and limit.text == "52w"
+    assert config.choice_for_file("app.yaml").settings.max_image_age is None
+    from imglint.resolve import options_from
+
+    assert options_from(config).read_created
+    assert not options_from(from_mapping({})).read_created
+
+
+def test_unused_suppressions_are_judged_by_the_rules_that_run_where_they_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`# imglint: ignore[IMG002]` is unused where IMG002 runs and silences nothing (prod/),
+    not where an override (dev/) or the nearest configuration (team/) does not run IMG002: as
+    everywhere in imglint, suppressing a rule that does not run there is no mistake."""
+    (tmp_path / ".imglint.yaml").write_text(
+        'overrides:\n  - files: ["dev/*"]\n    ignore: [latest-tag]\n'
+    )
+    for folder in ("dev", "prod", "team"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "pod.yaml").write_text(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+            "    - name: a\n      image: docker.io/library/nginx:1.27  # imglint: ignore[IMG002]\n"
+        )
+    (tmp_path / "team" / ".imglint.yaml").write_text("ignore: [IMG002]\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["--report-unused-suppressions", "."], capsys)
+    assert code == 0
+    assert out.splitlines() == [
+        "prod/pod.yaml:7:44: unused suppression of IMG002",
+        "All checks passed (5 files, 3 images)",
+    ]
