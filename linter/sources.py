@@ -108,7 +108,8 @@ class Exclusions:
     not read either, and a note says so.
 
     With `nearest`, a folder may have a configuration of its own (ruff's nearest configuration):
-    what is in it is matched against that configuration's exclusions instead.
+    what is in it is matched against that configuration's exclusions instead. (Reading one may
+    raise ConfigError: a bad configuration ends the run, as the working folder's does.)
     """
 
     patterns: tuple[str, ...] = ()
@@ -135,6 +136,8 @@ class Exclusions:
         return deciding._own_match(absolute), deciding
 
     def _own_match(self, absolute: str) -> str | None:
+        if not self.patterns:
+            return None
         name = os.path.basename(absolute)
         relative = self._relative(absolute)
         for pattern in self.patterns:

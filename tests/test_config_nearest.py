@@ -358,3 +358,42 @@ def test_max_image_age_from_an_override_and_from_a_nested_configuration(
         ("legacy/pod.yaml", "IMG108", "older than max-image-age 52w"[-25:]),
         ("team/pod.yaml", "IMG108", "older than max-image-age 180d"[-25:]),
     ]
+
+
+def test_helm_values_globs_of_a_nested_configuration_start_at_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """deploy/.imglint.yaml's `helm-values: [env/*.yaml]` names deploy/env/prod.yaml (a glob
+    with `/`, from its own folder), not env/prod.yaml at the root, which the root's
+    configuration (without helm-values) leaves unread."""
+    write(tmp_path / ".imglint.yaml", "denied-tags: [nightly]\n")
+    write(tmp_path / "deploy" / ".imglint.yaml", "helm-values: [env/*.yaml]\n")
+    values = "redis:\n  repository: docker.io/library/redis\n  tag: latest\n"
+    write(tmp_path / "deploy" / "env" / "prod.yaml", values)
+    write(tmp_path / "env" / "prod.yaml", values)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["."], capsys)
+    assert code == 1
+    findings = [line.split(" [")[0] for line in out.splitlines() if " IMG" in line]
+    assert findings == ["deploy/env/prod.yaml:3:8: IMG002"]
+
+
+def test_pull_secrets_take_the_rules_of_their_files_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A broken pull Secret (IMG011) is reported where the nearest configuration runs IMG011,
+    at the severity it gives, and not where it ignores IMG011."""
+    secret = (
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: pull}\n"
+        "type: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: bm90IGpzb24=\n"
+    )
+    write(tmp_path / ".imglint.yaml", "severity: {invalid-pull-secret: warning}\n")
+    write(tmp_path / "strict" / "secret.yaml", secret)
+    write(tmp_path / "loose" / ".imglint.yaml", "ignore: [invalid-pull-secret]\n")
+    write(tmp_path / "loose" / "secret.yaml", secret)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["."], capsys)
+    findings = [line.split(" image")[0][:40] for line in out.splitlines() if " IMG" in line]
+    assert code == 0, out
+    assert [line.split(": ")[0] for line in findings] == ["strict/secret.yaml:6:22"]
+    assert "IMG011 [warning]" in out
