@@ -393,6 +393,11 @@ def _show_settings(path: str, config_file: str | None) -> int:
     nearest = run.config_for(path)
     print(f"{path}:")
     print(f"  configuration: {nearest.describe_source()}")
+    if len(nearest.chain) > 1:
+        for shown, keys in nearest.keys_by_file():
+            if nearest is not run:  # its run-wide keys do not apply
+                keys = [key for key in keys if key in configuration.PER_FILE_KEYS]
+            print(f"    from {shown}: {', '.join(keys) or 'nothing'}")
     if nearest is not run:
         print(f"  run-wide settings: {run.describe_source()}")
     print(f"  default-namespace: {nearest.default_namespace}")

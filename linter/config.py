@@ -320,6 +320,19 @@ class Config:
         extended = [f.shown for f in self.chain[1:]]
         return self.source + (f" (extends {' -> '.join(extended)})" if extended else "")
 
+    def keys_by_file(self) -> list[tuple[str, list[str]]]:
+        """With `extend`: each file of the chain and the keys whose values come from it (the
+        selection keys of every file count: they layer), for `--show-settings`."""
+        taken: set[str] = set()
+        out = []
+        for file in self.chain:
+            own = [
+                k for k in file.keys if k != "extend" and (k in _SELECTION_KEYS or k not in taken)
+            ]
+            taken.update(file.keys)
+            out.append((file.shown, own))
+        return out
+
     def applying(self, path: str, namespace: str | None) -> list[str]:
         """Words for `--show-settings`: which overrides and per-file-ignores of the
         configuration nearest to `path` apply to it (for objects in `namespace`, or whatever
@@ -622,10 +635,14 @@ class NearestConfigs:
             if not keys:
                 continue
             what = f"{keys[0]} is" if len(keys) == 1 else f"{', '.join(keys)} are"
-            folder = _display(os.path.dirname(file.path), self._cwd)
+            if file is chain[0]:
+                folder = _display(os.path.dirname(file.path), self._cwd)
+                when = f"when imglint runs in {folder}"
+            else:  # a shared file that nested configurations extend
+                when = "when the run's own configuration is or extends it"
             taken = self._run.source or "the defaults"
             self.notices.append(
-                f"{file.shown}: {what} run-wide, used only when imglint runs in {folder} "
+                f"{file.shown}: {what} run-wide, used only {when} "
                 f"(this run's run-wide settings: {taken})"
             )
 

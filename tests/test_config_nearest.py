@@ -148,14 +148,16 @@ def test_show_settings_names_the_nearest_configuration_and_its_chain(
     code, out, _ = run(["--show-settings", "team-a/legacy/old.yaml"], capsys)
     assert code == 0
     lines = out.splitlines()
-    assert lines[:5] == [
+    assert lines[:7] == [
         "team-a/legacy/old.yaml:",
         "  configuration: team-a/.imglint.yaml (extends .imglint.yaml)",
+        "    from team-a/.imglint.yaml: extend-select, allowed-registries",
+        "    from .imglint.yaml: denied-tags, exclude, per-file-ignores",  # not timeout: run-wide
         "  run-wide settings: .imglint.yaml",
         "  default-namespace: default",
         "  per-file-ignores 'team-a/legacy/*': ignore IMG012",
     ]
-    assert "IMG005" in lines[5] and "IMG012" not in lines[5]
+    assert "IMG005" in lines[7] and "IMG012" not in lines[7]
     code, out, _ = run(["--show-settings", "team-b/worker.yaml"], capsys)
     assert out.splitlines()[1:3] == [
         "  configuration: team-b/.imglint.yaml",
@@ -397,3 +399,22 @@ def test_pull_secrets_take_the_rules_of_their_files_configuration(
     assert code == 0, out
     assert [line.split(": ")[0] for line in findings] == ["strict/secret.yaml:6:22"]
     assert "IMG011 [warning]" in out
+
+
+def test_a_shared_file_that_nested_configurations_extend_is_named_in_the_notice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Run-wide keys of a shared base that a nested configuration extends are not this run's
+    either: the note names that file, and the nested file that writes its own."""
+    write(tmp_path / "shared" / "base.yaml", "platforms: [linux/arm64]\ndenied-tags: [edge]\n")
+    write(tmp_path / "svc" / ".imglint.yaml", "extend: ../shared/base.yaml\ncache-ttl: 1h\n")
+    write(tmp_path / "svc" / "pod.yaml", POD % "ghcr.io/acme/api:edge")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["svc"], capsys)
+    assert code == 1
+    assert out.splitlines()[1:3] == [
+        "note: svc/.imglint.yaml: cache-ttl is run-wide, used only when imglint runs in svc "
+        "(this run's run-wide settings: the defaults)",
+        "note: shared/base.yaml: platforms is run-wide, used only when the run's own "
+        "configuration is or extends it (this run's run-wide settings: the defaults)",
+    ]
