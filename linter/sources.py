@@ -22,6 +22,9 @@ from imglint.findings import InputError
 from imglint.records import dataclass, field
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+# Files a walk reads by their whole name: kustomize's third kustomization file name has no suffix
+# (kustomize reads `kustomization.yaml`, `kustomization.yml` or `Kustomization` in a folder).
+MANIFEST_NAMES = frozenset({"Kustomization"})
 # Larger files are refused rather than read: a manifest this big is almost surely not one (the
 # largest of the corpus is 2 MB), and reading it would let one stray file dominate a run. The
 # bound is time: PyYAML composes empty documents (`---` lines) at ~2.7 MB/s, so 32 MiB of them
@@ -334,7 +337,7 @@ def _walk(
                 if entry.is_symlink() and _leads_outside(path, named_paths, result):
                     continue
                 subfolders.append(path)
-            elif entry.name.endswith(MANIFEST_SUFFIXES):
+            elif entry.name.endswith(MANIFEST_SUFFIXES) or entry.name in MANIFEST_NAMES:
                 if entry.is_symlink():
                     try:
                         os.stat(path)

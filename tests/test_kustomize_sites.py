@@ -111,6 +111,38 @@ def test_listed_references_are_what_kubectl_kustomize_writes(
     }
 
 
+def test_a_folder_walk_reads_kustomization_files_named_kustomization(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """kustomize reads `Kustomization` (no suffix) as it reads `kustomization.yaml`
+    (konfig.RecognizedKustomizationFileNames): a walk finds it, and the entries build the same."""
+    for folder in ("base", "overlays/prod"):
+        (tree / folder / "kustomization.yaml").rename(tree / folder / "Kustomization")
+    listed = [
+        (item["path"], item["line"], item["image"])
+        for item in _listed(capsys, "base", "overlays")
+        if item["path"] != "base/deployment.yaml"
+    ]
+    assert listed == [
+        ("overlays/prod/Kustomization", 4, "nginx:latest"),
+        ("overlays/prod/Kustomization", 6, "redis:7.2"),
+        ("overlays/prod/Kustomization", 8, "registry.example.com/shop/api-v2:1.4"),
+        ("overlays/prod/Kustomization", 10, "registry.example.com/shop/api-v2:1.4-fips-fips"),
+    ]
+    built = yaml.safe_load(kustomize_build(Path("overlays/prod")))
+    assert {c["image"] for c in built["spec"]["template"]["spec"]["containers"]} == {
+        "nginx:latest",
+        "docker.io/library/redis:7",
+        "registry.example.com/shop/api-v2:1.4-fips-fips",
+    }
+    code, out, err = run(["--select", "IMG002,IMG015", "base", "overlays"], capsys)
+    assert (code, err) == (1, "")
+    assert located(out) == [
+        ("overlays/prod/Kustomization:5:11", "IMG002"),
+        ("overlays/prod/Kustomization:6:3", "IMG015"),
+    ]
+
+
 def test_without_the_base_the_tag_is_not_guessed(
     tree: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

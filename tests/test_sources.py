@@ -19,7 +19,9 @@ def paths_of(collected: sources.Collected) -> list[str]:
 
 
 def test_folders_recurse_into_manifest_suffixes_in_sorted_order(tmp_path: Path) -> None:
-    for name in ("b.yaml", "a.yml", "c.json", "notes.txt", "sub/d.yaml", ".hidden/e.yaml"):
+    names = ("b.yaml", "a.yml", "c.json", "notes.txt", "sub/d.yaml", ".hidden/e.yaml")
+    # kustomize's `Kustomization` (no suffix) is read; other suffix-less names are not.
+    for name in (*names, "sub/Kustomization", "sub/kustomization", "Makefile"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(POD)
     collected = sources.collect([str(tmp_path)])
@@ -27,9 +29,10 @@ def test_folders_recurse_into_manifest_suffixes_in_sorted_order(tmp_path: Path) 
         "a.yml",
         "b.yaml",
         "c.json",
+        os.path.join("sub", "Kustomization"),
         os.path.join("sub", "d.yaml"),
     ]
-    assert collected.errors == [] and collected.files_seen == 4
+    assert collected.errors == [] and collected.files_seen == 5
 
 
 def test_missing_path_is_an_error_and_others_are_still_read(tmp_path: Path) -> None:
