@@ -222,7 +222,7 @@ class Application:
             with self.streams.report_file(target.path) as out:
                 render_inventory(target.format, inventory, out)
         # stdout is the inventory (perhaps JSON for a script): what could not be read goes to stderr
-        errors = read.collected.errors + read.manifests.errors
+        errors = read.collected.errors + read.manifests.errors + self._trace_errors
         self._print_errors(errors)
         return EXIT_ERROR if errors else EXIT_OK
 
@@ -444,8 +444,17 @@ class Application:
         ]
         rendered = self._rendered(read)
         if rendered is not None:
-            entries = [records.replace(e, site=rendered.sites([e.site])[0]) for e in entries]
-            entries.sort(key=lambda e: (e.site.path, e.site.span.line, e.site.span.column))
+            if self.options.values:
+                rendered.values_images()  # read now: a --values file that is missing is an error
+            traced = []
+            for entry in entries:
+                [site] = rendered.sites([entry.site])  # at its template; its values keys
+                declared_at = rendered.declared_at(site.image, site.path)
+                traced.append(records.replace(entry, site=site, declared_at=declared_at))
+            entries = sorted(
+                traced, key=lambda e: (e.site.path, e.site.span.line, e.site.span.column)
+            )
+            self._trace_errors = rendered.errors  # a --values file that could not be read
         return Inventory(entries, resolved=answers is not None, platforms=config.platforms)
 
     def _rendered(self, read: _Read) -> RenderedSources | None:

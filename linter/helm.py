@@ -115,19 +115,23 @@ class RenderedSources:
 
     def _declared_at(self, finding: Finding, template: str) -> tuple[Declaration, ...]:
         """The values keys that declared a finding's image: the key the finding's rule concerns
-        (the tag's for a tag finding). Only for a chart folder named by --stdin-filename."""
-        if self._root is None or finding.image is None:
-            return ()
-        images = self.values_images()
-        if not images:
-            return ()
+        (the tag's for a tag finding)."""
         from imglint import rules
 
         rule = rules.lookup(finding.code)
-        concerns = rule.concerns if rule is not None else None
+        return self.declared_at(finding.image, template, rule.concerns if rule else None)
+
+    def declared_at(
+        self, image: str | None, template: str, concerns: str | None = None
+    ) -> tuple[Declaration, ...]:
+        """The values keys that declared an image rendered in `template`: the key of the part
+        `concerns` names, else the image's own key. Only for a chart folder named by
+        --stdin-filename."""
+        if self._root is None or image is None:
+            return ()
+        images = self.values_images()
         return tuple(
-            declaration_of(image, concerns)
-            for image in declarations_for(finding.image, template, images)
+            declaration_of(found, concerns) for found in declarations_for(image, template, images)
         )
 
     def sites(self, sites: Sequence[ImageSite]) -> list[ImageSite]:

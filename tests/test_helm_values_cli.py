@@ -294,6 +294,49 @@ def test_rendered_findings_name_the_values_key(capsys: pytest.CaptureFixture[str
     assert all("declared_at" not in f for f in json.loads(out)["findings"])
 
 
+def test_the_inventory_of_rendered_output_names_the_values_keys(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`--list-images` honours `--values` as findings do: each listed image names the values
+    key that declared it, and a values file that is missing is an input error (exit 2)."""
+    rendered = (CHARTS / "rendered" / "podinfo-shop.yaml").read_text()
+    chart = str(CHARTS / "podinfo")
+    prod = str(CHARTS / "podinfo-prod-values.yaml")
+    args = ["--list-images", "--stdin-filename", chart, "--values", prod, "-"]
+    code, out, err = run(args, capsys, stdin=rendered)
+    assert (code, err) == (0, "")
+    assert [line.split()[0] + " " + line.split("  ")[-1] for line in out.splitlines()] == [
+        f"{chart}/templates/deployment.yaml:31:18 (from {prod}:2 image)",
+        f"{chart}/templates/redis/deployment.yaml:22:18 (from {prod}:4 redis)",
+    ]
+    code, out, err = run(["--format", "json", *args], capsys, stdin=rendered)
+    assert (code, err) == (0, "")
+    assert [(i["path"], i["declared_at"]) for i in json.loads(out)["images"]] == [
+        (
+            f"{chart}/templates/deployment.yaml",
+            {"path": prod, "line": 2, "column": 1, "field": "image"},
+        ),
+        (
+            f"{chart}/templates/redis/deployment.yaml",
+            {"path": prod, "line": 4, "column": 1, "field": "redis"},
+        ),
+    ]
+    # The chart's own values render neither image (other tags): nothing is named.
+    code, out, _err = run(
+        ["--list-images", "--format", "json", "--stdin-filename", chart, "-"],
+        capsys,
+        stdin=rendered,
+    )
+    assert code == 0 and all("declared_at" not in i for i in json.loads(out)["images"])
+    code, out, err = run(
+        ["--list-images", "--stdin-filename", chart, "--values", "no-such.yaml", "-"],
+        capsys,
+        stdin=rendered,
+    )
+    assert code == 2 and len(out.splitlines()) == 2
+    assert err == "imglint: error: no-such.yaml: --values: no such file\n"
+
+
 def test_values_needs_rendered_stdin_and_a_missing_file_is_an_error(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

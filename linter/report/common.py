@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 
-from imglint.findings import Finding, Severity
+from imglint.findings import Declaration, Finding, Severity
 from imglint.report import Report
 
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -87,18 +88,19 @@ def finding_context(finding: Finding) -> str:
 def message_with_context(finding: Finding) -> str:
     context = finding_context(finding)
     text = f"{finding.message} ({context})" if context else finding.message
-    declared = declared_words(finding)
+    declared = declared_words(finding.declared_at)
     return f"{text} ({declared})" if declared else text
 
 
-def declared_words(finding: Finding) -> str:
-    """`from charts/shop/values.yaml:14 image.tag`: the values key that declared the image of
-    a finding on rendered Helm output; every candidate when the values declare it twice."""
-    if not finding.declared_at:
+def declared_words(declared_at: Sequence[Declaration]) -> str:
+    """`from charts/shop/values.yaml:14 image.tag`: the values key that declared an image on
+    rendered Helm output (of a finding, or of an inventory entry); every candidate when the
+    values declare it twice."""
+    if not declared_at:
         return ""
-    if len(finding.declared_at) == 1:
-        return f"from {finding.declared_at[0]}"
-    return "from one of " + ", ".join(str(d) for d in finding.declared_at)
+    if len(declared_at) == 1:
+        return f"from {declared_at[0]}"
+    return "from one of " + ", ".join(str(d) for d in declared_at)
 
 
 def summary_line(report: Report) -> str:

@@ -21,6 +21,11 @@ With `--resolve` (an inventory for scanners), each checked reference also carrie
 registry's answer: text adds a column (`sha256:... linux/amd64,linux/arm64`, or the status and
 why not), JSON a `resolution` object per image (null for what was not asked: placeholders,
 invalid references, `ignore-images`) and `"resolved": true` at the top.
+
+On `helm template` output with the chart's folder named (`--stdin-filename`), an image a values
+key declares (the chart's `values.yaml`, then each `--values` file) names that key, as findings
+do: `(from charts/shop/values.yaml:14 image.repository)` at the end of the text line,
+`declared_at` (or `declared_at_candidates`) in JSON.
 """
 
 from __future__ import annotations
@@ -29,9 +34,10 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from imglint.findings import Declaration
 from imglint.records import dataclass
 from imglint.reference import Reference
-from imglint.report.common import SCHEMA_VERSION, object_label, printable
+from imglint.report.common import SCHEMA_VERSION, declared_words, object_label, printable
 from imglint.sites import ImageSite
 
 if TYPE_CHECKING:
@@ -40,10 +46,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class InventoryEntry:
-    """One image site and, with --resolve, the registry's answer for it (None: not asked)."""
+    """One image site and, with --resolve, the registry's answer for it (None: not asked);
+    on rendered Helm output, the values keys that declared its image."""
 
     site: ImageSite
     resolution: Resolution | None = None
+    declared_at: tuple[Declaration, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,8 @@ def render_text(inventory: Inventory, out: TextIO) -> None:
         row: tuple[str, ...] = _row(entry.site)
         if inventory.resolved:
             row = (*row, _answer_text(entry, inventory.platforms))
+        if entry.declared_at:
+            row = (*row, f"({printable(declared_words(entry.declared_at))})")
         rows.append(row)
     padded_columns = 4 if inventory.resolved else 3
     widths = [max((len(row[i]) for row in rows), default=0) for i in range(padded_columns)]
@@ -153,9 +163,12 @@ def _row(site: ImageSite) -> tuple[str, str, str, str]:
 
 
 def render_json(inventory: Inventory, out: TextIO) -> None:
+    from imglint.report.json import declared_at_dict
+
     images = []
     for entry in inventory.entries:
         image = site_dict(entry.site)
+        image.update(declared_at_dict(entry.declared_at))
         if inventory.resolved:
             image["resolution"] = resolution_dict(entry, inventory.platforms)
         images.append(image)

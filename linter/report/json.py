@@ -14,6 +14,7 @@ Keys are always present (empty list or null rather than missing) so consumers ne
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from imglint.findings import Declaration, Finding, InputError, UnusedSuppression
@@ -59,15 +60,22 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
     # Rendered Helm output traced to its values (--values): the key that declared the image,
     # or every candidate when the values declare the same image twice.
-    if len(f.declared_at) == 1:
-        found["declared_at"] = declaration_dict(f.declared_at[0])
-    elif f.declared_at:
-        found["declared_at_candidates"] = [declaration_dict(d) for d in f.declared_at]
+    found.update(declared_at_dict(f.declared_at))
     return found
 
 
 def declaration_dict(d: Declaration) -> dict[str, Any]:
     return {"path": d.path, "line": d.line, "column": d.column, "field": d.field}
+
+
+def declared_at_dict(declared_at: Sequence[Declaration]) -> dict[str, Any]:
+    """`declared_at` (one values key declared the image), `declared_at_candidates` (the values
+    declare it more than once), or nothing (not traced)."""
+    if len(declared_at) == 1:
+        return {"declared_at": declaration_dict(declared_at[0])}
+    if declared_at:
+        return {"declared_at_candidates": [declaration_dict(d) for d in declared_at]}
+    return {}
 
 
 def error_dict(e: InputError) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def _finding(f: Finding, style: _Style) -> str:
     context = finding_context(f)
     if context:
         text += " " + style(f"({printable(context)})", _DIM)
-    declared = declared_words(f)
+    declared = declared_words(f.declared_at)
     if declared:
         text += " " + style(f"({printable(declared)})", _DIM)
     return text
