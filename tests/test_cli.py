@@ -110,6 +110,7 @@ def test_list_images_json(capsys: pytest.CaptureFixture[str]) -> None:
             "kind": "Pod",
             "namespace": "default",
             "name": "json-pod",
+            "generate_name": None,
             "container": "main",
             "field": "containers",
             "normalized": "docker.io/library/nginx:latest",

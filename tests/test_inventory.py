@@ -201,6 +201,14 @@ def test_generate_name_and_container_index_are_shown(
         ["Pod apps/named", "containers[1]"],
         ["Pod hello-world-*", "containers[0]"],
     ]
+    # JSON: the name as written and the generateName as written, at every image.
+    code, out, _err = run(["--list-images", "--format", "json", str(path)], capsys)
+    assert [(i["name"], i["generate_name"]) for i in json.loads(out)["images"]] == [
+        ("named", None),
+        ("named", None),
+        ("named", None),
+        (None, "hello-world-"),
+    ]
 
 
 def test_identity_of_named_objects_is_unchanged(

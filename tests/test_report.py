@@ -804,6 +804,7 @@ def test_inventory_json_entries() -> None:
         "kind": "Deployment",
         "namespace": "prod",
         "name": "web",
+        "generate_name": None,
         "container": "app",
         "field": "containers",
         "pull_policy": None,

@@ -13,7 +13,9 @@ package...) show what they are and the field they are read from:
 JSON: `{"images": [...]}`, one object per site with a fixed key order: `source` says where it
 was found (`pod`, `resource-field`, ...), `field_path` the path inside the object
 (`spec.steps[0].image`), `label` the words findings use for it. `field` is the pod-spec list
-for pod sites (`containers`) and the path for the others. A placeholder
+for pod sites (`containers`) and the path for the others. `name` is the object's
+`metadata.name`, `generate_name` its `metadata.generateName` (the text shows `hello-world-*`
+for an object named only by it). A placeholder
 (`{{ .Values.image }}`, `${IMAGE}`, `ko://...`) is listed as written with `valid` false, no
 `error`, and `placeholder` saying what it is.
 
@@ -216,6 +218,8 @@ def site_dict(site: ImageSite) -> dict[str, Any]:
         "kind": site.obj.kind,
         "namespace": site.obj.namespace,
         "name": site.obj.name,
+        # metadata.generateName when the API server completes the name (`name` is null then).
+        "generate_name": site.obj.generate_name,
         "container": site.container,
         # Pod sites: the pod-spec list ("containers"); other sites: the path in the object.
         "field": site.field if site.origin == "pod" else site.field_path,
