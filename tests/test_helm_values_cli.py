@@ -100,6 +100,29 @@ def test_list_images_names_the_values_key(
     assert sub[69]["placeholder"] is None
 
 
+def test_an_image_over_4096_characters_is_an_input_error_as_in_a_pod(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The limit pod images have (imglint.extract.sink.MAX_IMAGE_CHARS): an image its values
+    assemble longer than that is no reference, an input error at the image's key (exit 2);
+    the other images of the file are still read and linted."""
+    chart = chart_copy(tmp_path, "podinfo")
+    # ghcr.io/stefanprodan/podinfo: 28 characters, then `:` and the tag.
+    edit(chart / "values.yaml", ("  tag: 6.14.1\n", f'  tag: "{"1" * 4068}"\n'))
+    code, out, _err = run(["--select", "IMG002", str(chart)], capsys)
+    assert code == 2
+    message = "value image makes an image 4,097 characters long, not an image reference"
+    assert f"{chart}/values.yaml:9: error: {message}" in out
+    code, out, err = run(["--list-images", "--format", "json", str(chart)], capsys)
+    assert code == 2
+    assert [i["image"] for i in json.loads(out)["images"]] == ["docker.io/redis:8.8.0"]
+    assert err == f"imglint: error: {chart}/values.yaml:9: {message}\n"
+    # At the limit it is a reference to lint (its tag is too long: IMG001, at the image key).
+    edit(chart / "values.yaml", (f'"{"1" * 4068}"', f'"{"1" * 4067}"'))
+    code, out, _err = run(["--select", "IMG001", str(chart)], capsys)
+    assert code == 1 and f"{chart}/values.yaml:9:1: IMG001 [error]" in out
+
+
 def test_values_in_gitops_objects_are_linted_and_the_assumption_said(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

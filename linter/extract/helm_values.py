@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from yaml.nodes import MappingNode, Node
 
-from imglint.extract.sink import FoundObject, Sink
+from imglint.extract.sink import MAX_IMAGE_CHARS, FoundObject, Sink
 from imglint.helm_values import ChartFacts, PinTarget, ValuesImage, find_images
 from imglint.helm_values_chart import ChartReader
 from imglint.helm_values_gitops import (
@@ -109,6 +109,14 @@ def _emit(
         if image.overridden_by is None and image.reference is None and image.note is None:
             continue
         field_path = prefix + image.field
+        text = image.reference or _partial(image)
+        if len(text) > MAX_IMAGE_CHARS:  # as a pod's image: an input error, never a site
+            sink.reading.error(
+                f"value {field_path} makes an image {len(text):,} characters long, not an image "
+                "reference",
+                line=image.span.line,
+            )
+            continue
         holder = PullSecretHolder(obj, [], None, image.span.line, known=False)
         components = {
             name: part.span
@@ -125,7 +133,7 @@ def _emit(
         site = ImageSite(
             path=path,
             span=image.span,
-            image=image.reference or _partial(image),
+            image=text,
             holder=holder,
             container=None,
             field="values",
