@@ -56,8 +56,8 @@ def options_from(
         tag_ttl=config.cache_ttl if config.cache_ttl is not None else defaults.tag_ttl,
         trusted_realm_hosts=config.trusted_realm_hosts,
         read_created=AGE_RULE in config.selected_anywhere() and config.limits_image_age(),
-        # an index's build time is its image's for the first configured platform
-        created_platform=config.platforms[0] if config.platforms else defaults.created_platform,
+        # an index's build time is its oldest image's among the configured platforms
+        created_platforms=config.platforms or defaults.created_platforms,
     )
 
 

@@ -7,10 +7,14 @@ that, naming the age and the build date. It reports nothing until `max-image-age
 
 For a single-platform image it reads the image's config blob (the platform check, IMG106,
 reads the same blob: one GET serves both). For a multi-platform image it reads the image
-index, then the manifest and config of the image for the first configured platform
-(`platforms` or `--platform`, default `linux/amd64`). Each manifest and config is read once per
-digest and run, however many tags or files name it, and the build time of a digest is cached
-for good: content behind a digest never changes, so a warm run sends no GET.
+index, then the manifest and config of its image for each configured platform (`platforms` or
+`--platform`, default `linux/amd64`), and the oldest of them is the image's age: a cluster with
+arm64 nodes runs the arm64 image, however fresh the amd64 one is. The message names that
+platform (`its linux/arm64 image`). A platform the index lacks (IMG106 reports it), or whose
+build time says nothing, is left out while another platform's is known. Each manifest and
+config is read once per digest and run, however many tags or files name it, and the build time
+of a digest is cached for good: content behind a digest never changes, so a warm run sends no
+GET.
 
 Some build tools write a fixed `created` so that builds are reproducible: the Unix epoch
 (`1970-01-01T00:00:00Z`: ko, Jib, Bazel's rules_oci, BuildKit with `SOURCE_DATE_EPOCH=0`),
@@ -65,6 +69,8 @@ def check(site: ImageSite, ctx: Context) -> Iterator[str]:
     if age <= limit.seconds:
         return
     built = result.created.strftime("%Y-%m-%d %H:%M UTC")
+    if result.created_platform:  # a multi-platform image: its oldest configured platform's
+        built += f", its {result.created_platform} image"
     yield (
         f'image "{site.image}" was built {_age_words(age)} ago ({built}), older than '
         f"max-image-age {limit.text}"

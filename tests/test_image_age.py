@@ -91,10 +91,64 @@ def test_build_times_of_single_images_and_of_an_index_platform(pushed: Pushed) -
 
 
 def test_an_index_is_read_for_the_configured_platform(pushed: Pushed) -> None:
-    answer = run([pushed.ref("multi")], created_platform="linux/arm64/v8")[pushed.ref("multi")]
+    multi = pushed.ref("multi")
+    answer = run([multi], created_platforms=("linux/arm64/v8",))[multi]
     assert answer.created is not None and answer.created.strftime("%Y-%m-%dT%H:%M:%SZ") == NEW
-    other = run([pushed.ref("multi")], created_platform="linux/s390x")[pushed.ref("multi")]
+    assert answer.created_platform == "linux/arm64/v8"
+    other = run([multi], created_platforms=("linux/s390x",))[multi]
     assert (other.created, other.created_unknown) == (None, "its index has no linux/s390x image")
+
+
+def test_with_several_platforms_an_index_is_as_old_as_its_oldest_image(pushed: Pushed) -> None:
+    """A cluster of amd64 and arm64 nodes runs both images: the older one is the image's age,
+    whichever platform is named first; a platform the index lacks is left out (IMG106 says
+    it), and only when no platform's build time is known is the age unknown, saying why."""
+    multi = pushed.ref("multi")
+    old_amd64 = datetime(2019, 6, 1, 12, 30, 0, 123456, tzinfo=timezone.utc)
+    counter = Counter()
+    both = run([multi], counter=counter, created_platforms=("linux/arm64", "linux/amd64"))[multi]
+    assert (both.created, both.created_platform) == (old_amd64, "linux/amd64")
+    # each platform's manifest and config, once
+    assert sorted(counter.without_pings()) == sorted(
+        [
+            "HEAD /v2/age/multi/manifests/1.0",
+            f"GET /v2/age/multi/manifests/{pushed.index.digest}",
+            f"GET /v2/age/multi/manifests/{pushed.amd64.digest}",
+            f"GET /v2/age/multi/manifests/{pushed.arm64.digest}",
+            config_get("multi", pushed.amd64),
+            config_get("multi", pushed.arm64),
+        ]
+    )
+    lacking = run([multi], created_platforms=("linux/s390x", "linux/arm64"))[multi]
+    assert lacking.created is not None and lacking.created_platform == "linux/arm64"
+    assert lacking.created.strftime("%Y-%m-%dT%H:%M:%SZ") == NEW
+    none = run([multi], created_platforms=("linux/s390x", "linux/ppc64le"))[multi]
+    assert (none.created, none.created_unknown) == (
+        None,
+        "linux/s390x: its index has no linux/s390x image; "
+        "linux/ppc64le: its index has no linux/ppc64le image",
+    )
+    # A single image has one build time, whatever the platforms.
+    single = run([pushed.ref("old")], created_platforms=("linux/arm64", "linux/amd64"))
+    assert single[pushed.ref("old")].created_platform == ""
+
+
+def test_a_warm_cache_knows_each_platforms_build_time(pushed: Pushed, tmp_path: Path) -> None:
+    multi = pushed.ref("multi")
+    options: dict[str, Any] = {
+        "use_cache": True,
+        "cache_dir": str(tmp_path),
+        "created_platforms": ("linux/arm64", "linux/amd64"),
+    }
+    cold = run([multi], **options)[multi]
+    warm_counter = Counter()
+    warm = run([multi], counter=warm_counter, **options)[multi]
+    assert warm_counter.requests == []
+    assert (warm.created, warm.created_platform, warm.from_cache) == (
+        cold.created,
+        "linux/amd64",
+        True,
+    )
 
 
 def test_one_manifest_and_one_config_read_per_digest(pushed: Pushed) -> None:
@@ -258,7 +312,7 @@ def test_img108_reports_old_images_at_their_lines(
             18,
             "IMG108",
             f'image "{pushed.ref("multi")}" was built {days_since(OLD_AMD64)} days ago '
-            "(2019-06-01 12:30 UTC), older than max-image-age 180d",
+            "(2019-06-01 12:30 UTC, its linux/amd64 image), older than max-image-age 180d",
         ),
     ]
     assert code == 0  # a warning
@@ -266,6 +320,33 @@ def test_img108_reports_old_images_at_their_lines(
         "imglint: note: max-image-age: the build time of 2 images is unknown, so they were not "
         "checked (-v says which)"
     ) in captured.err
+
+
+def test_several_platforms_report_the_oldest_at_its_line(
+    pushed: Pushed, isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`platforms: [linux/arm64, linux/s390x]`: the index's arm64 image is new, and it has no
+    s390x image (IMG106's finding): nothing is too old. With amd64 too, its old amd64 image is."""
+    path = deployment(isolated, pushed.ref("new"), pushed.ref("multi"))
+    config = isolated / ".imglint.yaml"
+    args = ["--format", "json", "--resolve", "--config", str(config), str(path)]
+    config.write_text(
+        "select: [IMG108]\nmax-image-age: 30d\nplatforms: [linux/arm64, linux/s390x]\n"
+    )
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["findings"] == []
+    config.write_text(
+        "select: [IMG108]\nmax-image-age: 30d\nplatforms: [linux/arm64, linux/amd64]\n"
+    )
+    main(args)  # the build times of the cached digest's two platforms: one was not read yet
+    found = [(f["line"], f["message"]) for f in json.loads(capsys.readouterr().out)["findings"]]
+    assert found == [
+        (
+            12,
+            f'image "{pushed.ref("multi")}" was built {days_since(OLD_AMD64)} days ago '
+            "(2019-06-01 12:30 UTC, its linux/amd64 image), older than max-image-age 30d",
+        )
+    ]
 
 
 def test_verbose_names_the_unknown_build_times(

@@ -425,14 +425,17 @@ class Resolver:
         detail = "; ".join(dict.fromkeys(x for x in (result.detail, *notes) if x))
         result = replace(result, detail=detail, platform_error=problem)
         if answer.status == "ok" and self.options.read_created:
-            text, unread = await self._created(endpoint, target, answer, credentials, who)
-            created, unknown = created_time(text) if text is not None else (None, unread)
-            result = replace(result, created=created, created_unknown=unknown)
+            keys = self._created_keys(answer.media_type)
+            texts = await asyncio.gather(
+                *(self._created(endpoint, target, answer, credentials, who, key) for key in keys)
+            )
+            result = _with_build_time(result, keys, texts)
         return result, trusted
 
-    def _created_key(self, media: str | None) -> str:
-        """Which image's `created` a digest's answer holds: an index's `created_platform`."""
-        return self.options.created_platform if media in INDEX_TYPES else ""
+    def _created_keys(self, media: str | None) -> tuple[str, ...]:
+        """Which images' `created` a digest's answer holds: an index's images for each of the
+        `created_platforms`, or the single image's own ("")."""
+        return self.options.created_platforms if media in INDEX_TYPES else ("",)
 
     async def _created(
         self,
@@ -441,14 +444,14 @@ class Resolver:
         answer: _Answer,
         credentials: Credentials | None,
         who: str | None,
+        key: str,
     ) -> tuple[str | None, str]:
         """(the `created` text of the image's config, "") or (None, why it could not be read).
-        For an index, the config of its `created_platform` image. Each manifest and config is
-        read once per digest and run (shared with the platform check), and cached for good."""
+        For an index, the config of its image for the platform `key`. Each manifest and config
+        is read once per digest and run (shared with the platform check), and cached for good."""
         digest = answer.digest
         if digest is None:
             return None, "the registry named no digest"
-        key = self._created_key(answer.media_type)
         if answer.cached is not None and key in answer.cached.created:
             return answer.cached.created[key], ""
         if who is not None and self._cache is not None:
@@ -810,23 +813,20 @@ class Resolver:
         wants = self._wants_platforms(info.media_type)
         if wants and info.platforms is None:
             return None
-        created: datetime | None = None
-        unknown = ""
-        if self.options.read_created:
-            text = info.created.get(self._created_key(info.media_type))
-            if text is None:
-                return None
-            created, unknown = created_time(text)
-        return Resolution(
+        result = Resolution(
             reference=target.keys[0],
             status="ok",
             digest=digest,
             media_type=info.media_type,
             platforms=info.platforms if wants else None,
             from_cache=(target.domain, target.path, digest) not in self._learnt,
-            created=created,
-            created_unknown=unknown,
         )
+        if self.options.read_created:
+            keys = self._created_keys(info.media_type)
+            if any(key not in info.created for key in keys):
+                return None
+            result = _with_build_time(result, keys, [(info.created[key], "") for key in keys])
+        return result
 
     def _remember(self, target: _Target, result: Resolution, who: str) -> None:
         cache = self._cache
@@ -854,6 +854,26 @@ class Resolver:
 def _failure(target: _Target, exc: RegistryError, host: str = "") -> Resolution:
     status: Status = "auth-failed" if isinstance(exc, AuthError) else "unreachable"
     return Resolution(reference=target.keys[0], status=status, detail=str(exc), registry=host)
+
+
+def _with_build_time(
+    result: Resolution, keys: Sequence[str], texts: Sequence[tuple[str | None, str]]
+) -> Resolution:
+    """The answer with its build time: for an index, its oldest image among the configured
+    platforms (the one an age limit fails first; a platform the index lacks, or whose build
+    time says nothing, is left out while another's is known), naming that platform."""
+    known: list[tuple[datetime, str]] = []
+    unknown: list[str] = []
+    for key, (text, unread) in zip(keys, texts, strict=True):
+        created, why = created_time(text) if text is not None else (None, unread)
+        if created is not None:
+            known.append((created, key))
+        else:
+            unknown.append(f"{key}: {why}" if len(keys) > 1 else why)
+    if not known:
+        return replace(result, created=None, created_unknown="; ".join(unknown))
+    created, platform = min(known)
+    return replace(result, created=created, created_platform=platform, created_unknown="")
 
 
 def _resolution(

@@ -53,9 +53,11 @@ class Resolution:
     # repositories alike: who asked ("anonymous access", "as user x"); None for any other answer.
     hub_missing_or_private: str | None = None
     # With `read_created`: when the image was built, from its config's `created` (for an index,
-    # the image for `created_platform`); None when unknown, and `created_unknown` says why (no
-    # `created`, a reproducible-build timestamp, the config could not be read).
+    # the oldest of its images for the `created_platforms`, `created_platform` saying which; ""
+    # for a single image); None when unknown, and `created_unknown` says why (no `created`, a
+    # reproducible-build timestamp, the config could not be read).
     created: datetime | None = None
+    created_platform: str = ""
     created_unknown: str = ""
 
     @property
@@ -99,9 +101,10 @@ class ResolveOptions:
     # Token realm hosts trusted although they resolve to a private or loopback address.
     trusted_realm_hosts: tuple[str, ...] = ()
     # Read when each image was built (IMG108): a single image's config blob, or for an index the
-    # manifest and config of its `created_platform` image; once per digest (cached for good).
+    # manifest and config of its image for each of the `created_platforms` (the configured
+    # platforms); once per digest (cached for good).
     read_created: bool = False
-    created_platform: str = "linux/amd64"
+    created_platforms: tuple[str, ...] = ("linux/amd64",)
     user_agent: str = f"imglint/{__version__}"
 
 
