@@ -149,7 +149,7 @@ def summary(answers: Answers) -> RegistrySummary:
 def _say_unknown_ages(answers: Answers, verbose: bool, err: TextIO) -> None:
     """Images whose build time is unknown are not judged by max-image-age: say how many (and,
     with -v, which and why), never count them as old or pass them silently."""
-    unknown = [a for a in answers.values() if a.ok and a.created is None]
+    unknown = answers.unknown_build_times()
     if not unknown:
         return
     count = f"{len(unknown)} image" + ("s" if len(unknown) > 1 else "")

@@ -320,6 +320,7 @@ def test_img108_reports_old_images_at_their_lines(
         "imglint: note: max-image-age: the build time of 2 images is unknown, so they were not "
         "checked (-v says which)"
     ) in captured.err
+    assert json.loads(captured.out)["summary"]["registry"]["build_time_unknown"] == 2
 
 
 def test_several_platforms_report_the_oldest_at_its_line(
@@ -394,7 +395,9 @@ def test_hours_and_weeks(
             str(path),
         ]
     )
-    found = json.loads(capsys.readouterr().out)["findings"]
+    report = json.loads(capsys.readouterr().out)
+    assert report["summary"]["registry"]["build_time_unknown"] == 0
+    found = report["findings"]
     assert [(f["line"], f["message"].split(" was built ")[1]) for f in found] == [
         (10, f"24 hours ago ({NEW[:10]} {NEW[11:16]} UTC), older than max-image-age 12h")
     ]

@@ -310,6 +310,7 @@ def test_resolve_reports_at_the_image_lines(
         "unreachable": 1,
         "from_cache": 0,
         "rate_limit_left": [],
+        "build_time_unknown": None,  # no max-image-age: no build time read
     }
 
 

@@ -413,6 +413,7 @@ def test_json_finding_keys_and_values() -> None:
                     "header": "76;w=21600",
                 }
             ],
+            "build_time_unknown": None,
         },
     }
     assert document["schema_version"] == 2

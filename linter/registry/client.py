@@ -240,7 +240,7 @@ class Resolver:
                 self.stats.warnings.append(warning)
         self.stats.warnings.extend(self._store.warnings)
         self.stats.elapsed = time.monotonic() - started
-        return Answers(answers, self.stats, per_credentials)
+        return Answers(answers, self.stats, per_credentials, read_created=self.options.read_created)
 
     def _targets(self, refs: Iterable[ReferenceLike]) -> list[_Target]:
         by_identity: dict[tuple[object, ...], _Target] = {}

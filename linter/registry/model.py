@@ -139,6 +139,9 @@ class RegistrySummary:
     seconds: float
     # (host, the registry's `ratelimit-remaining` header: "76;w=21600"), by host
     rate_limit_left: tuple[tuple[str, str], ...] = ()
+    # Images found whose build time is unknown (max-image-age did not judge them); None when
+    # build times were not read (no max-image-age).
+    build_time_unknown: int | None = None
 
     def text(self) -> str:
         """`14 images in 1.2 s: 12 found, 1 not found, 1 unreachable (3 from cache)`."""
@@ -192,10 +195,20 @@ class Answers(dict[str, Resolution]):
         answers: Mapping[str, Resolution],
         stats: ResolveStats,
         per_credentials: Mapping[tuple[str, tuple[Any, ...] | None], Resolution] | None = None,
+        *,
+        read_created: bool = False,
     ) -> None:
         super().__init__(answers)
         self.stats = stats
         self.per_credentials = dict(per_credentials or {})
+        self.read_created = read_created  # whether build times were read (IMG108)
+
+    def unknown_build_times(self) -> list[Resolution]:
+        """The images found whose build time is unknown (none when build times were not read):
+        a reproducible-build timestamp, no `created`, a config that could not be read."""
+        if not self.read_created:
+            return []
+        return [answer for answer in self.values() if answer.ok and answer.created is None]
 
     def summary(self) -> RegistrySummary:
         """The run in numbers. Each answer counts: with pull secrets, one per image and set of
@@ -216,6 +229,7 @@ class Answers(dict[str, Resolution]):
             requests=stats.requests,
             seconds=stats.elapsed,
             rate_limit_left=tuple(sorted(stats.ratelimit_remaining.items())),
+            build_time_unknown=len(self.unknown_build_times()) if self.read_created else None,
         )
 
 

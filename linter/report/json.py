@@ -4,7 +4,9 @@
 
 `schema_version` changes when a key changes meaning or shape (2: `summary.registry` became an
 object: images, answers, found, missing, refused, unreachable, from_cache, requests, seconds,
-rate_limit_left; it was a sentence). `--list-images --format json` carries the same version.
+rate_limit_left; it was a sentence; `build_time_unknown`, the images whose build time
+`max-image-age` could not judge, null when no build time was read, came later).
+`--list-images --format json` carries the same version.
 
 Keys are always present (empty list or null rather than missing) so consumers need no guards;
 `unused_suppressions` appears only when they were looked for. Output is ASCII (non-ASCII as
@@ -111,6 +113,7 @@ def registry_dict(registry: RegistrySummary | None) -> dict[str, Any] | None:
             for host, header in registry.rate_limit_left
             for left, window in [rate_limit_fields(header)]
         ],
+        "build_time_unknown": registry.build_time_unknown,
     }
 
 
