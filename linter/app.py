@@ -224,6 +224,14 @@ class Application:
         # stdout is the inventory (perhaps JSON for a script): what could not be read goes to stderr
         errors = read.collected.errors + read.manifests.errors + self._trace_errors
         self._print_errors(errors)
+        # What was not read, and with -v which image-like fields nobody reads: as in a report.
+        from imglint.report.common import printable
+
+        for notice in read.collected.notices + read.manifests.notices:
+            print(f"imglint: note: {printable(notice)}", file=self.streams.messages)
+        if self.options.verbose:
+            for detail in read.manifests.details:
+                print(f"imglint: {detail}", file=self.streams.messages)
         return EXIT_ERROR if errors else EXIT_OK
 
     def fix(self, config: Config, read: _Read) -> tuple[int | None, list[InputError]]:
@@ -351,7 +359,7 @@ class Application:
             errors=errors,
             files_checked=read.collected.files_seen,
             images_checked=len(read.written),
-            placeholders=len(read.manifests.sites) - len(read.written),
+            placeholders=sum(1 for s in read.manifests.sites if s.unchecked_placeholder),
             rules=[r for r in rules.RULES if r.code in result.selected_codes],
             fail_on=config.fail_on,
             notices=notices,

@@ -201,6 +201,19 @@ class ImageSite:
     # A kustomize `images:` entry that matches no image of the bases it builds on: what to say
     # about it (IMG015). None for every other site.
     unmatched: str | None = None
+    # A placeholder that is exactly a parameter whose value the file gives (a default, a bound
+    # value): where that value is written, checked as a site of its own. None for the others.
+    value_checked_at: Span | None = None
+
+    @property
+    def unchecked_placeholder(self) -> bool:
+        """A placeholder no rule checks, neither itself nor the value it stands for (the
+        summary's "N images are placeholders, not checked")."""
+        return (
+            self.placeholder is not None
+            and self.unmatched is None
+            and (self.value_checked_at is None)
+        )
 
     @property
     def obj(self) -> K8sObject:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint.documents import STR_TAG, mapping_keys, scalar_text
-from imglint.extract.sink import FoundObject, Sink
+from imglint.extract.sink import FoundObject, Sink, node_span
 from imglint.placeholders import POD_IMAGE_SYNTAXES, Syntax, placeholder_kind
 from imglint.records import dataclass
 from imglint.sites import ImageSite, K8sObject, Origin, PullSecretHolder
@@ -262,16 +262,19 @@ class ResourceSites:
         if reference is None:
             return
         found = resolve(reference[0], reference[1], self.read_ref)
-        if found is None or id(found.node) in self._done:
+        if found is None:
             return
         value = found.node.value
         if not value.strip() or placeholder_kind(value, self.syntaxes) is not None:
             # An empty default means "the run must give one"; a default that is itself a
             # template is no more checkable than the image.
             return
+        if id(found.node) in self._done:  # another image of the object uses it: checked there
+            site.value_checked_at = node_span(found.node)
+            return
         self._done.add(id(found.node))
         where = f"{found.how} of param {found.name}"
-        self.sink.scalar_site(
+        value_site = self.sink.scalar_site(
             found.node,
             holder,
             field=field,
@@ -284,6 +287,8 @@ class ResourceSites:
             default_registry=self.default_registry,
             placeholders=self.syntaxes,
         )
+        if value_site is not None:
+            site.value_checked_at = value_site.span
 
 
 def named(node: Node | None, fallback: str) -> str:

@@ -155,6 +155,12 @@ def _row(site: ImageSite) -> tuple[str, str, str, str]:
             container += f" ({printable(site.field_path)})"
     if site.reference is not None:
         target = normalized(site.reference)
+    elif site.placeholder is not None and site.value_checked_at is not None:
+        # `$(params.IMAGE)` whose default is listed (and checked) at its own line
+        where = f"line {site.value_checked_at.line}"
+        target = (
+            f"{printable(site.image)} ({printable(site.placeholder)}; value checked at {where})"
+        )
     elif site.placeholder is not None:
         target = f"{printable(site.image)} ({printable(site.placeholder)}, not checked)"
     elif site.error is not None:
