@@ -209,7 +209,13 @@ def read_kustomization(path: str, display: str, document: MappingNode) -> Kustom
         entry.index = index
     unmodelled = []
     for key, why in (
-        ("helmCharts", "its Helm charts' images are known only once rendered"),
+        # valuesInline is read (linted where it is written), but what a chart renders also
+        # comes from its templates and its own values.yaml, fetched by kustomize.
+        (
+            "helmCharts",
+            "its Helm charts render images from their templates and own values, which are not "
+            "at hand (only valuesInline is read)",
+        ),
         ("helmChartInflationGenerator", "its Helm charts' images are known only once rendered"),
         ("generators", "its generator plugins may write images"),
         ("transformers", "its transformer plugins may rewrite images"),

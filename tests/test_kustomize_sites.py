@@ -159,6 +159,34 @@ def test_without_the_base_the_tag_is_not_guessed(
     assert pending["placeholder"] == "tag from the base image"
 
 
+def test_helm_charts_leave_an_entry_unjudged_saying_what_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`helmCharts[].valuesInline` images are linted where written; what the chart renders
+    beyond them (its templates, its own values) is not at hand, so entries are not judged."""
+    monkeypatch.chdir(tmp_path)
+    Path("kustomization.yaml").write_text(
+        "helmCharts:\n"
+        "  - name: podinfo\n"
+        "    repo: https://stefanprodan.github.io/podinfo\n"
+        "    valuesInline:\n"
+        "      redis: {enabled: true, repository: docker.io/redis, tag: 7.2.4}\n"
+        "images:\n"
+        "  - name: ghcr.io/stefanprodan/podinfo\n"
+        "    newTag: 6.14.1\n"
+    )
+    code, out, err = run(["-v", "--select", "IMG015", "."], capsys)
+    assert code == 0 and located(out) == []
+    assert (
+        'imglint: kustomization.yaml:7: images entry "ghcr.io/stefanprodan/podinfo": not '
+        "checked against its bases: kustomization.yaml: helmCharts: its Helm charts render "
+        "images from their templates and own values, which are not at hand (only valuesInline "
+        "is read)"
+    ) in err.splitlines()
+    listed = [(i["line"], i["image"]) for i in _listed(capsys, ".")]
+    assert listed == [(5, "docker.io/redis:7.2.4"), (7, "ghcr.io/stefanprodan/podinfo:6.14.1")]
+
+
 @pytest.mark.parametrize(
     ("entry", "message"),
     [
