@@ -20,18 +20,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint import records
+from imglint.documents import node_span
 from imglint.findings import Finding, Span
+from imglint.kustomize_tree import Entry, Tree, child, path_key, scalar
 from imglint.records import dataclass
 from imglint.sources import Source
-
-if TYPE_CHECKING:  # the model of the build is imported only when a finding needs it
-    from imglint.kustomize_tree import Entry, Tree
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 
@@ -158,7 +156,7 @@ class BuildOutput:
             return self._by_patch(document, rendered)
         node, origin_path = found
         if str(node.value) == rendered:
-            return _Place(shown, _span(node))
+            return _Place(shown, node_span(node))
         return self._by_entry(shown, origin_path, rendered) or self._by_patch(document, rendered)
 
     def _written_object(self, shown: str, document: MappingNode) -> MappingNode | None:
@@ -170,29 +168,25 @@ class BuildOutput:
             except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
                 self._files[shown] = None
         candidates = [d for d in self._files[shown] or [] if isinstance(d, MappingNode)]
-        kind = _text(_get(document, "kind"))
-        name = _text(_get(_get(document, "metadata"), "name")) or ""
-        same_kind = [d for d in candidates if _text(_get(d, "kind")) == kind]
+        kind = scalar(child(document, "kind"))
+        name = scalar(child(child(document, "metadata"), "name")) or ""
+        same_kind = [d for d in candidates if scalar(child(d, "kind")) == kind]
         # A build may add a namePrefix/nameSuffix: the written name is inside the rendered one.
         named = [
             d
             for d in same_kind
-            if (written := _text(_get(_get(d, "metadata"), "name"))) and written in name
+            if (written := scalar(child(child(d, "metadata"), "name"))) and written in name
         ]
         return named[0] if len(named) == 1 else same_kind[0] if len(same_kind) == 1 else None
 
     def _model(self) -> Tree:
         if self._tree is None:
-            from imglint.kustomize_tree import Tree
-
             self._tree = Tree([], from_disk=True)
         return self._tree
 
     def _by_entry(self, shown: str, field_path: str, rendered: str) -> _Place | None:
         tree = self._model()
         assert self._folder is not None
-        from imglint.kustomize_tree import path_key
-
         real = path_key(shown)
         last: _Place | None = None
         for kustomization, entry, outcome in tree.entries_in_build_order(self._folder):
@@ -204,7 +198,7 @@ class BuildOutput:
     def _by_patch(self, document: MappingNode, rendered: str) -> _Place | None:
         tree = self._model()
         assert self._folder is not None
-        kind = _text(_get(document, "kind"))
+        kind = scalar(child(document, "kind"))
         found = [
             _Place(path, span)
             for path, span, patch_kind, value in tree.patch_images(self._folder)
@@ -215,7 +209,6 @@ class BuildOutput:
 
 def _entry_span(entry: Entry, rendered: str) -> Span:
     """The field of an entry that decided the rendered value: its newTag, digest, newName."""
-    from imglint.documents import node_span
     from imglint.kustomize import split
 
     name, tag, digest = split(rendered)
@@ -228,8 +221,8 @@ def _entry_span(entry: Entry, rendered: str) -> Span:
 
 
 def _origin(document: MappingNode) -> ResourceOrigin | None:
-    annotations = _get(_get(document, "metadata"), "annotations")
-    text = _text(_get(annotations, ORIGIN_ANNOTATION))
+    annotations = child(child(document, "metadata"), "annotations")
+    text = scalar(child(annotations, ORIGIN_ANNOTATION))
     if text is None:
         return None
     try:
@@ -283,11 +276,11 @@ def _same_field(
             if not isinstance(rendered, SequenceNode) or not isinstance(current, SequenceNode):
                 return None
             rendered = rendered.value[index] if index < len(rendered.value) else None
-            name = _text(_get(rendered, "name"))
+            name = scalar(child(rendered, "name"))
             position = index
             if name is not None:
                 named = [
-                    i for i, item in enumerate(current.value) if _text(_get(item, "name")) == name
+                    i for i, item in enumerate(current.value) if scalar(child(item, "name")) == name
                 ]
                 if len(named) != 1:
                     return None
@@ -297,27 +290,6 @@ def _same_field(
             current = current.value[position]
             written_path += f"[{position}]"
         else:
-            rendered, current = _get(rendered, part), _get(current, part)
+            rendered, current = child(rendered, part), child(current, part)
             written_path += f".{part}" if written_path else part
     return (current, written_path) if isinstance(current, ScalarNode) else None
-
-
-def _get(node: Node | None, key: str) -> Node | None:
-    if not isinstance(node, MappingNode):
-        return None
-    found: Node | None = None
-    for k, v in node.value:
-        if isinstance(k, ScalarNode) and k.value == key:
-            found = v
-    return found
-
-
-def _text(node: Node | None) -> str | None:
-    return str(node.value) if isinstance(node, ScalarNode) else None
-
-
-def _span(node: Node) -> Span:
-    start, end = node.start_mark, node.end_mark
-    return Span(
-        start.line + 1, start.column + 1, end.line + 1, end.column + 1, start.index, end.index
-    )

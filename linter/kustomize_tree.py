@@ -166,8 +166,8 @@ def parse_argo_image(text: str) -> ImageOverride | None:
 
 def kustomization_kind(document: MappingNode) -> str | None:
     """`Kustomization` or `Component` for a kustomize file's document, else None."""
-    kind = _text(_get(document, "kind"))
-    api_version = _text(_get(document, "apiVersion"))
+    kind = scalar(child(document, "kind"))
+    api_version = scalar(child(document, "apiVersion"))
     if api_version is not None and api_version.rpartition("/")[0] != KUSTOMIZE_GROUP:
         return None
     if kind is None:
@@ -200,7 +200,7 @@ def read_kustomization(path: str, display: str, document: MappingNode) -> Kustom
     entries: list[Entry] = []
     problems: list[tuple[str, Node]] = []
     for key in ("images", "imageTags"):  # imageTags: the deprecated name, applied after
-        node = _get(document, key)
+        node = child(document, key)
         if node is not None:
             found, refused = read_entries(node)
             entries.extend(found)
@@ -220,23 +220,23 @@ def read_kustomization(path: str, display: str, document: MappingNode) -> Kustom
         ("generators", "its generator plugins may write images"),
         ("transformers", "its transformer plugins may rewrite images"),
     ):
-        if _get(document, key) is not None:
+        if child(document, key) is not None:
             unmodelled.append(f"{display}: {key}: {why}")
-    replacements = _get(document, "replacements")
+    replacements = child(document, "replacements")
     if replacements is not None and _mentions(replacements, "image"):
         unmodelled.append(f"{display}: replacements may write image fields")
     patch_files: list[str] = []
     inline: list[Node] = []
     for key in ("patches", "patchesJson6902"):
-        for item in _items(_get(document, key)):
-            file = _text(_get(item, "path")) if isinstance(item, MappingNode) else None
-            patch = _get(item, "patch") if isinstance(item, MappingNode) else None
+        for item in _items(child(document, key)):
+            file = scalar(child(item, "path")) if isinstance(item, MappingNode) else None
+            patch = child(item, "patch") if isinstance(item, MappingNode) else None
             if file:
                 patch_files.append(file)
             elif isinstance(patch, ScalarNode):
                 inline.append(patch)
-    for item in _items(_get(document, "patchesStrategicMerge")):
-        text = _text(item)
+    for item in _items(child(document, "patchesStrategicMerge")):
+        text = scalar(item)
         if text is not None and "\n" not in text.strip():
             patch_files.append(text.strip())
         elif isinstance(item, ScalarNode):
@@ -246,9 +246,9 @@ def read_kustomization(path: str, display: str, document: MappingNode) -> Kustom
         display=display,
         kind=kind,
         entries=entries,
-        resources=_strings(_get(document, "resources")) + _strings(_get(document, "bases")),
-        components=_strings(_get(document, "components")),
-        configurations=_strings(_get(document, "configurations")),
+        resources=_strings(child(document, "resources")) + _strings(child(document, "bases")),
+        components=_strings(child(document, "components")),
+        configurations=_strings(child(document, "configurations")),
         patch_files=patch_files,
         inline_patches=inline,
         unmodelled=unmodelled,
@@ -430,7 +430,7 @@ class Tree:
         for obj in build.objects:
             if obj.patch:
                 continue
-            kind = _text(_get(obj.document, "kind")) or ""
+            kind = scalar(child(obj.document, "kind")) or ""
             for image_field in kustomize.image_fields(obj.document, specs):
                 key = id(image_field.node)
                 value = build.values[key] if key in build.values else str(image_field.node.value)
@@ -457,7 +457,7 @@ class Tree:
         for obj in build.objects:
             if not obj.patch:
                 continue
-            kind = _text(_get(obj.document, "kind")) or ""
+            kind = scalar(child(obj.document, "kind")) or ""
             for image_field in kustomize.image_fields(obj.document, specs):
                 span = obj.shown_at or node_span(image_field.node)
                 found.append((obj.path, span, kind, str(image_field.node.value)))
@@ -570,27 +570,27 @@ class Tree:
             return
         if not isinstance(doc, MappingNode):
             return
-        items = _get(doc, "items")
-        kind = _text(_get(doc, "kind")) or ""
+        items = child(doc, "items")
+        kind = scalar(child(doc, "kind")) or ""
         if kind.endswith("List") and isinstance(items, SequenceNode):
             for item in items.value:
                 self._add_document(item, display, build, found, patch, shown_at, real_path)
             return
-        if patch and _text(_get(doc, "$patch")) == "delete":
+        if patch and scalar(child(doc, "$patch")) == "delete":
             # A strategic-merge delete: the object it names leaves the build.
-            name = _text(_get(_get(doc, "metadata"), "name"))
+            name = scalar(child(child(doc, "metadata"), "name"))
             build.objects = [
                 obj
                 for obj in build.objects
                 if obj.patch
-                or _text(_get(obj.document, "kind")) != kind
-                or _text(_get(_get(obj.document, "metadata"), "name")) != name
+                or scalar(child(obj.document, "kind")) != kind
+                or scalar(child(child(obj.document, "metadata"), "name")) != name
             ]
             return
         build.objects.append(_Object(doc, display, shown_at, patch, real_path))
 
     def _add_inline_patch(self, found: Kustomization, node: Node, build: _Build) -> None:
-        text = _text(node) or ""
+        text = scalar(node) or ""
         try:
             docs = list(yaml.compose_all(text, Loader=_Loader))
         except (yaml.YAMLError, RecursionError):
@@ -608,15 +608,15 @@ class Tree:
             )
             return
         for doc in docs:
-            for item in _items(_get(doc, "images") if isinstance(doc, MappingNode) else None):
-                path = _text(_get(item, "path"))
+            for item in _items(child(doc, "images") if isinstance(doc, MappingNode) else None):
+                path = scalar(child(item, "path"))
                 if not path:
                     continue
                 spec = FieldSpec(
                     path,
-                    _text(_get(item, "kind")) or "",
-                    _text(_get(item, "group")) or "",
-                    _text(_get(item, "version")) or "",
+                    scalar(child(item, "kind")) or "",
+                    scalar(child(item, "group")) or "",
+                    scalar(child(item, "version")) or "",
                 )
                 if spec not in build.specs:
                     build.specs.append(spec)
@@ -675,7 +675,9 @@ def _read_from_disk(real: str) -> Source | None:
     return Source(os.path.relpath(real), text, real, encoding, bom, named=False)
 
 
-def _get(node: Node | None, key: str) -> Node | None:
+def child(node: Node | None, key: str) -> Node | None:
+    """The value of `key` in a mapping node (the last duplicate wins, as in kustomize's
+    decoder); None for anything else."""
     if not isinstance(node, MappingNode):
         return None
     found: Node | None = None
@@ -685,7 +687,8 @@ def _get(node: Node | None, key: str) -> Node | None:
     return found
 
 
-def _text(node: Node | None) -> str | None:
+def scalar(node: Node | None) -> str | None:
+    """A scalar's text; None for a null or anything else."""
     if isinstance(node, ScalarNode) and node.tag != _NULL:
         return str(node.value)
     return None
@@ -696,7 +699,7 @@ def _items(node: Node | None) -> list[Node]:
 
 
 def _strings(node: Node | None) -> list[str]:
-    return [text for item in _items(node) if (text := _text(item))]
+    return [text for item in _items(node) if (text := scalar(item))]
 
 
 def _mentions(node: Node, word: str) -> bool:
