@@ -137,33 +137,21 @@ def _task_spec(
     params: Parameters,
 ) -> None:
     keys = keys_of(spec)
-    for index, step in items_of(keys.get("steps")):
-        # Tekton names an unnamed step's container `step-unnamed-<index>`.
-        name = named(step, f"unnamed-{index}")
-        skeys = keys_of(step)
-        sites.image(
-            skeys.get("image"),
-            pull,
-            path=f"{path}.steps[{index}].image",
-            part=f"{prefix}step {name}",
-            field="steps",
-            name=name,
-            pull_policy=skeys.get("imagePullPolicy"),
-            params=params,
-        )
-    for index, sidecar in items_of(keys.get("sidecars")):
-        name = named(sidecar, f"unnamed-{index}")
-        skeys = keys_of(sidecar)
-        sites.image(
-            skeys.get("image"),
-            pull,
-            path=f"{path}.sidecars[{index}].image",
-            part=f"{prefix}sidecar {name}",
-            field="sidecars",
-            name=name,
-            pull_policy=skeys.get("imagePullPolicy"),
-            params=params,
-        )
+    for field, word in (("steps", "step"), ("sidecars", "sidecar")):
+        for index, container in items_of(keys.get(field)):
+            # Tekton names an unnamed step's container `step-unnamed-<index>`.
+            name = named(container, f"unnamed-{index}")
+            container_keys = keys_of(container)
+            sites.image(
+                container_keys.get("image"),
+                pull,
+                path=f"{path}.{field}[{index}].image",
+                part=f"{prefix}{word} {name}",
+                field=field,
+                name=name,
+                pull_policy=container_keys.get("imagePullPolicy"),
+                params=params,
+            )
     sites.image_volumes(keys.get("volumes"), f"{path}.volumes", prefix, pull)
     template = keys_of(keys.get("stepTemplate"))
     sites.image(
