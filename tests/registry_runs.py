@@ -1,11 +1,17 @@
-"""Running the resolver in tests: request counting through httpx event hooks, and one call."""
+"""Running the resolver in tests: request counting through httpx event hooks, and one call;
+and the command line's registry check on a Deployment of given images."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from imglint.cli import main
 from imglint.reference import parse
 from imglint.registry import Answers, ResolveOptions, resolve_all
 from imglint.registry.credentials import Credentials, CredentialStore
@@ -56,3 +62,27 @@ def run(
         pull_secrets=pull_secrets,
         event_hooks=counter.hooks if counter else None,
     )
+
+
+def deployment(folder: Path, *images: str) -> Path:
+    """folder/deploy.yaml: a Deployment whose containers c0, c1, ... run the images (the first
+    image at line 10, each next one two lines further)."""
+    containers = "".join(
+        f"        - name: c{n}\n          image: {image}\n" for n, image in enumerate(images)
+    )
+    path = folder / "deploy.yaml"
+    path.write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+        "spec:\n  template:\n    spec:\n      containers:\n" + containers
+    )
+    return path
+
+
+def lint_json(
+    args: Sequence[str], capsys: pytest.CaptureFixture[str], *, cache: bool = False
+) -> tuple[int, dict[str, Any], str]:
+    """`imglint --format json --resolve [--no-cache] ARGS`: the exit code, the report, stderr."""
+    code = main(["--format", "json", "--resolve", *([] if cache else ["--no-cache"]), *args])
+    captured = capsys.readouterr()
+    report: dict[str, Any] = json.loads(captured.out)
+    return code, report, captured.err

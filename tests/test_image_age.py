@@ -12,7 +12,6 @@ and Kyverno's `verify-image-check-age` policy (kyverno/policies) read the same `
 from __future__ import annotations
 
 import functools
-import json
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -24,7 +23,7 @@ from imglint import rules
 from imglint.cli import main
 from imglint.findings import Severity
 from imglint.registry.media import created_time
-from tests.registry_runs import Counter
+from tests.registry_runs import Counter, deployment, lint_json
 from tests.registry_runs import run as registry_run
 from tests.regserver import RegistryServer
 from tests.regserver.content import Image, build_image, build_index
@@ -253,27 +252,13 @@ def test_created_time(text: str, expected: datetime | None) -> None:
 # -- IMG108 through the command line --------------------------------------------------------------
 
 
-@pytest.fixture
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No credentials or cache of the person running the tests."""
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
-    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
-    return tmp_path
-
-
-def deployment(folder: Path, *images: str) -> Path:
-    containers = "".join(
-        f"        - name: c{n}\n          image: {image}\n" for n, image in enumerate(images)
-    )
-    path = folder / "deploy.yaml"
-    path.write_text(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
-        "spec:\n  template:\n    spec:\n      containers:\n" + containers
-    )
-    return path
+def lint_with(
+    isolated: Path, capsys: pytest.CaptureFixture[str], config: str, *args: str, cache: bool = False
+) -> tuple[int, dict[str, Any], str]:
+    """The registry check with `config` as .imglint.yaml: exit code, JSON report, stderr."""
+    path = isolated / ".imglint.yaml"
+    path.write_text(config)
+    return lint_json(["--config", str(path), *args], capsys, cache=cache)
 
 
 def days_since(text: str) -> int:
@@ -287,20 +272,9 @@ def test_img108_reports_old_images_at_their_lines(
 ) -> None:
     names = ["old", "new", "epoch", "missing", "multi"]
     path = deployment(isolated, *(pushed.ref(n) for n in names))
-    (isolated / ".imglint.yaml").write_text("select: [IMG108]\nmax-image-age: 180d\n")
-    code = main(
-        [
-            "--format",
-            "json",
-            "--resolve",
-            "--no-cache",
-            "--config",
-            str(isolated / ".imglint.yaml"),
-            str(path),
-        ]
-    )
-    captured = capsys.readouterr()
-    found = [(f["line"], f["code"], f["message"]) for f in json.loads(captured.out)["findings"]]
+    config = "select: [IMG108]\nmax-image-age: 180d\n"
+    code, report, err = lint_with(isolated, capsys, config, str(path))
+    found = [(f["line"], f["code"], f["message"]) for f in report["findings"]]
     assert found == [
         (
             10,
@@ -319,8 +293,8 @@ def test_img108_reports_old_images_at_their_lines(
     assert (
         "imglint: note: max-image-age: the build time of 2 images is unknown, so they were not "
         "checked (-v says which)"
-    ) in captured.err
-    assert json.loads(captured.out)["summary"]["registry"]["build_time_unknown"] == 2
+    ) in err
+    assert report["summary"]["registry"]["build_time_unknown"] == 2
 
 
 def test_several_platforms_report_the_oldest_at_its_line(
@@ -328,19 +302,15 @@ def test_several_platforms_report_the_oldest_at_its_line(
 ) -> None:
     """`platforms: [linux/arm64, linux/s390x]`: the index's arm64 image is new, and it has no
     s390x image (IMG106's finding): nothing is too old. With amd64 too, its old amd64 image is."""
-    path = deployment(isolated, pushed.ref("new"), pushed.ref("multi"))
-    config = isolated / ".imglint.yaml"
-    args = ["--format", "json", "--resolve", "--config", str(config), str(path)]
-    config.write_text(
-        "select: [IMG108]\nmax-image-age: 30d\nplatforms: [linux/arm64, linux/s390x]\n"
+    path = str(deployment(isolated, pushed.ref("new"), pushed.ref("multi")))
+    config = "select: [IMG108]\nmax-image-age: 30d\nplatforms: [linux/arm64, {}]\n"
+    code, report, _err = lint_with(isolated, capsys, config.format("linux/s390x"), path, cache=True)
+    assert (code, report["findings"]) == (0, [])
+    # the build times of the cached digest's two platforms: one was not read yet
+    _code, report, _err = lint_with(
+        isolated, capsys, config.format("linux/amd64"), path, cache=True
     )
-    assert main(args) == 0
-    assert json.loads(capsys.readouterr().out)["findings"] == []
-    config.write_text(
-        "select: [IMG108]\nmax-image-age: 30d\nplatforms: [linux/arm64, linux/amd64]\n"
-    )
-    main(args)  # the build times of the cached digest's two platforms: one was not read yet
-    found = [(f["line"], f["message"]) for f in json.loads(capsys.readouterr().out)["findings"]]
+    found = [(f["line"], f["message"]) for f in report["findings"]]
     assert found == [
         (
             12,
@@ -354,66 +324,33 @@ def test_verbose_names_the_unknown_build_times(
     pushed: Pushed, isolated: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = deployment(isolated, pushed.ref("epoch"), pushed.ref("missing"), pushed.ref("new"))
-    (isolated / ".imglint.yaml").write_text("select: [IMG108]\nmax-image-age: 36h\n")
-    main(
-        [
-            "--format",
-            "json",
-            "--resolve",
-            "--no-cache",
-            "--config",
-            str(isolated / ".imglint.yaml"),
-            "-v",
-            str(path),
-        ]
-    )
-    captured = capsys.readouterr()
-    assert json.loads(captured.out)["findings"] == []
+    config = "select: [IMG108]\nmax-image-age: 36h\n"
+    _code, report, err = lint_with(isolated, capsys, config, "-v", str(path))
+    assert report["findings"] == []
     assert (
         f"imglint: note: {pushed.ref('epoch')}: build time unknown: its created time "
         f"{EPOCH} is a reproducible-build timestamp, not a build date"
-    ) in captured.err
+    ) in err
     assert (
         f"imglint: note: {pushed.ref('missing')}: build time unknown: its config has no created "
         "time"
-    ) in captured.err
+    ) in err
 
 
 def test_hours_and_weeks(
     pushed: Pushed, isolated: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = deployment(isolated, pushed.ref("new"))
-    (isolated / ".imglint.yaml").write_text("max-image-age: 12h\nselect: [IMG108]\n")
-    main(
-        [
-            "--format",
-            "json",
-            "--resolve",
-            "--no-cache",
-            "--config",
-            str(isolated / ".imglint.yaml"),
-            str(path),
-        ]
+    path = str(deployment(isolated, pushed.ref("new")))
+    _code, report, _err = lint_with(
+        isolated, capsys, "max-image-age: 12h\nselect: [IMG108]\n", path
     )
-    report = json.loads(capsys.readouterr().out)
     assert report["summary"]["registry"]["build_time_unknown"] == 0
     found = report["findings"]
     assert [(f["line"], f["message"].split(" was built ")[1]) for f in found] == [
         (10, f"24 hours ago ({NEW[:10]} {NEW[11:16]} UTC), older than max-image-age 12h")
     ]
-    (isolated / ".imglint.yaml").write_text("max-image-age: 1w\nselect: [IMG108]\n")
-    main(
-        [
-            "--format",
-            "json",
-            "--resolve",
-            "--no-cache",
-            "--config",
-            str(isolated / ".imglint.yaml"),
-            str(path),
-        ]
-    )
-    assert json.loads(capsys.readouterr().out)["findings"] == []
+    _code, report, _err = lint_with(isolated, capsys, "max-image-age: 1w\nselect: [IMG108]\n", path)
+    assert report["findings"] == []
 
 
 def test_without_max_image_age_no_build_time_is_read(
@@ -429,10 +366,9 @@ def test_without_max_image_age_no_build_time_is_read(
     assert options.read_created is False
     path = deployment(isolated, pushed.ref("old"))
     monkeypatch.chdir(isolated)  # no configuration file: the defaults
-    main(["--format", "json", "--resolve", "--no-cache", "--select", "IMG108", str(path)])
-    captured = capsys.readouterr()
-    assert json.loads(captured.out)["findings"] == []
-    assert "max-image-age" not in captured.err
+    _code, report, err = lint_json(["--select", "IMG108", str(path)], capsys)
+    assert report["findings"] == []
+    assert "max-image-age" not in err
 
 
 def test_a_bad_max_image_age_is_reported_at_its_line(

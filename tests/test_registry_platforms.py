@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 
-from imglint.cli import main
 from imglint.registry import Resolution
 from imglint.registry.credentials import CredentialStore
 from tests.hostile_registry import (
@@ -36,7 +35,7 @@ from tests.hostile_registry import (
     respond,
     status,
 )
-from tests.registry_runs import Counter
+from tests.registry_runs import Counter, deployment, lint_json
 from tests.registry_runs import run as registry_run
 from tests.regserver import RegistryServer, Seeded
 from tests.regserver.content import OCI_MANIFEST, Image, build_image
@@ -152,35 +151,11 @@ def test_warm_cache_sends_nothing_and_an_expired_tag_only_a_head(
 # -- IMG106 through the command line --------------------------------------------------------------
 
 
-@pytest.fixture
-def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No credentials or cache of the person running the tests."""
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
-    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
-    return tmp_path
-
-
-def deployment(folder: Path, *images: str) -> Path:
-    containers = "".join(
-        f"        - name: c{n}\n          image: {image}\n" for n, image in enumerate(images)
-    )
-    path = folder / "deploy.yaml"
-    path.write_text(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
-        "spec:\n  template:\n    spec:\n      containers:\n" + containers
-    )
-    return path
-
-
 def registry_findings(
     args: list[str], capsys: pytest.CaptureFixture[str]
 ) -> list[tuple[int, str, str]]:
-    main(["--format", "json", "--resolve", "--no-cache", "--select", "IMG106,IMG107", *args])
-    out = json.loads(capsys.readouterr().out)
-    return [(f["line"], f["code"], f["message"]) for f in out["findings"]]
+    _code, report, _err = lint_json(["--select", "IMG106,IMG107", *args], capsys)
+    return [(f["line"], f["code"], f["message"]) for f in report["findings"]]
 
 
 def test_arm64_only_image_draws_img106_on_amd64(
