@@ -1,9 +1,11 @@
-"""Run imglint's `main` in-process with optional stdin, as the CLI tests do."""
+"""Run imglint's `main` in-process with optional stdin, as the CLI tests do; and the small
+repository several CLI tests run on."""
 
 from __future__ import annotations
 
 import io
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -23,3 +25,29 @@ def run(
         sys.stdin = sys.__stdin__
     out, err = capsys.readouterr()
     return code, out, err
+
+
+# A Deployment shop/web: its container `web` runs nginx:latest (IMG002 and IMG004, line 11), its
+# `sidecar` a tagged ghcr.io image (no finding, line 13).
+SHOP_WEB = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:latest
+        - name: sidecar
+          image: ghcr.io/acme/sidecar:1.0
+"""
+
+
+def shop_repository(folder: Path) -> Path:
+    """folder/k8s/web.yaml holding SHOP_WEB; the path relative to folder (`k8s/web.yaml`)."""
+    (folder / "k8s").mkdir()
+    (folder / "k8s" / "web.yaml").write_text(SHOP_WEB)
+    return Path("k8s", "web.yaml")

@@ -10,23 +10,7 @@ import pytest
 
 from imglint import baseline
 from imglint.findings import Finding, Severity, Span
-from tests.cli_runner import run
-
-WEB = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: shop
-spec:
-  template:
-    spec:
-      containers:
-        - name: web
-          image: nginx:latest
-        - name: sidecar
-          image: ghcr.io/acme/sidecar:1.0
-"""
+from tests.cli_runner import SHOP_WEB, run, shop_repository
 
 WEB_ENTRIES = [
     {
@@ -46,8 +30,7 @@ def _repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A repository with one manifest, as the working directory (no configuration file)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("NO_COLOR", raising=False)
-    (tmp_path / "k8s").mkdir()
-    (tmp_path / "k8s" / "web.yaml").write_text(WEB)
+    shop_repository(tmp_path)
     return tmp_path
 
 
@@ -99,7 +82,9 @@ def test_write_baseline_to_a_missing_folder_is_a_one_line_error(
 def test_write_baseline_of_a_clean_repository_is_empty(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    Path("k8s/web.yaml").write_text(WEB.replace("nginx:latest", "docker.io/library/nginx:1.27"))
+    Path("k8s/web.yaml").write_text(
+        SHOP_WEB.replace("nginx:latest", "docker.io/library/nginx:1.27")
+    )
     code, _, err = run(["--write-baseline", "baseline.json", "k8s"], capsys)
     assert code == 0
     assert err == "imglint: wrote 0 findings to baseline.json\n"
@@ -134,7 +119,7 @@ def test_edits_elsewhere_in_the_file_do_not_resurface_findings(
     write_baseline(capsys)
     edited = (
         "# Owned by the shop team.\n"
-        + WEB.replace(
+        + SHOP_WEB.replace(
             "  namespace: shop\n",
             "  namespace: shop\n  labels:\n    app: web\n    tier: frontend\n",
         )
@@ -149,7 +134,7 @@ def test_edits_elsewhere_in_the_file_do_not_resurface_findings(
 def test_a_new_finding_in_the_same_container_shows(capsys: pytest.CaptureFixture[str]) -> None:
     write_baseline(capsys)
     # nginx:latest (IMG002, IMG004) becomes nginx (IMG003, IMG004): IMG004 was known, IMG003 is new.
-    Path("k8s/web.yaml").write_text(WEB.replace("nginx:latest", "nginx"))
+    Path("k8s/web.yaml").write_text(SHOP_WEB.replace("nginx:latest", "nginx"))
     code, out, _ = run(["--baseline", "baseline.json", "k8s"], capsys)
     assert code == 1
     assert out.splitlines() == [
@@ -162,7 +147,9 @@ def test_a_new_finding_in_the_same_container_shows(capsys: pytest.CaptureFixture
 
 def test_the_same_finding_in_another_container_shows(capsys: pytest.CaptureFixture[str]) -> None:
     write_baseline(capsys)
-    Path("k8s/web.yaml").write_text(WEB.replace("ghcr.io/acme/sidecar:1.0", "ghcr.io/acme/sidecar"))
+    Path("k8s/web.yaml").write_text(
+        SHOP_WEB.replace("ghcr.io/acme/sidecar:1.0", "ghcr.io/acme/sidecar")
+    )
     code, out, _ = run(["--baseline", "baseline.json", "--format", "json", "k8s"], capsys)
     assert code == 1
     shown = [(f["code"], f["container"], f["line"]) for f in json.loads(out)["findings"]]
@@ -174,7 +161,7 @@ def test_each_recorded_finding_absorbs_one_current_finding(
 ) -> None:
     """A count, not a set: the same key twice (here a duplicated document) shows the second."""
     write_baseline(capsys)
-    Path("k8s/web.yaml").write_text(WEB + "---\n" + WEB)
+    Path("k8s/web.yaml").write_text(SHOP_WEB + "---\n" + SHOP_WEB)
     code, out, _ = run(["--baseline", "baseline.json", "--format", "json", "k8s"], capsys)
     assert code == 1
     shown = [(f["code"], f["line"]) for f in json.loads(out)["findings"]]
@@ -210,7 +197,9 @@ def test_write_and_read_the_same_file_updates_the_baseline(
 ) -> None:
     """Refreshing a baseline after fixing some findings: written from scratch, never merged."""
     write_baseline(capsys)
-    Path("k8s/web.yaml").write_text(WEB.replace("nginx:latest", "docker.io/library/nginx:1.27"))
+    Path("k8s/web.yaml").write_text(
+        SHOP_WEB.replace("nginx:latest", "docker.io/library/nginx:1.27")
+    )
     code, _, err = run(
         ["--baseline", "baseline.json", "--write-baseline", "baseline.json", "k8s"], capsys
     )

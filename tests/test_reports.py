@@ -9,32 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_runner import run
-
-MANIFEST = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: shop
-spec:
-  template:
-    spec:
-      containers:
-        - name: web
-          image: nginx:latest
-        - name: api
-          image: ghcr.io/acme/api:1.2
-"""
+from tests.cli_runner import SHOP_WEB, run, shop_repository
 
 
 @pytest.fixture
 def manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
-    path = tmp_path / "k8s" / "web.yaml"
-    path.parent.mkdir()
-    path.write_text(MANIFEST)
-    return Path("k8s/web.yaml")
+    return shop_repository(tmp_path)
 
 
 def test_one_run_writes_every_report(
@@ -65,7 +46,7 @@ def test_reports_beside_the_inventory(
     code, out, _err = run(["--list-images", "--report", "json:images.json", str(manifest)], capsys)
     assert (code, out) == (0, text)
     images = json.loads((tmp_path / "images.json").read_text())["images"]
-    assert [i["image"] for i in images] == ["nginx:latest", "ghcr.io/acme/api:1.2"]
+    assert [i["image"] for i in images] == ["nginx:latest", "ghcr.io/acme/sidecar:1.0"]
 
 
 @pytest.mark.parametrize(
@@ -95,7 +76,7 @@ def test_report_usage_errors(
 
 
 def test_report_on_rewritten_stdin_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["--fix", "--report", "sarif:a.sarif", "-"], capsys, stdin=MANIFEST)
+    code, out, err = run(["--fix", "--report", "sarif:a.sarif", "-"], capsys, stdin=SHOP_WEB)
     assert (code, out) == (2, "")
     assert "--fix/--pin on stdin prints no report" in err
 
