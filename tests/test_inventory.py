@@ -13,7 +13,6 @@ import pytest
 
 from tests.cli_runner import run
 from tests.regserver import Seeded
-from tests.test_registry_rules import isolate
 
 
 def deployment(images: list[str]) -> str:
@@ -64,10 +63,9 @@ def test_registry_options_without_resolve_are_refused_for_the_inventory(
 def test_list_images_resolve_text_and_json(
     seeded: Seeded,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    isolated: Path,  # no credentials or cache of the person running the tests
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    isolate(monkeypatch, tmp_path)
     images = [
         seeded.ref("team/app:1.0"),  # a single linux/amd64 image
         seeded.ref("team/app:2.0"),  # an index: linux/amd64 + linux/arm64
@@ -128,10 +126,9 @@ def test_list_images_resolve_text_and_json(
 def test_list_images_resolve_reports_input_errors_beside_the_inventory(
     seeded: Seeded,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    isolated: Path,  # no credentials or cache of the person running the tests
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    isolate(monkeypatch, tmp_path)
     (tmp_path / "ok.yaml").write_text(deployment([seeded.ref("team/app:1.0")]))
     (tmp_path / "broken.yaml").write_text("kind: [unclosed\n")
     code, out, err = run(["--list-images", "--resolve", "--format", "json", str(tmp_path)], capsys)
@@ -318,10 +315,9 @@ def test_cyclonedx_without_resolve_names_tags_and_says_unresolved(
 def test_cyclonedx_with_resolve_carries_purls_with_digests(
     seeded: Seeded,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    isolated: Path,  # no credentials or cache of the person running the tests
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    isolate(monkeypatch, tmp_path)
     images = [seeded.ref("team/app:2.0"), seeded.ref("team/app:1.1")]
     path = tmp_path / "deploy.yaml"
     path.write_text(deployment(images))
