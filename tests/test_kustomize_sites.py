@@ -207,6 +207,27 @@ def test_what_kustomize_refuses_is_an_input_error(
     assert f"{path}:3:" in out and message in out
 
 
+def test_an_entry_writing_an_image_over_4096_characters_is_an_input_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The limit pod images have (imglint.extract.sink.MAX_IMAGE_CHARS), at the entry; the
+    file's other entries are still read."""
+    path = tmp_path / "kustomization.yaml"
+    path.write_text(
+        f"images:\n- name: nginx\n  newTag: \"{'1' * 4090}\"\n- name: redis\n  newTag: '7.2'\n"
+    )
+    code, out, _err = run(["--select", "IMG015", str(path)], capsys)
+    assert (code, "error:" in out) == (0, False)  # `nginx:` and 4,090: at the limit, not over
+    path.write_text(path.read_text().replace("1" * 4090, "1" * 4091))
+    code, out, err = run(["--list-images", str(path)], capsys)
+    assert code == 2
+    assert err.splitlines()[0] == (
+        f"imglint: error: {path}:2:3: images entry writes an image 4,097 characters long, not "
+        "an image reference"
+    )
+    assert [line.split()[0] for line in out.splitlines()] == [f"{path}:4:3"]
+
+
 def test_flux_and_argo_cd_entries_as_their_controllers_read_them(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -24,7 +24,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint import kustomize
 from imglint.documents import NULL_TAG, STR_TAG, mapping_keys, node_span, scalar_text
-from imglint.extract.sink import FoundObject, Sink
+from imglint.extract.sink import MAX_IMAGE_CHARS, FoundObject, Sink
 from imglint.findings import Span
 from imglint.kustomize_tree import (
     NEEDS_BASE,
@@ -153,11 +153,19 @@ def written_reference(override: kustomize.ImageOverride) -> str | None:
     return name
 
 
-def entry_site(sink: Sink, obj: K8sObject, entry: Entry, field_path: str) -> ImageSite:
-    """The site of one entry, added to the sink."""
+def entry_site(sink: Sink, obj: K8sObject, entry: Entry, field_path: str) -> ImageSite | None:
+    """The site of one entry, added to the sink; None (an input error) when the reference it
+    writes is too long to be one, as for a pod's image."""
     override = entry.override
     shown = override.name or "(no name)"
     written = written_reference(override)
+    if written is not None and len(written) > MAX_IMAGE_CHARS:
+        sink.error(
+            f"images entry writes an image {len(written):,} characters long, not an image "
+            "reference",
+            entry.node,
+        )
+        return None
     site = ImageSite(
         path=sink.source.path,
         span=node_span(entry.node),
