@@ -136,12 +136,18 @@ class ConfigFile:
     path: str  # absolute
     shown: str  # as messages name it
     data: Mapping[str, Any] = field(compare=False, repr=False)
-    line_of: Callable[[tuple[str | int, ...]], int | None] = field(compare=False, repr=False)
+    # The text, to find a key's line again (only on an error path); kept rather than a closure
+    # over it so that a configuration pickles (worker processes).
+    text: str = field(compare=False, repr=False)
+    toml: bool = field(compare=False, repr=False)
     config: Config = field(compare=False, repr=False)  # this file's keys alone, validated
 
     @property
     def keys(self) -> tuple[str, ...]:
         return tuple(map(str, self.data))
+
+    def line_of(self, where: tuple[str | int, ...]) -> int | None:
+        return _toml_line(self.text, where) if self.toml else _yaml_line(self.text, where)
 
     def where(self, key: str) -> str:
         line = self.line_of((key,))
@@ -777,16 +783,16 @@ def _read_yaml(path: str, shown: str) -> ConfigFile:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{shown}: the configuration must be a mapping of keys to values")
-    return _located(path, shown, data, lambda where: _yaml_line(text, where))
+    return _located(path, shown, data, text, toml=False)
 
 
 def _located(
-    path: str,
-    shown: str,
-    data: Mapping[str, Any],
-    line_of: Callable[[tuple[str | int, ...]], int | None],
+    path: str, shown: str, data: Mapping[str, Any], text: str, *, toml: bool
 ) -> ConfigFile:
-    return ConfigFile(path, shown, data, line_of, _build_located(data, shown, line_of))
+    def line_of(where: tuple[str | int, ...]) -> int | None:
+        return _toml_line(text, where) if toml else _yaml_line(text, where)
+
+    return ConfigFile(path, shown, data, text, toml, _build_located(data, shown, line_of))
 
 
 def _mentions_imglint(path: str) -> bool:
@@ -828,7 +834,7 @@ def _read_pyproject(path: str, shown: str, *, required: bool) -> ConfigFile | No
         return None
     if not isinstance(table, dict):
         raise ConfigError(f"{shown}: [tool.imglint] must be a table")
-    return _located(path, shown, table, lambda where: _toml_line(text, where))
+    return _located(path, shown, table, text, toml=True)
 
 
 def _build_located(

@@ -418,3 +418,19 @@ def test_a_shared_file_that_nested_configurations_extend_is_named_in_the_notice(
         "note: shared/base.yaml: platforms is run-wide, used only when the run's own "
         "configuration is or extends it (this run's run-wide settings: the defaults)",
     ]
+
+
+def test_a_discovering_configuration_pickles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker processes may get the run's configuration (and its `helm-values` test, a bound
+    method): it pickles with what it found, and finds the same afterwards."""
+    import pickle
+
+    monkeypatch.chdir(MONOREPO)
+    config = load(None, str(MONOREPO)).with_discovery(str(MONOREPO))
+    assert config.config_for("team-a/api.yaml").source == "team-a/.imglint.yaml"
+    copy = pickle.loads(pickle.dumps(config))
+    assert copy.config_for("team-a/api.yaml").describe_source() == (
+        "team-a/.imglint.yaml (extends .imglint.yaml)"
+    )
+    assert copy.config_for("team-b/worker.yaml").source == "team-b/.imglint.yaml"
+    assert pickle.loads(pickle.dumps(config.is_helm_values))("apps/web.yaml") is False
