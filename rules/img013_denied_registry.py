@@ -11,7 +11,9 @@ entry names, replaced; the rest of the path, the tag and the digest kept; offlin
 One entry is built in and on by default: `k8s.gcr.io` moved to `registry.k8s.io`. The Kubernetes
 project froze `k8s.gcr.io` on 2023-04-03 and publishes new images only to `registry.k8s.io`
 (https://kubernetes.io/blog/2023/02/06/k8s-gcr-io-freeze-announcement/). An entry of your own
-for `k8s.gcr.io` replaces it; `ignore: [IMG013]` turns the rule off.
+for `k8s.gcr.io` replaces it; `ignore: [IMG013]` turns the rule off. Where a suppression
+silences the finding (`# imglint: ignore[IMG013]`, the `imglint.dev/ignore` annotation),
+`--fix` leaves the image as written too.
 
 ## Why is this bad?
 A frozen registry has no new releases or security fixes, and a registry that is being shut
