@@ -434,3 +434,26 @@ def test_a_discovering_configuration_pickles(monkeypatch: pytest.MonkeyPatch) ->
     )
     assert copy.config_for("team-b/worker.yaml").source == "team-b/.imglint.yaml"
     assert pickle.loads(pickle.dumps(config.is_helm_values))("apps/web.yaml") is False
+
+
+def test_config_naming_a_file_that_extends_reads_its_chain(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--config team-a/.imglint.yaml` is team A's configuration with the root's it extends,
+    for every file: apps/web.yaml then gets team A's allow-list and unpinned-image."""
+    monkeypatch.chdir(MONOREPO)
+    code, out, _ = run(["--config", "team-a/.imglint.yaml", "apps"], capsys)
+    assert code == 1
+    assert [line.split(" [")[0] for line in out.splitlines()[:-1]] == [
+        "apps/web.yaml:9:18: IMG005",
+        "apps/web.yaml:9:18: IMG008",
+        "apps/web.yaml:9:18: IMG012",
+        "apps/web.yaml:11:18: IMG005",
+        "apps/web.yaml:11:18: IMG008",
+    ]
+
+
+def test_extend_is_refused_outside_a_file() -> None:
+    """A mapping given by a program has no folder for `extend` to start from."""
+    with pytest.raises(ConfigError, match="extend works in a configuration file"):
+        config_module.from_mapping({"extend": "../.imglint.yaml"})
