@@ -457,3 +457,26 @@ def test_extend_is_refused_outside_a_file() -> None:
     """A mapping given by a program has no folder for `extend` to start from."""
     with pytest.raises(ConfigError, match="extend works in a configuration file"):
         config_module.from_mapping({"extend": "../.imglint.yaml"})
+
+
+def test_globs_of_a_nested_configuration_start_at_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """team/.imglint.yaml's `overrides` and `per-file-ignores` globs with a `/` match paths from
+    team/ (ruff: paths in a configuration are relative to its folder): team/dev/x.yaml, not a
+    dev/ folder at the root; its `default-namespace` decides for its files' overrides."""
+    write(
+        tmp_path / "team" / ".imglint.yaml",
+        "default-namespace: shop\n"
+        "overrides:\n  - files: [dev/*]\n    ignore: [latest-tag]\n"
+        "  - namespaces: [shop]\n    severity: {missing-tag: warning}\n"
+        "per-file-ignores:\n  legacy/*: [implicit-registry]\n",
+    )
+    monkeypatch.chdir(tmp_path)
+    config = load(None, str(tmp_path)).with_discovery(str(tmp_path))
+    team_dev = config.choice_for_file("team/dev/x.yaml")
+    assert "IMG002" not in team_dev.enabled and team_dev.severity["IMG003"].label == "warning"
+    assert "IMG004" not in config.choice_for_file("team/legacy/x.yaml").enabled
+    root_dev = config.choice_for_file("dev/x.yaml")
+    assert "IMG002" in root_dev.enabled and "IMG003" not in root_dev.severity
+    assert "IMG004" in config.choice_for_file("legacy/x.yaml").enabled
