@@ -15,6 +15,8 @@ folder `rules/` (the design card keeps both at the top of the repository), so `i
 - `manifests`: the reader's small front: `load(sources)` runs documents, indexing, extraction.
 - `documents`: YAML/JSON text into positioned node trees and Kubernetes objects (limits, merge
   keys, errors at their lines, telling a template from a manifest).
+- `document_filter`: which documents need composing, judged from their text (the documents
+  nothing would read are blanked in place; `extract.document_filter` says which are wanted).
 - `extract/`: finding images in objects and files: the explicit extractor lists and the kinds
   never searched (`__init__`), the seam extractors use (`sink`), the generic pod-spec walker
   (`pods`), one module per further source.

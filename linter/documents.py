@@ -14,22 +14,55 @@ of images: `FileReading.run` hands each document to a callback (the extractors, 
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import gc
+import heapq
 import re
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from imglint.document_filter import (
+    BlankedText,
+    DocumentFilter,
+    marker_lines,
+    may_hold_merge_key,
+    unwanted_ranges,
+)
 from imglint.findings import InputError, Span
 from imglint.sites import K8sObject
 from imglint.sources import HELM_HINT, Source, template_action_lines
 
 try:  # the C composer is ~10x faster; the pure-Python one is a correct fallback
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+# Even the C composer asks Python for every node's tag: PyYAML's resolver tries its patterns on
+# each plain scalar (650,000 calls, a fifth of composing the corpus). A plain scalar's tag
+# depends only on its text (this loader has no path resolvers), so it is remembered, in C
+# (`lru_cache`), for the scalars every manifest repeats (keys, `true`, `Always`...).
+_RESOLVER = yaml.resolver.Resolver()
+_TAG_CACHE_SIZE = 1 << 15
+
+
+@lru_cache(maxsize=_TAG_CACHE_SIZE)
+def _resolved_tag(kind: type[Node], value: str | None, implicit: object) -> str:
+    return str(_RESOLVER.resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
+
+
+class _Loader(_BaseLoader):
+    """PyYAML's safe loader with the tag of plain scalars remembered; without path resolvers,
+    descending and ascending the tree need no bookkeeping (the composer calls both for every
+    node: `slice` and `tuple` accept the same arguments, in C, and do nothing)."""
+
+    resolve = staticmethod(_resolved_tag)
+    descend_resolver = staticmethod(slice)  # type: ignore[assignment]
+    ascend_resolver = staticmethod(tuple)  # type: ignore[assignment]
+
 
 STR_TAG = "tag:yaml.org,2002:str"
 NULL_TAG = "tag:yaml.org,2002:null"
@@ -90,34 +123,33 @@ class FileReading:
         self.errors: list[InputError] = []
         self.notices: list[str] = []
         self.failed = False
-        self.has_merge_keys = "<<" in source.text
         self.merge_budget = MAX_MERGED_ENTRIES
         self.reported: set[InputError] = set()
         # Entries as written of the mappings merge keys expanded (this document's), by node id.
         self.written: dict[int, list[tuple[Node, Node]]] = {}
 
-    def run(self, visit: Callable[[Node], None]) -> bool:
+    def run(self, visit: Callable[[Node], None], wanted: DocumentFilter | None = None) -> bool:
         """Compose each document (merge keys expanded) and pass it to visit, one at a time.
 
-        Returns False when the file failed: then errors/notices hold only why, and whatever
-        visit gathered must be dropped (a file that fails is reported, never half linted).
+        With `wanted`, the documents whose text shows that it refuses them are not composed
+        (`imglint.document_filter`); every error, notice and position is the same as when
+        composing them all. Returns False when the file failed: then errors/notices hold only
+        why, and whatever visit gathered must be dropped (a file that fails is reported, never
+        half linted).
         """
         text = self.source.text
         action_lines = [] if self.template_actions_are_data else template_action_lines(text)
         covered: set[int] = set()  # lines inside multi-line scalars: data, not template actions
+        longest_allowed = 2 * MAX_NODES_PER_DOCUMENT  # a node takes two characters at least
         try:
-            if _longest_document(text) > 2 * MAX_NODES_PER_DOCUMENT:
+            skipped = None
+            if wanted is not None:
+                skipped = unwanted_ranges(text, wanted, action_lines, longest_allowed)
+            if skipped is None and _longest_document(text) > longest_allowed:
                 self._check_document_sizes(text)
+            composed: str | BlankedText = BlankedText(text, skipped) if skipped else text
             with _gc_paused():
-                # One document at a time, each dropped once read: memory follows the largest
-                # document, not the file (a 10 MB file of small Pods held 850 MB as one list).
-                for document in yaml.compose_all(text, Loader=_Loader):
-                    if action_lines:
-                        _cover_multiline_scalars(document, covered)
-                    if self.has_merge_keys:
-                        self.written = {}
-                        self._expand_merges(document)
-                    visit(document)
+                self._compose(composed, visit, action_lines, covered)
         except yaml.MarkedYAMLError as exc:
             self._discard()
             self._yaml_error(exc)
@@ -142,6 +174,29 @@ class FileReading:
                 self._discard()
                 self._template()
         return not self.failed
+
+    def _compose(
+        self,
+        composed: str | BlankedText,
+        visit: Callable[[Node], None],
+        action_lines: list[int],
+        covered: set[int],
+    ) -> None:
+        """Compose text's documents one at a time, each dropped once read: memory follows the
+        largest document, not the file (a 10 MB file of small Pods held 850 MB as one list),
+        and no node is left for the collector to walk when it is resumed. Template lines and
+        merge keys are asked about per document, so one of them in a 30 MB stream does not
+        send every other document through a Python walk."""
+        text = self.source.text
+        for document in yaml.compose_all(composed, Loader=_Loader):
+            start, end = document.start_mark, document.end_mark
+            if action_lines and _any_between(action_lines, start.line, end.line):
+                _cover_multiline_scalars(document, covered)
+            self.written = {}
+            if may_hold_merge_key(text, start.index, end.index):
+                self._expand_merges(document)
+            visit(document)
+        self.written = {}
 
     def objects(
         self, document: MappingNode
@@ -405,6 +460,12 @@ def scalar_text(node: Node | None) -> str | None:
     return None
 
 
+def _any_between(lines: list[int], first: int, last: int) -> bool:
+    """Whether the sorted lines hold one from first to last (inclusive)."""
+    index = bisect.bisect_left(lines, first)
+    return index < len(lines) and lines[index] <= last
+
+
 def _cover_multiline_scalars(document: Node, covered: set[int]) -> None:
     """Add the (0-based) lines that multi-line scalars of the document span to covered."""
     seen: set[int] = set()
@@ -438,17 +499,13 @@ def node_span(node: Node) -> Span:
     )
 
 
-# A line that is a document marker wherever it stands: YAML forbids `---` or `...` followed by
-# white space (or the end) at the start of a line inside any node, so it always ends a document.
-_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
-
-
 def _longest_document(text: str) -> int:
-    """The most characters between two document markers: no document can hold more nodes than
-    half of it, so only a text with a longer stretch needs its events counted (one pass in C
-    over the markers, instead of a Python pass over every event of a 30 MB stream)."""
+    """The most characters between two document markers (`---`, `...`: YAML forbids either at
+    the start of a line inside any node, so each ends a document): no document can hold more
+    nodes than half of it, so only a text with a longer stretch needs its events counted
+    (C substring searches, instead of a Python pass over every event of a 30 MB stream)."""
     longest, start = 0, 0
-    for marker in _DOCUMENT_MARKER.finditer(text):
-        longest = max(longest, marker.start() - start)
-        start = marker.start()
+    for marker in heapq.merge(marker_lines(text, "---"), marker_lines(text, "...")):
+        longest = max(longest, marker - start)
+        start = marker
     return max(longest, len(text) - start)

@@ -15,8 +15,9 @@ from yaml.nodes import MappingNode, Node
 
 from imglint import records
 from imglint.context import ObjectIndex
+from imglint.document_filter import DocumentFilter
 from imglint.documents import FileReading
-from imglint.extract import extract_object, file_extractors_for
+from imglint.extract import document_filter, extract_object, file_extractors_for
 from imglint.extract.sink import FoundObject, Sink
 from imglint.findings import InputError
 from imglint.image_fields import ResourceSettings
@@ -24,6 +25,10 @@ from imglint.pull_secrets import index_object
 from imglint.records import dataclass
 from imglint.sites import ImageSite
 from imglint.sources import Source
+
+# Compose every document, as before the pre-filter (`imglint.document_filter`): the tests that
+# hold the fast path to the full composition set it.
+COMPOSE_EVERY_DOCUMENT = False
 
 
 @dataclass
@@ -34,7 +39,7 @@ class Manifests:
     objects: ObjectIndex = records.field(default_factory=ObjectIndex)
     errors: list[InputError] = records.field(default_factory=list)
     notices: list[str] = records.field(default_factory=list)
-    object_count: int = 0
+    object_count: int = 0  # objects composed and read (not those of skipped documents)
     # What was not checked and why, for -v (kustomize entries whose bases are not all known,
     # image-like fields of kinds no extractor reads).
     details: list[str] = records.field(default_factory=list)
@@ -48,8 +53,9 @@ def load(
     """`selections`: configuration keys that select files for a file extractor, and their
     path tests (`helm-values`); `settings`: how custom resources are read (image-fields...)."""
     result = Manifests()
+    wanted = document_filter(settings)
     for source in sources:
-        part = read_source(source, selections, settings)
+        part = read_source(source, selections, settings, wanted)
         result.sites.extend(part.sites)
         for index_field in records.fields(ObjectIndex):  # every table of the index
             getattr(result.objects, index_field.name).update(
@@ -72,8 +78,10 @@ def read_source(
     source: Source,
     selections: Mapping[str, Callable[[str], bool]] | None = None,
     settings: ResourceSettings | None = None,
+    wanted: DocumentFilter | None = None,
 ) -> Manifests:
-    """One source's sites and objects, or only the reason it could not be read."""
+    """One source's sites and objects, or only the reason it could not be read. `wanted`:
+    `imglint.extract.document_filter(settings)`, built once per set (built here if None)."""
     file_extractors = file_extractors_for(source, selections)
     reading = FileReading(
         source,
@@ -93,7 +101,13 @@ def read_source(
             index_object(result.objects, obj, keys, node, sink.lines)
             extract_object(FoundObject(obj, node, keys), sink)
 
-    if reading.run(visit):
+    # Documents that nothing reading an object can use are not composed; a file that file
+    # extractors read is composed whole (they read every document, object or not).
+    if file_extractors or COMPOSE_EVERY_DOCUMENT:
+        wanted = None
+    elif wanted is None:
+        wanted = document_filter(settings)
+    if reading.run(visit, wanted):
         # Init containers come before containers in a pod spec's walk but may follow them in
         # the file: keep each file's sites in file order.
         sink.sites.sort(key=lambda site: site.span.start)

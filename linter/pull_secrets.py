@@ -16,6 +16,9 @@ from imglint.context import PULL_SECRET_TYPES, ObjectIndex, PullSecret
 from imglint.documents import mapping_keys, node_span, scalar_text
 from imglint.sites import K8sObject
 
+# The kinds (of any group) the object index records: a document of one of them is always read.
+INDEXED_KINDS = frozenset({"ServiceAccount", "Secret"})
+
 
 def index_object(
     index: ObjectIndex,
@@ -26,6 +29,8 @@ def index_object(
 ) -> None:
     """Record obj in index when it is a ServiceAccount or a Secret (`lines`: the file's lines,
     for suppression comments on a pull Secret)."""
+    if obj.kind not in INDEXED_KINDS:
+        return
     if obj.kind == "ServiceAccount":
         if obj.name:
             secrets = reference_names(keys.get("imagePullSecrets"))

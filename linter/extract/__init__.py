@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from imglint.document_filter import DocumentFilter, DocumentHead
 from imglint.extract import (
     argo,
     crossplane,
@@ -55,6 +56,8 @@ from imglint.extract import (
     tekton,
 )
 from imglint.extract.sink import FileExtractor, FoundObject, ObjectExtractor, Sink
+from imglint.image_fields import ResourceSettings
+from imglint.pull_secrets import INDEXED_KINDS
 from imglint.sites import K8sObject
 from imglint.sources import Source
 
@@ -136,10 +139,56 @@ def is_builtin(group: str) -> bool:
 
 
 def never_searched(obj: K8sObject) -> bool:
-    group = obj.group
-    if obj.kind in BUILTIN_DATA_KINDS and is_builtin(group):
+    return _never_searched(obj.group, obj.kind)
+
+
+def _never_searched(group: str, kind: str) -> bool:
+    if kind in BUILTIN_DATA_KINDS and is_builtin(group):
         return True
-    return group in NEVER_SEARCHED_GROUPS or (group, obj.kind) in NEVER_SEARCHED_KINDS
+    return group in NEVER_SEARCHED_GROUPS or (group, kind) in NEVER_SEARCHED_KINDS
+
+
+def document_filter(
+    settings: ResourceSettings | None = None,
+    object_extractors: tuple[ObjectExtractor, ...] | None = None,
+) -> DocumentFilter:
+    """Which documents of a file that no file extractor reads must be composed, derived from
+    what reading an object does (never a list of its own, so a new extractor cannot fall
+    through): a List (its items are objects), a kind the object index records
+    (`imglint.pull_secrets.INDEXED_KINDS`), and, unless `never_searched`, a (group, kind) an
+    object extractor is listed for, an `image-fields` entry's kind, or an object holding a key
+    the every-object extractors (the pod-spec walker) find images under; with -v, a kind no
+    extractor knows that holds a key the survey looks at (`fields.SURVEY_KEY_NAMES`).
+    `object_extractors`: OBJECT_EXTRACTORS unless given (tests register toy ones).
+    """
+    settings = settings or ResourceSettings()
+    extractors = OBJECT_EXTRACTORS if object_extractors is None else object_extractors
+    table = EXTRACTORS_BY_KIND if object_extractors is None else by_kind(object_extractors)
+    every_object = [e for e in (*extractors, GENERIC_EXTRACTOR) if e.kinds is None]
+    read_every_object = any(e.key_names is None for e in every_object)
+    object_keys = frozenset().union(*(e.key_names or () for e in every_object))
+    named = settings.image_fields
+    survey = settings.survey
+
+    def wants(head: DocumentHead) -> bool:
+        kind, group = head.kind, head.group
+        if kind.endswith("List") or kind in INDEXED_KINDS:
+            return True
+        if _never_searched(group, kind):
+            return False
+        if (group, kind) in table or (group, "*") in table:
+            return True
+        if read_every_object or not object_keys.isdisjoint(head.key_names):
+            return True
+        if any(entry.matches(group, head.api_version, kind) for entry in named):
+            return True
+        return (
+            survey
+            and not is_builtin(group)
+            and not fields.SURVEY_KEY_NAMES.isdisjoint(head.key_names)
+        )
+
+    return DocumentFilter(wants, object_keys | (fields.SURVEY_KEY_NAMES if survey else frozenset()))
 
 
 def extract_object(found: FoundObject, sink: Sink) -> None:
@@ -191,6 +240,7 @@ __all__ = [
     "FoundObject",
     "ObjectExtractor",
     "Sink",
+    "document_filter",
     "extract_object",
     "file_extractors_for",
     "never_searched",

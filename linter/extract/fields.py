@@ -25,6 +25,8 @@ from imglint.image_fields import ImageField
 from imglint.placeholders import placeholder_kind
 from imglint.reference import InvalidReference, parse
 
+# The keys `survey` looks under (an object of an unknown kind without them has nothing to note).
+SURVEY_KEY_NAMES = frozenset({"image"})
 # Image-like fields noted per object, at most: a generated object with thousands of them says
 # enough with the first few.
 MAX_NOTED = 20
@@ -86,7 +88,7 @@ def survey(found: FoundObject, sink: Sink) -> list[str]:
         seen.add(id(node))
         if isinstance(node, MappingNode):
             keys = keys_of(node)
-            image = keys.get("image")
+            image = keys.get("image")  # SURVEY_KEY_NAMES
             if (
                 isinstance(image, ScalarNode)
                 and image.tag == STR_TAG

@@ -28,7 +28,12 @@ def extract(found: FoundObject, sink: Sink) -> None:
         _pod(found, pod_node, pod_keys, path_text(path), sink)
 
 
-EXTRACTOR = ObjectExtractor(name="pod specs", kinds=None, extract=extract)
+# A pod spec is a mapping with one of these lists (its volumes are read only beside them).
+_POD_SPEC_KEYS = ("containers", "initContainers")
+
+EXTRACTOR = ObjectExtractor(
+    name="pod specs", kinds=None, extract=extract, key_names=frozenset(_POD_SPEC_KEYS)
+)
 
 
 def _pod(
@@ -112,7 +117,7 @@ def _pod_specs(
 
 
 def _is_pod_spec(keys: dict[str, Node]) -> bool:
-    for field_name in ("containers", "initContainers"):
+    for field_name in _POD_SPEC_KEYS:
         value = keys.get(field_name)
         if isinstance(value, SequenceNode) and any(
             isinstance(item, MappingNode) for item in value.value

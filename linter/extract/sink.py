@@ -52,6 +52,11 @@ class ObjectExtractor:
     name: str
     kinds: frozenset[tuple[str, str]] | None
     extract: Callable[[FoundObject, Sink], None]
+    # For an extractor of every object (kinds None): the mapping keys it finds images only
+    # beside or below (the pod-spec walker: `containers`, `initContainers`). A document of no
+    # listed kind whose text holds none of them is not composed (`imglint.extract.
+    # document_filter`); None: it may find images in any object, so every object is composed.
+    key_names: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,312 @@
+"""Which documents of a file need composing, judged from their text before any is composed.
+
+Composing YAML into positioned nodes is most of a run's time, and most documents of real
+manifests cannot hold an image or a pull secret (CRDs, RBAC, ConfigMaps, Services). The caller
+(`imglint.manifests`, from what the extractors declare: `imglint.extract.document_filter`) says
+which documents it wants from each one's `DocumentHead`: its top-level `kind` and `apiVersion`
+and which of the extractors' key names occur in its text. `unwanted_ranges` says which documents
+are not wanted, and composing a `BlankedText` (those documents blanked) yields exactly the
+wanted documents, at the same lines, columns and character offsets as composing the whole text.
+
+A document is skipped only when its text says for certain what composing it would say:
+
+- a `---` marker line at column 0 always starts a document (YAML forbids one inside any node,
+  and libyaml refuses it inside a quoted scalar or a flow collection); the text between two of
+  them is one document when it has no `...` end marker (otherwise it is composed);
+- the document's kind and apiVersion are each written once, plainly, as keys at column 0, and
+  its top-level node starts at column 0 (so a line at column 0 is one of its keys, or inside a
+  multi-line quoted scalar, which can only hide a key if the real one is absent: then it is no
+  object at all, and skipping it changes nothing);
+- nothing in it is checked only when it is composed: no anchor or alias (undefined aliases and
+  duplicate anchors are composing errors), no merge key (its errors and limits), no quoted,
+  tagged, flow or complex key at column 0 (a `kind` that the text would not show plainly);
+- it holds no line of a template action (whether such a line is data, inside a multi-line
+  scalar, is asked of the composed nodes);
+- libyaml's event parse, in C without building any Python object, accepts it: a syntax error
+  in a skipped document makes the whole file composed, so the error reported is the one
+  composing reports.
+
+The key names a head reports are found as substrings of the document's text: a key is written
+plainly or quoted, and only an escape in a double-quoted key could spell one otherwise (a text
+with a backslash reports all of them).
+
+A file is composed whole (None) when it has directives (`%YAML`, `%TAG`), line breaks other
+than `\\n` and `\\r\\n` (NEL, LS, PS, a lone CR: line-based tests would not see them), a byte
+order mark, or a stretch long enough to need its nodes counted.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Iterator, Sequence
+
+import yaml
+
+try:  # libyaml's parser, run without building Python objects (only with PyYAML's C extension)
+    from yaml._yaml import CParser as _CParser
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    _CParser = None  # type: ignore[misc,assignment]
+
+
+class DocumentHead:
+    """What a document's text says before it is composed: its top-level `kind` and
+    `apiVersion`, and which of the key names asked about occur in it."""
+
+    __slots__ = ("api_version", "key_names", "kind")
+
+    def __init__(self, kind: str, api_version: str, key_names: frozenset[str]) -> None:
+        self.kind = kind
+        self.api_version = api_version
+        self.key_names = key_names
+
+    @property
+    def group(self) -> str:
+        """The API group, as `imglint.sites.K8sObject.group` has it."""
+        return self.api_version.rpartition("/")[0]
+
+    def __repr__(self) -> str:
+        return f"DocumentHead({self.kind!r}, {self.api_version!r}, {sorted(self.key_names)!r})"
+
+
+class DocumentFilter:
+    """Which documents are composed: `wants(head)`. `key_names`: the mapping keys the caller
+    finds images under (each head is told which of them its text holds)."""
+
+    __slots__ = ("key_names", "wants")
+
+    def __init__(self, wants: Callable[[DocumentHead], bool], key_names: frozenset[str]) -> None:
+        self.wants = wants
+        self.key_names = key_names
+
+
+# A marker line with nothing after `---` but white space or a comment.
+_BARE_START_LINE = re.compile(r"---[ \t]*(?:[ \t]#[^\n]*)?\r?(?:\n|\Z)")
+# The first line with content starts at column 0, with what starts a plain key.
+_STARTS_AT_COLUMN_0 = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*[A-Za-z0-9_]")
+# A line at column 0 that starts a key the text would not show plainly: quoted, flow, complex
+# (`?`), tagged, anchored or aliased, or a block scalar / directive / reserved indicator.
+# (A literal first character lets the search skip ahead in C.)
+_ODD_LINE_START = re.compile(r"\n[\"'{\[?!&*|>%@`]")
+# What may stand before an anchor or alias (`&a`, `*a`), and what its name is made of (libyaml
+# takes only these; another character after `&` or `*` where a node starts is a syntax error).
+_BEFORE_ANCHOR = frozenset(" \t[{,")
+_ANCHOR_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+# Where a node starts, as the last character before the blanks in front of one.
+_NODE_START_AFTER = frozenset(":-?[{,")
+# The plain forms read. The value must end its line (a comment may follow) and the next line
+# must start at column 0: an indented next line could continue a plain scalar (`kind: Con\n
+# figMap` is "Con figMap").
+_LINE_END = r"(?:[ \t]+#[^\n]*)?[ \t]*\r?(?:\n(?=[^ \t\r\n#])|\n?\Z)"
+_KIND = re.compile(r"kind:[ \t]+([A-Za-z][A-Za-z0-9]*)" + _LINE_END)
+_API_VERSION = re.compile(r"apiVersion:[ \t]+((?:[a-z0-9][a-z0-9.-]*/)?v[0-9a-z]+)" + _LINE_END)
+# Characters kept when a document is blanked: line breaks, so lines and columns hold.
+_BLANK_ASCII = {code: " " for code in range(128) if chr(code) not in "\r\n"}
+_NOT_BLANK_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def unwanted_ranges(
+    text: str,
+    wanted: DocumentFilter,
+    action_lines: Sequence[int] = (),
+    longest_allowed: int | None = None,
+) -> list[tuple[int, int]] | None:
+    """The (start, end) of each document of text that `wanted` refuses (marker lines not
+    included), or None when text must be composed whole. `action_lines`: 0-based lines holding
+    template actions (their documents are composed: whether each is inside a multi-line scalar
+    is asked of the composed nodes). `longest_allowed`: a stretch between markers longer than
+    this needs its nodes counted, so the text is composed whole."""
+    if _CParser is None or not text:
+        return None
+    if text.startswith(("%", "\ufeff")) or "\n%" in text:
+        return None  # directives apply to the documents after them; a BOM shifts offsets
+    if "\x85" in text or "\u2028" in text or "\u2029" in text:
+        return None  # line breaks to libyaml that the line tests here do not see
+    if "\r" in text and text.count("\r") != text.count("\r\n"):
+        return None
+    starts = [0, *(start for start in marker_lines(text, "---") if start)]
+    ends = [*starts[1:], len(text)]
+    if (
+        longest_allowed is not None
+        and max(e - s for s, e in zip(starts, ends, strict=True)) > longest_allowed
+    ):
+        return None
+    skipped: list[tuple[int, int]] = []
+    line = 0
+    previous = 0
+    key_names = wanted.key_names
+    for start, end in zip(starts, ends, strict=True):
+        if action_lines:
+            line += text.count("\n", previous, start)
+            previous = start
+        body_start = start
+        if text.startswith("---", start):
+            marker = _BARE_START_LINE.match(text, start)
+            if marker is None:
+                continue  # content after `---` (`--- |`, `--- {...}`): composed
+            body_start = marker.end()
+        body = text[body_start:end]
+        if action_lines:
+            first = bisect.bisect_left(action_lines, line)
+            if first < len(action_lines) and action_lines[first] <= line + body.count("\n") + 1:
+                continue  # a template action: composed, to tell data from template
+        head = _head(body, key_names)
+        if head is None or wanted.wants(head):
+            continue
+        try:
+            _CParser(text[start:end]).raw_parse()
+        except yaml.YAMLError:
+            return None  # composing the whole file reports it exactly
+        skipped.append((body_start, end))
+    return skipped
+
+
+class BlankedText:
+    """A text to compose with some ranges blanked (every character but line breaks made a
+    space, so lines, columns and offsets hold), read by the composer chunk by chunk: neither
+    the blanked text nor its UTF-8 encoding is ever held whole (a 30 MB file would take both
+    again). `name` is what PyYAML calls a string it composes, so marks read the same."""
+
+    name = "<unicode string>"
+
+    def __init__(self, text: str, ranges: Sequence[tuple[int, int]]) -> None:
+        self._text = text
+        self._ranges = ranges
+        self._position = 0
+        self._next_range = 0
+
+    def read(self, size: int = -1) -> str:
+        text, ranges = self._text, self._ranges
+        start = self._position
+        end = len(text) if size < 0 else min(len(text), start + size)
+        parts: list[str] = []
+        position = start
+        while position < end:
+            while self._next_range < len(ranges) and ranges[self._next_range][1] <= position:
+                self._next_range += 1
+            if self._next_range < len(ranges):
+                blank_start, blank_end = ranges[self._next_range]
+            else:
+                blank_start = blank_end = end
+            if position < blank_start:
+                stop = min(end, blank_start)
+                parts.append(text[position:stop])
+            else:
+                stop = min(end, blank_end)
+                parts.append(_blanked(text[position:stop]))
+            position = stop
+        self._position = end
+        return parts[0] if len(parts) == 1 else "".join(parts)
+
+    def whole(self) -> str:
+        """The blanked text at once (for tests)."""
+        return BlankedText(self._text, self._ranges).read()
+
+
+def marker_lines(text: str, marker: str) -> Iterator[int]:
+    """Where lines that are the document marker `---` or `...` start (followed by white space
+    or the end: `----` is no marker). One C substring search per marker line."""
+    if text.startswith(marker) and text[3:4] in _AFTER_MARKER:
+        yield 0
+    needle = "\n" + marker
+    found = text.find(needle)
+    while found >= 0:
+        if text[found + 4 : found + 5] in _AFTER_MARKER:
+            yield found + 1
+        found = text.find(needle, found + 4)
+
+
+_AFTER_MARKER = ("", " ", "\t", "\r", "\n")
+
+
+def may_hold_merge_key(text: str, start: int = 0, end: int | None = None) -> bool:
+    """Whether text[start:end] may hold a merge key: a plain `<<` that a scalar can end after
+    (`<<:`, `<< :`, `? <<` at a line's end; never `cat <<EOF` or `a << b`), or a key tagged
+    merge (`!!merge`, `!<tag:yaml.org,2002:merge>`)."""
+    end = len(text) if end is None else end
+    if text.find("!merge", start, end) >= 0 or text.find(":merge", start, end) >= 0:
+        return True
+    found = text.find("<<", start, end)
+    while found >= 0:
+        after = found + 2
+        while text[after : after + 1] in (" ", "\t"):
+            after += 1
+        if text[after : after + 1] in _AFTER_MERGE_KEY:
+            return True
+        found = text.find("<<", found + 2, end)
+    return False
+
+
+_AFTER_MERGE_KEY = frozenset(("", ":", "\n", "\r", ",", "}", "]", "#"))
+
+
+def _head(body: str, key_names: frozenset[str]) -> DocumentHead | None:
+    """The document's head when its text says it for certain (see the module docstring);
+    None: compose it, and let the composed document say."""
+    if not _STARTS_AT_COLUMN_0.match(body):
+        return None
+    if may_hold_merge_key(body) or _ODD_LINE_START.search(body):
+        return None
+    if any(True for _ in marker_lines(body, "...")) or _has_anchor_or_alias(body):
+        return None
+    kind = _only_key_line(body, "kind", _KIND)
+    api_version = _only_key_line(body, "apiVersion", _API_VERSION)
+    if kind is None or api_version is None:
+        return None
+    if "\\" in body:
+        found_names = key_names  # an escape in a double-quoted key may spell any of them
+    else:
+        found_names = frozenset(name for name in key_names if name in body)
+    return DocumentHead(kind.group(1), api_version.group(1), found_names)
+
+
+def _has_anchor_or_alias(body: str) -> bool:
+    """Whether an anchor or alias may start in body: `&name` or `*name` where a node may start
+    (after indentation, `key:`, `-`, `?`, a flow indicator or a tag). The same characters in a
+    plain scalar's text (`**bold**`, `a && b`, `see *this*`) are no anchor."""
+    for indicator in "&*":
+        found = body.find(indicator)
+        while found >= 0:
+            if (
+                body[found - 1 : found] in _BEFORE_ANCHOR
+                and body[found + 1 : found + 2] in _ANCHOR_NAME
+                and _node_may_start(body, found)
+            ):
+                return True
+            found = body.find(indicator, found + 1)
+    return False
+
+
+def _node_may_start(body: str, position: int) -> bool:
+    """Whether a node may start at position, judged from its line before it."""
+    before = body[body.rfind("\n", 0, position) + 1 : position].rstrip(" \t")
+    if not before or before[-1] in _NODE_START_AFTER:
+        return True
+    # A tag (`!!str &a x`): the word before the blanks starts with `!`.
+    return before[max(before.rfind(" "), before.rfind("\t")) + 1 :].startswith("!")
+
+
+def _only_key_line(body: str, key: str, form: re.Pattern[str]) -> re.Match[str] | None:
+    """The line at column 0 that starts with the word key, in the plain form read; None when
+    there is none, more than one (`kind :` and `kind-x:` count), or it is written otherwise."""
+    found = None
+    start = 0 if body.startswith(key) else body.find("\n" + key) + 1
+    while start > 0 or (start == 0 and body.startswith(key)):
+        after = body[start + len(key) : start + len(key) + 1]
+        if not (after.isalnum() or after == "_"):  # the whole word: `kinds:` is another key
+            if found is not None:
+                return None
+            found = form.match(body, start)
+            if found is None:
+                return None
+        start = body.find("\n" + key, start + len(key)) + 1
+        if start == 0:
+            break
+    return found
+
+
+def _blanked(part: str) -> str:
+    """part with every character but line breaks made a space."""
+    if not part.isascii():
+        part = _NOT_BLANK_NON_ASCII.sub(" ", part)
+    return part.translate(_BLANK_ASCII)

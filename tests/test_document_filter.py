@@ -1,0 +1,401 @@
+"""Composing only the documents that can hold an image gives the same run as composing all.
+
+The filter (`imglint.extract.document_filter`) is derived from what reading an object does
+(the extractors' kinds and key names, the object index's kinds, Lists, image-fields, the -v
+survey); these tests hold it to them, and compare the fast path with the full composition
+(`manifests.COMPOSE_EVERY_DOCUMENT`) byte for byte, in every output format: on hostile inputs,
+on the repository's own fixtures (always) and on the shared corpus (when it is there).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+import yaml
+from yaml.nodes import MappingNode, Node
+
+from imglint import extract, manifests
+from imglint.cli import main
+from imglint.document_filter import BlankedText, DocumentHead, may_hold_merge_key, unwanted_ranges
+from imglint.documents import _Loader, compose_documents
+from imglint.extract import (
+    GENERIC_EXTRACTOR,
+    OBJECT_EXTRACTORS,
+    FoundObject,
+    ObjectExtractor,
+    Sink,
+    document_filter,
+)
+from imglint.extract.fields import SURVEY_KEY_NAMES
+from imglint.image_fields import ImageField, PathStep, ResourceSettings
+from imglint.pull_secrets import INDEXED_KINDS
+from imglint.sites import PullSecretHolder
+from imglint.sources import Source
+
+LINT_FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
+INVENTORY_FORMATS = ("text", "json", "cyclonedx")
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _head(api_version: str, kind: str, keys: frozenset[str] = frozenset()) -> DocumentHead:
+    return DocumentHead(kind, api_version, keys)
+
+
+def _api_version(group: str) -> str:
+    return f"{group}/v1" if group else "v1"
+
+
+# -- the filter follows the extractors' declarations ------------------------------------------
+
+
+def test_every_registered_object_extractor_gets_its_kinds() -> None:
+    wants = document_filter().wants
+    for extractor in OBJECT_EXTRACTORS:
+        assert extractor.kinds, f"{extractor.name} declares no kinds"
+        for group, kind in extractor.kinds:
+            head = _head(_api_version(group), "SomeKind" if kind == "*" else kind)
+            assert wants(head), (extractor.name, group, kind)
+
+
+def test_every_object_extractor_gets_documents_with_its_keys() -> None:
+    wants = document_filter().wants
+    every_object = [e for e in (*OBJECT_EXTRACTORS, GENERIC_EXTRACTOR) if e.kinds is None]
+    assert every_object
+    for extractor in every_object:
+        assert extractor.key_names, f"{extractor.name} declares no key names"
+        for key in extractor.key_names:
+            assert wants(_head("example.com/v1", "Widget", frozenset({key}))), key
+    assert not wants(_head("example.com/v1", "Widget"))
+    assert not wants(_head("apps/v1", "Deployment", frozenset({"volumes", "image"})))
+
+
+def test_indexed_kinds_and_lists_are_always_read() -> None:
+    wants = document_filter().wants
+    for kind in INDEXED_KINDS:
+        assert wants(_head("v1", kind))
+        assert wants(_head("example.com/v1", kind))  # the index records them of any group
+    assert wants(_head("v1", "List"))
+    assert wants(_head("apps/v1", "DeploymentList"))
+
+
+def test_never_searched_kinds_are_not_read() -> None:
+    wants = document_filter().wants
+    assert not wants(_head("v1", "ConfigMap", frozenset({"containers"})))
+    assert not wants(_head("kyverno.io/v1", "ClusterPolicy", frozenset({"containers"})))
+    # A Knative Service is no built-in Service: read when it may hold a pod spec.
+    assert wants(_head("serving.knative.dev/v1", "Service", frozenset({"containers"})))
+
+
+def test_image_fields_entries_are_read() -> None:
+    entry = ImageField(
+        kind="ClusterStack",
+        path="spec.buildImage.image",
+        steps=(PathStep("spec"), PathStep("buildImage"), PathStep("image")),
+        group="kpack.io",
+    )
+    head = _head("kpack.io/v1alpha2", "ClusterStack")
+    assert not document_filter().wants(head)
+    assert document_filter(ResourceSettings(image_fields=(entry,))).wants(head)
+
+
+def test_the_verbose_survey_reads_unknown_kinds_with_its_keys() -> None:
+    head = _head("example.com/v1", "Widget", SURVEY_KEY_NAMES)
+    assert not document_filter().wants(head)
+    surveying = document_filter(ResourceSettings(survey=True))
+    assert surveying.key_names >= SURVEY_KEY_NAMES
+    assert surveying.wants(head)
+    assert not surveying.wants(_head("apps/v1", "Widget"))  # built-in groups are not surveyed
+    assert not surveying.wants(_head("example.com/v1", "Widget"))
+
+
+def test_an_extractor_without_declared_keys_reads_every_object() -> None:
+    def extract_nothing(found: FoundObject, sink: Sink) -> None:
+        return None
+
+    anything = ObjectExtractor("anything", None, extract_nothing)  # may find images anywhere
+    wants = document_filter(object_extractors=(*OBJECT_EXTRACTORS, anything)).wants
+    assert wants(_head("example.com/v1", "Widget"))
+    assert not wants(_head("v1", "ConfigMap"))
+
+
+def _widget_image(found: FoundObject, sink: Sink) -> None:
+    spec = found.keys.get("spec")
+    if isinstance(spec, MappingNode):
+        for key, value in spec.value:
+            if key.value == "runImage":
+                holder = PullSecretHolder(found.obj, [], None, found.obj.line, known=False)
+                sink.scalar_site(
+                    value, holder, field="runImage", field_path="spec.runImage", key="run"
+                )
+
+
+WIDGETS = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n---\n"
+    "apiVersion: toys.example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"
+    "spec:\n  runImage: 'busybox:1.36'\n"
+)
+
+
+def test_a_new_extractor_declaring_a_kind_gets_its_documents_composed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "widgets.yaml"
+    path.write_text(WIDGETS)
+    source = Source(str(path), WIDGETS, file_path=str(path))
+    # Without an extractor for it, the Widget is not composed (nothing would read it).
+    assert manifests.load([source]).object_count == 0
+    toy = ObjectExtractor("toys", frozenset({("toys.example.com", "Widget")}), _widget_image)
+    monkeypatch.setattr(extract, "OBJECT_EXTRACTORS", (*OBJECT_EXTRACTORS, toy))
+    monkeypatch.setattr(extract, "EXTRACTORS_BY_KIND", extract.by_kind(extract.OBJECT_EXTRACTORS))
+    found = manifests.load([source])
+    assert [(site.image, site.span.line) for site in found.sites] == [("busybox:1.36", 11)]
+
+
+# -- the text judgement ---------------------------------------------------------------------
+
+
+def _blanked(text: str) -> str:
+    ranges = unwanted_ranges(text, extract.document_filter())
+    assert ranges is not None
+    whole = BlankedText(text, ranges).whole()
+    read = BlankedText(text, ranges)
+    chunks = iter(lambda: read.read(7), "")  # as the composer reads it: a chunk at a time
+    assert "".join(chunks) == whole
+    return whole
+
+
+def _documents(text: str) -> list[str]:
+    """The kinds of the documents composed from the blanked text (and the text's shape kept)."""
+    blanked = _blanked(text)
+    assert len(blanked) == len(text) and blanked.count("\n") == text.count("\n")
+    kinds = []
+    for document in compose_documents(blanked):
+        if isinstance(document, MappingNode):
+            keys = {k.value: v for k, v in document.value}
+            kinds.append(str(keys["kind"].value))
+    return kinds
+
+
+POD = (
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: p%d}\nspec:\n"
+    "  containers:\n  - {name: a, image: nginx}\n"
+)
+CONFIG = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c%d\ndata:\n  k: %s\n"
+
+
+def test_documents_nothing_reads_are_blanked_in_place() -> None:
+    text = CONFIG % (1, "x") + "---\n" + POD % 2 + "--- # a comment\n" + CONFIG % (3, "ünï ☃")
+    assert _documents(text) == ["Pod"]
+    blanked = _blanked(text)
+    pod = text.index(POD % 2)
+    end = text.index("# a comment") + len("# a comment")  # marker lines are kept
+    assert blanked[pod:end] == text[pod:end]
+    assert blanked[:pod].strip() == "---" and not blanked[end:].strip()
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        # a kind the text does not show plainly, or shows twice: composed
+        "apiVersion: v1\nkind: Config\n  Map\ndata: {a: b}\n",  # "Config Map"
+        "apiVersion: v1\nkind: ConfigMap\nkind : Pod\n",
+        "apiVersion: v1\nkind: ConfigMap\n!!str kind: Pod\n",
+        'apiVersion: v1\nkind: ConfigMap\n"kind": Pod\n',
+        "apiVersion: v1\nkind: !!str ConfigMap\n",
+        "apiVersion: v1\nkind: ConfigMap#x\n",
+        "  apiVersion: v1\n  kind: ConfigMap\n",
+        # checked only by composing: anchors, aliases, merge keys
+        "apiVersion: v1\nkind: ConfigMap\ndata: {a: &x 1, b: *x}\n",
+        "apiVersion: v1\nkind: ConfigMap\ndata:\n  <<: {a: 1}\n",
+        "apiVersion: v1\nkind: ConfigMap\ndata:\n  !!merge x: {a: 1}\n",
+        "apiVersion: v1\nkind: ConfigMap\ndata:\n  a: 1\n...\n# the end\n",
+    ],
+)
+def test_what_the_text_cannot_say_for_certain_is_composed(config: str) -> None:
+    text = config + "---\n" + POD % 2
+    assert len(_documents(text)) == 2
+
+
+def test_text_in_scalars_is_no_anchor_and_no_merge_key() -> None:
+    text = CONFIG % (1, "'a **bold** b && c *d* | cat <<EOF'") + "---\n" + POD % 2
+    assert _documents(text) == ["Pod"]
+    assert may_hold_merge_key("a:\n  <<: *b\n") and may_hold_merge_key("? <<\n: {a: 1}\n")
+    assert not may_hold_merge_key("run: cat <<EOF\nx: a << b\n")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "%YAML 1.1\n---\n" + CONFIG % (1, "x"),
+        "\ufeff" + CONFIG % (1, "x"),
+        (CONFIG % (1, "x") + "---\n" + POD % 2).replace("\n", "\r"),
+        CONFIG % (1, "x") + "---\r\n" + "a: b\u2028c: d\n",
+        CONFIG % (1, "[") + "---\n" + POD % 2,  # a syntax error in a document not wanted
+    ],
+)
+def test_files_composed_whole(text: str) -> None:
+    assert unwanted_ranges(text, extract.document_filter()) is None
+
+
+def test_the_remembered_tags_are_pyyaml_s() -> None:
+    plain = (
+        "[yes, No, on, OFF, true, ~, null, '', 1, 0x1f, 0o17, 017, 1_000, 1.5e3, .inf, -.Inf,"
+        " .NaN, 2001-12-14, 2001-12-14t21:59:43.10-05:00, '<<', =, 1:20, '1', a, Pod]"
+    )
+    text = f"a: {plain}\nb: {plain}\n<<: {{x: 1}}\n"
+
+    def tags(node: Node) -> Iterator[str]:
+        yield node.tag
+        if isinstance(node.value, list):
+            for item in node.value:
+                for part in item if isinstance(item, tuple) else (item,):
+                    yield from tags(part)
+
+    assert not _Loader.yaml_path_resolvers
+    for _ in range(2):  # the second time from the cache
+        ours = [list(tags(d)) for d in yaml.compose_all(text, Loader=_Loader)]
+        pyyaml = [list(tags(d)) for d in yaml.compose_all(text, Loader=yaml.SafeLoader)]
+        assert ours == pyyaml
+
+
+# -- the fast path and the full composition agree, byte for byte ---------------------------
+
+
+def _run(args: list[str], full: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+    monkeypatch.setattr(manifests, "COMPOSE_EVERY_DOCUMENT", full)
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(args)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _agree(args: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+    fast = _run(args, False, monkeypatch)
+    full = _run(args, True, monkeypatch)
+    # -v says how long the run took: the one line that may differ.
+    assert fast[:2] == full[:2] and _untimed(fast[2]) == _untimed(full[2])
+    return fast
+
+
+def _untimed(err: str) -> str:
+    return re.sub(r"(?m)^imglint: done in [0-9.]+ s$", "imglint: done", err)
+
+
+HOSTILE = {
+    "undefined-alias.yaml": POD % 1 + "---\n" + CONFIG % (2, "*nowhere") + "---\n" + POD % 3,
+    "duplicate-anchor.yaml": CONFIG % (1, "&a x\n  j: &a y") + "---\n" + POD % 2,
+    "late-syntax-error.yaml": POD % 1 + "---\n" + CONFIG % (2, "ok") + "---\n" + "a: [\n",
+    "syntax-error-in-skipped.yaml": POD % 1
+    + "---\n"
+    + CONFIG % (2, "'unclosed")
+    + "---\n"
+    + POD % 3,
+    "tab-in-skipped.yaml": POD % 1 + "---\n" + CONFIG % (2, "x\n\tj: y"),
+    "bom.yaml": "\ufeff" + CONFIG % (1, "x") + "---\n" + POD % 2,
+    "bom-mid-stream.yaml": CONFIG % (1, "x")
+    + "---\n\ufeff"
+    + CONFIG % (2, "y")
+    + "---\n"
+    + POD % 3,
+    "unicode-before.yaml": CONFIG % (1, "'ünïcödé ☃ 🐳'") + "---\n" + POD % 2,
+    "merge.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: m}\nspec:\n  containers:\n"
+    "  - &c {name: a, image: 'nginx:1.25'}\n  - <<: *c\n    name: b\n---\n" + CONFIG % (2, "x"),
+    "bad-merge-in-skipped.yaml": CONFIG % (1, "x\n  <<: [1, 2]") + "---\n" + POD % 2,
+    "merge-before-key.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: m}\nspec:\n"
+    "  containers:\n  - &c {name: a, image: 'nginx:1.25'}\n  - image: busybox\n    <<: *c\n",
+    "template-in-skipped.yaml": CONFIG % (1, "x") + "{{- if .Values.x }}\n---\n" + POD % 2,
+    "template-data.yaml": CONFIG % (1, "|\n    {{ .Values.x }}\n    {{- end }}")
+    + "---\n"
+    + POD % 2,
+    "escaped-key.yaml": "apiVersion: example.com/v1\nkind: Widget\nspec:\n  template:\n"
+    '    spec:\n      "contai\\u006eers": [{name: a, image: busybox}]\n---\n' + POD % 2,
+    "marker-content.yaml": "--- |\n  text\n--- {apiVersion: v1, kind: Pod, metadata: {name: f},"
+    " spec: {containers: [{name: a, image: 'redis:latest'}]}}\n",
+    "document-end.yaml": CONFIG % (1, "x") + "...\n" + POD % 2 + "...\n",
+    "crlf.yaml": (CONFIG % (1, "x") + "---\n" + POD % 2).replace("\n", "\r\n"),
+    "directive.yaml": "%YAML 1.1\n---\n" + POD % 1,
+    "kind-in-scalar.yaml": 'apiVersion: v1\nmetadata: {name: q}\nnote: "a\nkind: ConfigMap\nb"\n'
+    "kind: Pod\nspec:\n  containers: [{name: a, image: busybox}]\n",
+    "kind-continued.yaml": "apiVersion: v1\nkind: Config\n  Map\nmetadata: {name: k}\nspec:\n"
+    "  containers: [{name: a, image: busybox}]\n",
+    "tagged-kind.yaml": "apiVersion: v1\nkind: !!str Pod\nmetadata: {name: t}\nspec:\n"
+    "  containers: [{name: a, image: busybox}]\n",
+    "too-deep.yaml": CONFIG % (1, "[" * 2000 + "]" * 2000) + "---\n" + POD % 2,
+    "keep-chomping.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: k}\nspec:\n"
+    "  containers: [{name: a, image: busybox}]\nnote: |+\n  x\n\n---\n" + CONFIG % (2, "y"),
+    "pull-secrets.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default}\n"
+    "imagePullSecrets: [{name: missing}]\n---\n" + POD % 1,
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("hostile")
+    for name, text in HOSTILE.items():
+        (folder / name).write_bytes(text.encode("utf-8"))
+    # One large stream of documents: the per-document decisions (`{{` lines, merge keys).
+    big = (
+        "---\n".join((POD % n if n % 7 == 0 else CONFIG % (n, "x")) for n in range(3000))
+        + "---\n"
+        + HOSTILE["merge.yaml"]
+        + "---\n"
+        + HOSTILE["template-data.yaml"]
+    )
+    (folder / "stream.yaml").write_text(big)
+    return folder
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_fast_path_matches_full_composition_on_hostile_files(
+    name: str, hostile_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for fmt in LINT_FORMATS:
+        _agree([str(hostile_folder / name), "--format", fmt], monkeypatch)
+
+
+@pytest.mark.parametrize("fmt", LINT_FORMATS)
+def test_fast_path_matches_full_composition_on_the_hostile_folder(
+    fmt: str, hostile_folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = _agree([str(hostile_folder), "--format", fmt], monkeypatch)
+    assert code == 2 and out  # input errors, and findings reported
+
+
+def _corpus() -> Path | None:
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[2] / "shared" / "corpus", Path("/work/shared/corpus")):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def _every_report(folder: Path) -> Iterator[list[str]]:
+    for fmt in LINT_FORMATS:
+        yield [str(folder), "--format", fmt]
+    yield [str(folder), "-v"]  # the survey of kinds nobody reads
+    for fmt in INVENTORY_FORMATS:
+        yield [str(folder), "--list-images", "--format", fmt]
+
+
+@pytest.mark.parametrize("args", list(_every_report(FIXTURES)), ids=" ".join)
+def test_fast_path_matches_full_composition_on_the_fixtures(
+    args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _agree(args, monkeypatch)[1]
+
+
+@pytest.mark.skipif(
+    _corpus() is None, reason="the shared corpus (../shared/corpus) is not beside this clone"
+)
+def test_fast_path_matches_full_composition_on_the_corpus(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    corpus = _corpus()
+    assert corpus is not None
+    for args in _every_report(corpus):
+        assert _agree(args, monkeypatch)[1], args
