@@ -473,7 +473,10 @@ def template_action_lines(text: str) -> list[int]:
 
     Such a line makes the file a template when it stands outside any multi-line YAML scalar;
     inside a block scalar (a ConfigMap holding a Jinja chat template, or a Grafana alert
-    template) it is just data.
+    template) it is just data. A YAML comment is no exception: Helm renders a template's whole
+    text, so `# {{ include "x" . | nindent 4 }}` runs (and its lines are not commented), and
+    `helm template` output never holds a Helm action anywhere: a file that does was not
+    rendered. A comment's action without Helm in it (`# {{ $labels.pod }}`) is just words.
     """
     if "{{" not in text:
         return []

@@ -203,6 +203,56 @@ def test_a_helm_template_held_in_a_block_scalar_is_data(
     assert out.splitlines() == ["All checks passed (1 file, 0 images)"]
 
 
+POD_WITH_COMMENT = """\
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: web
+      labels:
+    {comment}
+    spec:
+      containers: [{{name: web, image: "docker.io/library/nginx:1.25"}}]
+    """
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        '    # {{- include "web.labels" . | nindent 4 }}',
+        "    # image: {{ .Values.image.repository }}:{{ .Values.image.tag }}",
+        "# {{- if .Values.enabled }}",
+    ],
+)
+def test_a_helm_action_in_a_comment_is_still_a_template_action(
+    repo: Path, capsys: pytest.CaptureFixture[str], comment: str
+) -> None:
+    """Helm renders a template's whole text, comments included: `# {{ include "x" . | nindent
+    4 }}` runs, and its output (here: more labels, on lines of their own) is not commented. So
+    `helm template` output never holds a Helm action, even in a comment, and a file that holds
+    one was not rendered: what kubectl would apply is not what it says."""
+    path = write(repo / "pod.yaml", POD_WITH_COMMENT.format(comment=comment))
+    code, out, _ = run([path], capsys)
+    assert code == 2
+    assert out.splitlines()[0] == f"pod.yaml: {TEMPLATE_ERROR}"
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "    # summary: {{ $labels.pod }} restarted",  # another tool's action, as data
+        "    # {{ end }}",  # no Helm in it: a stray word of a comment
+        "    # see {{ .repository }}",
+    ],
+)
+def test_a_go_template_action_without_helm_in_a_comment_is_linted(
+    repo: Path, capsys: pytest.CaptureFixture[str], comment: str
+) -> None:
+    path = write(repo / "pod.yaml", POD_WITH_COMMENT.format(comment=comment))
+    code, out, _ = run([path], capsys)
+    assert code == 0
+    assert out.splitlines() == ["All checks passed (1 file, 1 image)"]
+
+
 # -- JSON that is not a manifest ---------------------------------------------------------------
 
 ESLINTRC = """\
