@@ -129,6 +129,8 @@ class Exclusions:
 
     def match(self, path: str) -> str | None:
         """The pattern that excludes path itself (not for a folder above it), if one does."""
+        if not self.patterns and self.nearest is None:
+            return None  # asked of every file: no path arithmetic when nothing is excluded
         return self._match(os.path.abspath(path))[0]
 
     def _match(self, absolute: str) -> tuple[str | None, Exclusions]:
