@@ -13,11 +13,15 @@ and reported as min / median / max, with peak memory (the child's ru_maxrss):
              (both cores) once imglint has the option
   scaling    the same at 1x/2x/4x/8x copies of the folder (copied into a temporary folder,
              removed afterwards): time and peak memory should grow with the input, memory not
+  one file   one large file (--large-mib, 30 by default) made of the folder's documents,
+             against the floor composing that file: per-document work must not turn into a
+             Python pass over every document of a stream
   start-up   a one-file `imglint` process against `python -c "import yaml"`
 
 Ratios to the floor measured in the same run, not seconds, are what to compare: these machines
 are shared and noisy. The goals (issue 18): corpus within 0.5x of the floor on two cores and
-0.8x with one worker, start-up within 1.5x, peak memory at 8x within 1.5x of the peak at 1x.
+0.8x with one worker, the large file within 1.2x, start-up within 1.5x, peak memory at 8x
+within 1.5x of the peak at 1x.
 """
 
 from __future__ import annotations
@@ -42,7 +46,11 @@ suffixes = tuple(sys.argv[1].split(","))
 documents = 0
 gc.disable()
 for folder in sys.argv[2:]:
-    for root, dirs, files in os.walk(folder):
+    if os.path.isfile(folder):
+        walked = [(os.path.dirname(folder), [], [os.path.basename(folder)])]
+    else:
+        walked = os.walk(folder)
+    for root, dirs, files in walked:
         dirs.sort()
         for name in sorted(files):
             if not name.endswith(suffixes):
@@ -140,12 +148,51 @@ def copies(folder: str, count: int, into: str) -> list[str]:
     return made
 
 
+def large_file(folder: str, mib: int, into: str) -> str:
+    """One file of about `mib` MiB: the folder's manifests that read cleanly on their own (no
+    template, no YAML error, no directive), as documents of one stream, repeated as needed."""
+    from imglint.documents import FileReading
+    from imglint.sources import MANIFEST_SUFFIXES, Source
+
+    documents: list[str] = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            if not name.endswith(MANIFEST_SUFFIXES):
+                continue
+            try:
+                with open(os.path.join(root, name), encoding="utf-8") as handle:
+                    text = handle.read()
+            except (OSError, UnicodeDecodeError):
+                continue
+            if text.startswith("%") or "\n%" in text or "\n..." in text:
+                continue
+            reading = FileReading(Source(name, text))
+            if reading.run(lambda document: None) and not reading.errors:
+                documents.append(text if text.endswith("\n") else text + "\n")
+    if not documents:
+        raise SystemExit(f"{folder}: no manifest to build the large file from")
+    path = os.path.join(into, "large.yaml")
+    written = 0
+    with open(path, "w", encoding="utf-8") as handle:
+        while written < mib * 1024 * 1024:
+            for text in documents:
+                handle.write("---\n" + text)
+                written += len(text) + 4
+                if written >= mib * 1024 * 1024:
+                    break
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder")
     parser.add_argument("--repeat", type=int, default=5, help="runs of each process (default 5)")
     parser.add_argument(
         "--scales", default="1,2,4,8", help="copies of the folder to scale over ('' to skip)"
+    )
+    parser.add_argument(
+        "--large-mib", type=int, default=30, help="size of the one-file case (0 to skip)"
     )
     args = parser.parse_args()
     folder = os.path.abspath(args.folder)
@@ -176,6 +223,13 @@ def main() -> None:
                 peak = statistics.median(s.peak_kib for s in samples[f"imglint {scale}x"])
                 first_peak = first_peak or peak
                 print(f"  imglint peak memory against 1x: {peak / first_peak:.2f}x")
+
+    if args.large_mib:
+        with tempfile.TemporaryDirectory(prefix="imglint-bench-") as temp:
+            large = large_file(folder, args.large_mib, temp)
+            print(f"one file of {os.path.getsize(large) / 1024 / 1024:.0f} MiB:")
+            single = {"floor": floor_command([large]), "imglint": imglint_command([large])}
+            report(measure(single, args.repeat), "floor")
 
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         handle.write("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n")
