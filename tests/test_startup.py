@@ -1,0 +1,91 @@
+"""Start-up stays near `python -c "import yaml"`: an offline run loads only what it uses.
+
+Every module below has a run that needs it (the registry check, --fix, kustomize builds, Helm
+values, other report formats, workers...); none is needed to lint one YAML file offline, so
+none may load then. (`datetime` is not among them: PyYAML's constructor imports it, so it is
+part of `import yaml` itself.) The speed is measured by benchmarks/bench_lint.py, not here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+NOT_LOADED_OFFLINE = (
+    # the registry check and what only its answers need
+    "httpx",
+    "ssl",
+    "socket",
+    "hashlib",
+    "json",
+    "imglint.registry",
+    "imglint.resolve",
+    "imglint.placement",
+    # rewriting files
+    "imglint.fix",
+    "imglint.pin",
+    "difflib",
+    # kustomize builds and Helm values, read only when a file is one
+    "subprocess",
+    "imglint.kustomize",
+    "imglint.kustomize_tree",
+    "imglint.kustomize_sites",
+    "imglint.kustomize_origin",
+    "imglint.helm",
+    "imglint.helm_values",
+    "imglint.helm_values_chart",
+    "imglint.helm_templates",
+    "imglint.helm_values_gitops",
+    "imglint.github_action",
+    # reports not asked for, baselines, configuration formats not present
+    "imglint.report.json",
+    "imglint.report.sarif",
+    "imglint.report.junit",
+    "imglint.report.github",
+    "imglint.report.gitlab",
+    "imglint.report.cyclonedx",
+    "imglint.report.inventory",
+    "imglint.baseline",
+    "tomllib",
+    "ipaddress",
+    # parallel reading, never for one small file
+    "concurrent.futures",
+    "multiprocessing",
+    # YAML libraries imglint does not run
+    "ruamel",
+    "ruamel.yaml",
+)
+
+MANIFESTS = {
+    "no object": "kind: ConfigMap\n",
+    "one pod": "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+    "spec:\n  containers: [{name: a, image: 'docker.io/library/nginx:1.25'}]\n",
+    "a pod and a CRD": "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+    "metadata: {name: widgets.example.com}\nspec: {group: example.com}\n---\n"
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n"
+    "    spec:\n      containers: [{name: web, image: 'nginx:latest'}]\n",
+}
+
+
+@pytest.mark.parametrize("manifest", sorted(MANIFESTS))
+def test_an_offline_one_file_run_loads_only_what_it_uses(tmp_path: Path, manifest: str) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(MANIFESTS[manifest])
+    probe = (
+        "import sys; from imglint.cli import main; code = main([sys.argv[1]]); "
+        f"print(code, ','.join(m for m in {NOT_LOADED_OFFLINE!r} if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    code, _, loaded = result.stdout.splitlines()[-1].partition(" ")
+    assert code in ("0", "1")  # linted: findings or none, no input error
+    assert loaded == ""
