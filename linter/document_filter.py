@@ -278,12 +278,47 @@ def _has_anchor_or_alias(body: str) -> bool:
 
 
 def _node_may_start(body: str, position: int) -> bool:
-    """Whether a node may start at position, judged from its line before it."""
-    before = body[body.rfind("\n", 0, position) + 1 : position].rstrip(" \t")
-    if not before or before[-1] in _NODE_START_AFTER:
+    """Whether a node may start at position, judged from its line before it (and, at the start
+    of a line, from the line it is part of: the text of a scalar continues there)."""
+    line_start = body.rfind("\n", 0, position) + 1
+    before = body[line_start:position].rstrip(" \t")
+    if not before:
+        return not _continues_a_scalar(body, line_start, position - line_start)
+    if before[-1] in _NODE_START_AFTER:
         return True
     # A tag (`!!str &a x`): the word before the blanks starts with `!`.
     return before[max(before.rfind(" "), before.rfind("\t")) + 1 :].startswith("!")
+
+
+def _continues_a_scalar(body: str, line_start: int, indent: int) -> bool:
+    """Whether the line at line_start (indented by indent) goes on with a scalar's text: the
+    nearest line above it that is less indented ends with a block scalar's header (`|-`, `>`)
+    or holds a plain scalar value (`key: words`, `- words`), and no node starts in that text.
+    (A CRD's `description: |-` whose text has a line `*Warning: ...` is no alias.)"""
+    end = line_start - 1
+    while end > 0:
+        start = body.rfind("\n", 0, end) + 1
+        line = body[start:end]
+        content = line.lstrip(" ")
+        if content and not content.startswith("#") and content.strip():
+            if len(line) - len(content) >= indent:
+                end = start - 1
+                continue
+            if "'" in content or '"' in content:
+                return False  # a quoted scalar may open here: not told by this text
+            comment = content.find(" #")
+            if comment >= 0:
+                content = content[:comment]
+            content = content.rstrip(" \t\r")
+            return bool(_BLOCK_HEADER_END.search(content) or _PLAIN_VALUE.match(content))
+        end = start - 1
+    return False
+
+
+# The end of a line that opens a block scalar (`key: |-`, `- >2`), and a line whose value is a
+# plain scalar (`key: words`, `- words`, `- key: words`): more indented lines continue them.
+_BLOCK_HEADER_END = re.compile(r"(?:^|[ \t])[|>](?:[1-9][-+]?|[-+][1-9]?)?$")
+_PLAIN_VALUE = re.compile(r"(?:-[ \t]+)*(?:[A-Za-z0-9_][^:\s]*:[ \t]+)?[A-Za-z0-9_(][^:]*$")
 
 
 def _only_key_line(body: str, key: str, form: re.Pattern[str]) -> re.Match[str] | None:

@@ -224,6 +224,13 @@ def test_what_the_text_cannot_say_for_certain_is_composed(config: str) -> None:
 def test_text_in_scalars_is_no_anchor_and_no_merge_key() -> None:
     text = CONFIG % (1, "'a **bold** b && c *d* | cat <<EOF'") + "---\n" + POD % 2
     assert _documents(text) == ["Pod"]
+    # Lines of a block scalar's or a plain scalar's text that start like an alias.
+    block = CONFIG % (1, "|-\n    deprecated.\n     *Warning: do not use\n  j: x\n    *more")
+    assert _documents(block + "---\n" + POD % 2) == ["Pod"]
+    # An alias where a node starts: a mapping key after a sibling, a value on its own line.
+    for alias in ("  a: 1\n  *x : 2\n", "  a:\n    *x\n", "  - [a,\n    *x]\n"):
+        text = "apiVersion: v1\nkind: ConfigMap\ndata:\n" + alias + "---\n" + POD % 2
+        assert len(_documents(text.replace("*x", "&x y"))) == 2, alias
     assert may_hold_merge_key("a:\n  <<: *b\n") and may_hold_merge_key("? <<\n: {a: 1}\n")
     assert not may_hold_merge_key("run: cat <<EOF\nx: a << b\n")
 
@@ -288,6 +295,9 @@ def _untimed(err: str) -> str:
 
 HOSTILE = {
     "undefined-alias.yaml": POD % 1 + "---\n" + CONFIG % (2, "*nowhere") + "---\n" + POD % 3,
+    "undefined-alias-key.yaml": CONFIG % (1, "x\n  *nowhere : y") + "---\n" + POD % 2,
+    "undefined-alias-below.yaml": CONFIG % (1, "\n    *nowhere") + "---\n" + POD % 2,
+    "alias-like-text.yaml": CONFIG % (1, "|-\n    a\n     *Warning: b") + "---\n" + POD % 2,
     "duplicate-anchor.yaml": CONFIG % (1, "&a x\n  j: &a y") + "---\n" + POD % 2,
     "late-syntax-error.yaml": POD % 1 + "---\n" + CONFIG % (2, "ok") + "---\n" + "a: [\n",
     "syntax-error-in-skipped.yaml": POD % 1
@@ -297,6 +307,8 @@ HOSTILE = {
     + POD % 3,
     "tab-in-skipped.yaml": POD % 1 + "---\n" + CONFIG % (2, "x\n\tj: y"),
     "bom.yaml": "\ufeff" + CONFIG % (1, "x") + "---\n" + POD % 2,
+    "control-character-in-skipped.yaml": CONFIG % (1, "'a\x07b'") + "---\n" + POD % 2,
+    "control-character-in-read.yaml": CONFIG % (1, "x") + "---\n" + POD % 2 + "x: '\x07'\n",
     "bom-mid-stream.yaml": CONFIG % (1, "x")
     + "---\n\ufeff"
     + CONFIG % (2, "y")
@@ -399,3 +411,18 @@ def test_fast_path_matches_full_composition_on_the_corpus(
     assert corpus is not None
     for args in _every_report(corpus):
         assert _agree(args, monkeypatch)[1], args
+
+
+def test_a_document_too_large_to_read_is_refused_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document with more nodes than the limit is refused whether or not anything would read
+    it (the limit lowered here, so that the file stays small)."""
+    from imglint import documents
+
+    monkeypatch.setattr(documents, "MAX_NODES_PER_DOCUMENT", 500)
+    entries = "".join(f"  k{n}: v\n" for n in range(600))
+    path = tmp_path / "huge.yaml"
+    path.write_text(CONFIG % (1, "x") + entries + "---\n" + POD % 2)
+    code, out, _ = _agree([str(path), "--format", "json"], monkeypatch)
+    assert code == 2 and "too large to read" in out
