@@ -224,8 +224,13 @@ def may_hold_merge_key(text: str, start: int = 0, end: int | None = None) -> boo
     (`<<:`, `<< :`, `? <<` at a line's end; never `cat <<EOF` or `a << b`), or a key tagged
     merge (`!!merge`, `!<tag:yaml.org,2002:merge>`)."""
     end = len(text) if end is None else end
-    if text.find("!merge", start, end) >= 0 or text.find(":merge", start, end) >= 0:
+    # One-character searches first: `!` and `<` are rare in manifests, `merge` is not.
+    if text.find("!", start, end) >= 0 and (
+        text.find("!merge", start, end) >= 0 or text.find(":merge", start, end) >= 0
+    ):
         return True
+    if text.find("<", start, end) < 0:
+        return False
     found = text.find("<<", start, end)
     while found >= 0:
         after = found + 2
@@ -310,15 +315,16 @@ def _continues_a_scalar(body: str, line_start: int, indent: int) -> bool:
             if comment >= 0:
                 content = content[:comment]
             content = content.rstrip(" \t\r")
-            return bool(_BLOCK_HEADER_END.search(content) or _PLAIN_VALUE.match(content))
+            # (Compiled on first use, through re's cache: most runs never get here.)
+            return bool(re.search(_BLOCK_HEADER_END, content) or re.match(_PLAIN_VALUE, content))
         end = start - 1
     return False
 
 
 # The end of a line that opens a block scalar (`key: |-`, `- >2`), and a line whose value is a
 # plain scalar (`key: words`, `- words`, `- key: words`): more indented lines continue them.
-_BLOCK_HEADER_END = re.compile(r"(?:^|[ \t])[|>](?:[1-9][-+]?|[-+][1-9]?)?$")
-_PLAIN_VALUE = re.compile(r"(?:-[ \t]+)*(?:[A-Za-z0-9_][^:\s]*:[ \t]+)?[A-Za-z0-9_(][^:]*$")
+_BLOCK_HEADER_END = r"(?:^|[ \t])[|>](?:[1-9][-+]?|[-+][1-9]?)?$"
+_PLAIN_VALUE = r"(?:-[ \t]+)*(?:[A-Za-z0-9_][^:\s]*:[ \t]+)?[A-Za-z0-9_(][^:]*$"
 
 
 def _only_key_line(body: str, key: str, form: re.Pattern[str]) -> re.Match[str] | None:
