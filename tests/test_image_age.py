@@ -148,6 +148,19 @@ def test_a_warm_cache_knows_each_platforms_build_time(pushed: Pushed, tmp_path: 
         "linux/amd64",
         True,
     )
+    # A platform the index lacks is a fact of the digest too: a warm run asks nothing.
+    lacking: dict[str, Any] = {**options, "created_platforms": ("linux/arm64", "linux/s390x")}
+    cold = run([multi], **lacking)[multi]
+    warm_counter = Counter()
+    warm = run([multi], counter=warm_counter, **lacking)[multi]
+    assert warm_counter.requests == []
+    assert (warm.created, warm.created_platform) == (cold.created, "linux/arm64")
+    absent = {**options, "created_platforms": ("linux/s390x",)}
+    run([multi], **absent)
+    warm_counter = Counter()
+    warm = run([multi], counter=warm_counter, **absent)[multi]
+    assert warm_counter.requests == []
+    assert (warm.created, warm.created_unknown) == (None, "its index has no linux/s390x image")
 
 
 def test_one_manifest_and_one_config_read_per_digest(pushed: Pushed) -> None:

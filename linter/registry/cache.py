@@ -59,7 +59,8 @@ class DigestInfo:
     media_type: str | None
     platforms: tuple[str, ...] | None  # None: not read
     # The `created` text of its config ("" when it has none), by the platform asked for an
-    # index, "" for a single image; what is not listed was not read.
+    # index (registry.client.NO_PLATFORM_IMAGE: the index has no image for it), "" for a single
+    # image; what is not listed was not read.
     created: Mapping[str, str] = field(default_factory=dict)
 
 

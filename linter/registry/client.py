@@ -469,8 +469,10 @@ class Resolver:
         try:
             if index:
                 child = parse_platform_manifest(body, key)
-                if child is None:
-                    return None, f"its index has no {key} image"
+                if child is None:  # an index never gains one: cached as a fact like a time
+                    record = self._created_read.setdefault((target.domain, target.path, digest), {})
+                    record[key] = NO_PLATFORM_IMAGE
+                    return NO_PLATFORM_IMAGE, ""
                 body, problem = await self._verified_manifest(endpoint, target, child, credentials)
                 if body is None:
                     return None, problem
@@ -856,6 +858,11 @@ def _failure(target: _Target, exc: RegistryError, host: str = "") -> Resolution:
     return Resolution(reference=target.keys[0], status=status, detail=str(exc), registry=host)
 
 
+# What the build-time record of an index holds for a platform it has no image for (no `created`
+# text can look like this): a digest's content never changes, so a warm run need not ask again.
+NO_PLATFORM_IMAGE = "(no image for this platform)"
+
+
 def _with_build_time(
     result: Resolution, keys: Sequence[str], texts: Sequence[tuple[str | None, str]]
 ) -> Resolution:
@@ -865,7 +872,10 @@ def _with_build_time(
     known: list[tuple[datetime, str]] = []
     unknown: list[str] = []
     for key, (text, unread) in zip(keys, texts, strict=True):
-        created, why = created_time(text) if text is not None else (None, unread)
+        if text == NO_PLATFORM_IMAGE:
+            created, why = None, f"its index has no {key} image"
+        else:
+            created, why = created_time(text) if text is not None else (None, unread)
         if created is not None:
             known.append((created, key))
         else:
