@@ -115,6 +115,7 @@ def test_list_images_json(capsys: pytest.CaptureFixture[str]) -> None:
             "field": "containers",
             "normalized": "docker.io/library/nginx:latest",
             "placeholder": None,
+            "value_line": None,
             "pull_policy": None,
             "source": "pod",
             "field_path": "spec.containers[0].image",

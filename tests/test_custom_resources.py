@@ -509,6 +509,12 @@ def test_a_placeholder_whose_value_is_checked_is_not_counted_as_unchecked(
         "$(params.IMAGE) (Tekton variable; value checked at line 6)",
         "$(params.OTHER) (Tekton variable, not checked)",
     ]
+    assert [(i["line"], i["value_line"]) for i in listed(capsys, path)] == [
+        (6, None),
+        (9, 6),
+        (10, 6),
+        (11, None),
+    ]
 
 
 def test_list_images_says_what_a_report_says_on_stderr(

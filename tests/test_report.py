@@ -802,6 +802,7 @@ def test_inventory_json_entries() -> None:
         "digest": None,
         "error": None,
         "placeholder": None,
+        "value_line": None,
         "kind": "Deployment",
         "namespace": "prod",
         "name": "web",

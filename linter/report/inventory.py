@@ -17,7 +17,8 @@ for pod sites (`containers`) and the path for the others. `name` is the object's
 `metadata.name`, `generate_name` its `metadata.generateName` (the text shows `hello-world-*`
 for an object named only by it). A placeholder
 (`{{ .Values.image }}`, `${IMAGE}`, `ko://...`) is listed as written with `valid` false, no
-`error`, and `placeholder` saying what it is.
+`error`, and `placeholder` saying what it is; `value_line` is the line of the value it stands
+for when the file gives it (a Tekton param's default), listed and checked as an image there.
 
 With `--resolve` (an inventory for scanners), each checked reference also carries the
 registry's answer: text adds a column (`sha256:... linux/amd64,linux/arm64`, or the status and
@@ -221,6 +222,9 @@ def site_dict(site: ImageSite) -> dict[str, Any]:
         "digest": ref.digest if ref is not None else None,
         "error": site.error,
         "placeholder": site.placeholder,
+        # A placeholder that is exactly a parameter whose value the file gives: that value's
+        # line, where it is listed (and checked) as an image of its own.
+        "value_line": site.value_checked_at.line if site.value_checked_at else None,
         "kind": site.obj.kind,
         "namespace": site.obj.namespace,
         "name": site.obj.name,
