@@ -322,9 +322,12 @@ def _continues_a_scalar(body: str, line_start: int, indent: int) -> bool:
 
 
 # The end of a line that opens a block scalar (`key: |-`, `- >2`), and a line whose value is a
-# plain scalar (`key: words`, `- words`, `- key: words`): more indented lines continue them.
+# plain scalar (`key: words`, `- words`, `- key: words`, `some words: more words`): more indented
+# lines continue them. (The key may hold blanks: a line of a block scalar's text such as
+# `bearerToken is deprecated: this will be removed.` reads as one; either way the lines below
+# it that are more indented are text, or a syntax error that libyaml's check reports.)
 _BLOCK_HEADER_END = r"(?:^|[ \t])[|>](?:[1-9][-+]?|[-+][1-9]?)?$"
-_PLAIN_VALUE = r"(?:-[ \t]+)*(?:[A-Za-z0-9_][^:\s]*:[ \t]+)?[A-Za-z0-9_(][^:]*$"
+_PLAIN_VALUE = r"(?:-[ \t]+)*(?:[A-Za-z0-9_][^:]*:[ \t]+)?[A-Za-z0-9_(][^:]*$"
 
 
 def _only_key_line(body: str, key: str, form: re.Pattern[str]) -> re.Match[str] | None:

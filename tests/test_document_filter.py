@@ -227,6 +227,9 @@ def test_text_in_scalars_is_no_anchor_and_no_merge_key() -> None:
     # Lines of a block scalar's or a plain scalar's text that start like an alias.
     block = CONFIG % (1, "|-\n    deprecated.\n     *Warning: do not use\n  j: x\n    *more")
     assert _documents(block + "---\n" + POD % 2) == ["Pod"]
+    # ... below a line of that text that reads as `words: words` (a CRD's deprecation note).
+    block = CONFIG % (1, "|-\n    token is deprecated: use x.\n     *Warning: do not use")
+    assert _documents(block + "---\n" + POD % 2) == ["Pod"]
     # An alias where a node starts: a mapping key after a sibling, a value on its own line.
     for alias in ("  a: 1\n  *x : 2\n", "  a:\n    *x\n", "  - [a,\n    *x]\n"):
         text = "apiVersion: v1\nkind: ConfigMap\ndata:\n" + alias + "---\n" + POD % 2
@@ -298,6 +301,11 @@ HOSTILE = {
     "undefined-alias-key.yaml": CONFIG % (1, "x\n  *nowhere : y") + "---\n" + POD % 2,
     "undefined-alias-below.yaml": CONFIG % (1, "\n    *nowhere") + "---\n" + POD % 2,
     "alias-like-text.yaml": CONFIG % (1, "|-\n    a\n     *Warning: b") + "---\n" + POD % 2,
+    "alias-like-text-after-words.yaml": CONFIG % (1, "|-\n    a b: c.\n     *Warning: d")
+    + "---\n"
+    + POD % 2,
+    "undefined-alias-below-words.yaml": CONFIG % (1, "x\n  a b:\n    *nowhere") + "---\n" + POD % 2,
+    "alias-after-words-value.yaml": CONFIG % (1, "x\n  a b: c\n    *nowhere") + "---\n" + POD % 2,
     "duplicate-anchor.yaml": CONFIG % (1, "&a x\n  j: &a y") + "---\n" + POD % 2,
     "late-syntax-error.yaml": POD % 1 + "---\n" + CONFIG % (2, "ok") + "---\n" + "a: [\n",
     "syntax-error-in-skipped.yaml": POD % 1
