@@ -11,6 +11,9 @@ file:
   with the names the bases do write when one looks like what was meant;
 - an entry whose bases are not all known (remote, outside the linted set, built by plugins)
   is left as it is, and the run's details (`-v`) say why;
+- a `helmCharts[].valuesInline` image that an entry of its own kustomization rewrites is listed
+  as the reference deployed and linted at that entry, not as written (see
+  `_settle_chart_values`); an entry that matches one is used;
 - an image of a base that an entry matches keeps its name under `--fix`: renaming it
   (`nginx` to `docker.io/library/nginx`) would silently unhook the entry, so the fixer leaves it
   and says which entry matches it.
@@ -27,6 +30,7 @@ from collections.abc import Sequence
 from imglint import kustomize, records
 from imglint.documents import node_span
 from imglint.extract.kustomize import is_kustomization_path
+from imglint.findings import Span
 from imglint.kustomize_tree import NEEDS_BASE, Match, Tree, path_key
 from imglint.reference import InvalidReference, parse
 from imglint.sites import CannotRewrite, ImageSite, Rewrite, ValueChange, parse_image
@@ -65,7 +69,8 @@ def settle(sites: list[ImageSite], sources: Sequence[Source]) -> tuple[list[Imag
             continue
         outcome = tree.outcome(real, entry.index)
         for match in outcome.matches:
-            if match.real_path:
+            # (A chart's value is pinned only at a digest key, never renamed: nothing to guard.)
+            if match.real_path and not match.chart_value:
                 where = f"{site.path}:{site.span.line}"
                 guards.setdefault((match.real_path, match.span.start), []).append(
                     f"{where} ({site.label})"
@@ -85,12 +90,50 @@ def settle(sites: list[ImageSite], sources: Sequence[Source]) -> tuple[list[Imag
         # It writes nothing, so there is nothing else to lint or pin: IMG015 alone speaks.
         site.placeholder = UNMATCHED
         site.reference = site.error = None
+    _settle_chart_values(sites, tree)
     result: list[ImageSite] = []
     for site in sites:
         result.extend(replaced.get(id(site), [site]))
     if guards:
         _guard_bases(result, guards)
     return result, details
+
+
+def _settle_chart_values(sites: list[ImageSite], tree: Tree) -> None:
+    """A `helmCharts[].valuesInline` image that its own kustomization's entries rewrite is
+    never deployed as written: every build of that kustomization runs its entries over what
+    the chart renders. The site lists the reference deployed and is linted at the entry that
+    wrote it last (whose site lints exactly that reference), so nothing the entries fix is
+    reported at the value.
+
+    Left as written (and linted so): a value an overlay's entry rewrites (the kustomization can
+    be built on its own, as any base), and one a component's entry rewrites last (the entry is
+    in another file, where the value's listing cannot point)."""
+    cwd = os.getcwd()
+    for site in sites:
+        source = site.source
+        if (
+            site.origin != "helm-values"
+            or site.placeholder is not None
+            or source is None
+            or source.file_path is None
+            or not is_kustomization_path(source.path)
+        ):
+            continue
+        real = path_key(source.file_path, cwd)
+        rewritten = tree.chart_values_rewritten(real).get(site.span.start)
+        kustomization = tree.kustomization(real)
+        if rewritten is None or kustomization is None:
+            continue
+        deployed, writers = rewritten
+        last_path, last_index = writers[-1]
+        if last_path != real:
+            continue  # a component's entry wrote it last: linted as written (said in the docs)
+        last = kustomization.entries[last_index]
+        site.image = deployed
+        site.placeholder = f'rewritten by images entry "{last.override.name}"'
+        site.value_checked_at = node_span(last.node)
+        site.reference = site.error = None
 
 
 def _per_reference(site: ImageSite, matches: list[Match]) -> list[ImageSite]:
@@ -101,9 +144,26 @@ def _per_reference(site: ImageSite, matches: list[Match]) -> list[ImageSite]:
         copy = records.replace(site, image=image, placeholder=None, reference=None, error=None)
         if len(written) > 1:
             copy.rewrite = _one_entry_many_references(written)
+        tag = _tag_written_beside(site, [m for m in matches if m.after == image])
+        if tag is not None:
+            copy.components = {**site.components, "tag": tag}
         parse_image(copy)
         settled.append(copy)
     return settled
+
+
+def _tag_written_beside(site: ImageSite, matches: list[Match]) -> Span | None:
+    """Where the tag an entry keeps is written, when that is the same file as the entry: the
+    `tag:` of a `helmCharts[].valuesInline` image of the same kustomization (a finding about
+    the tag, `tag: latest`, belongs there, not on the entry that only renames)."""
+    source = site.source
+    if "tag" in site.components or source is None or source.file_path is None:
+        return None
+    real = path_key(source.file_path)
+    tags = {m.tag for m in matches if m.chart_value and m.real_path == real}
+    if len(tags) != 1 or len(matches) != 1:
+        return None
+    return tags.pop()
 
 
 def _one_entry_many_references(written: list[str]) -> Rewrite:

@@ -3,13 +3,20 @@ in the bases it builds on, modelled on kustomize v5's build order.
 
 A kustomization builds, in order: its `resources:` (files, and folders built first as
 kustomizations of their own; then the deprecated `bases:`), merges the `configurations:` image
-field specs (a base's stay in force above it), runs its `components:` (each adds its resources
+field specs (a base's stay in force above it), runs its chart generators (`helmCharts`: the
+images their `valuesInline` declares join the build here), runs its `components:` (each adds
+its resources
 and runs its own entries over everything accumulated so far), applies its patches, then runs its
 `images:` entries one after the other (and the deprecated `imageTags:` after them). The model
 follows that order over the files of the linted set only: a base that is remote, outside the
-linted set, or built by something not modelled here (Helm charts, generator and transformer
-plugins, replacements into image fields) makes the outcome unknown, with the reason, and then
-nothing is concluded from a missing match.
+linted set, or built by something not modelled here (what Helm charts render beyond their
+`valuesInline`, generator and transformer plugins, replacements into image fields) makes the
+outcome unknown, with the reason, and then nothing is concluded from a missing match.
+
+The order is kustomize's `accumulateTarget` (api/internal/target/kusttarget.go): resources,
+configurations, generators (HelmChartInflationGenerator among them), components, then the
+builtin transformers (patches first, ImageTagTransformer after them) over everything
+accumulated, generated resources included.
 """
 
 from __future__ import annotations
@@ -56,6 +63,10 @@ _REMOTE = re.compile(
 )
 # The placeholder of an entry site whose reference needs the image of its base (the tag).
 NEEDS_BASE = "tag from the base image"
+# How many times the transformer rewrites a chart's image: charts render their images in the
+# pod templates of Deployments, StatefulSets, DaemonSets and Jobs, or in Pods, which both of
+# its walks select (only `tagSuffix` notices: a CronJob's image gets it once, not twice).
+CHART_SELECTIONS = 2
 # Builds nested deeper than this are not followed (kustomize has no limit; real trees use 2-4).
 MAX_DEPTH = 32
 
@@ -176,6 +187,21 @@ def kustomization_kind(document: MappingNode) -> str | None:
 
 
 @dataclass
+class ChartValue:
+    """An image a kustomization's `helmCharts[].valuesInline` declares, as the chart is assumed
+    to render it (registry/repository:tag@digest, imglint.helm_values_gitops): kustomize runs
+    its chart generators before its transformers, so the build's `images:` entries (its own,
+    its components', and those of every overlay above it) rewrite what the chart renders."""
+
+    value: str
+    span: Span  # the declaring key, as the Helm values site has it
+    field_path: str  # `helmCharts[0].valuesInline.redis`
+    path: str  # display path of the kustomization
+    real_path: str
+    tag: Span | None = None  # where its tag is written in the kustomization, if it is
+
+
+@dataclass
 class Kustomization:
     """The parts of one kustomization file that decide which images its entries see."""
 
@@ -191,6 +217,8 @@ class Kustomization:
     # Why the images it builds cannot all be known (features this model does not follow).
     unmodelled: list[str]
     problems: list[tuple[str, Node]]
+    # The images its charts' valuesInline declares (what its chart generators render of them).
+    chart_values: list[ChartValue] = field(default_factory=list)
 
 
 def read_kustomization(path: str, display: str, document: MappingNode) -> Kustomization | None:
@@ -253,7 +281,36 @@ def read_kustomization(path: str, display: str, document: MappingNode) -> Kustom
         inline_patches=inline,
         unmodelled=unmodelled,
         problems=problems,
+        chart_values=_chart_values(path, display, document),
     )
+
+
+def _chart_values(path: str, display: str, document: MappingNode) -> list[ChartValue]:
+    """The images of `helmCharts[].valuesInline` whose rendered reference can be told (as the
+    Helm values sites of the same file are read: imglint.extract.helm_values)."""
+    if child(document, "helmCharts") is None:
+        return []
+    from imglint.helm_values import ChartFacts, find_images
+    from imglint.helm_values_gitops import kustomize_helm_charts
+
+    found = []
+    for embedded in kustomize_helm_charts(document):
+        facts = ChartFacts(context=embedded.context)
+        for image in find_images(display, embedded.root, facts):
+            if image.reference is None or image.placeholder or image.overridden_by:
+                continue
+            tag = image.tag
+            found.append(
+                ChartValue(
+                    image.reference,
+                    image.span,
+                    f"{embedded.field_prefix}.{image.field}",
+                    display,
+                    path,
+                    tag.span if tag is not None and tag.file == display else None,
+                )
+            )
+    return found
 
 
 @dataclass(frozen=True)
@@ -266,6 +323,9 @@ class Match:
     span: Span
     field_path: str
     real_path: str = ""  # that file's real path ("" for a value of an inline patch)
+    # A `helmCharts[].valuesInline` image (not an object's field), and where its tag is written.
+    chart_value: bool = False
+    tag: Span | None = None
 
 
 @dataclass
@@ -294,13 +354,19 @@ class _Object:
 @dataclass
 class _Build:
     objects: list[_Object] = field(default_factory=list)
-    values: dict[int, str] = field(default_factory=dict)  # rewritten image values, by node id
+    # Rewritten image values, by node id (by ChartValue id for a chart's values).
+    values: dict[int, str] = field(default_factory=dict)
     specs: list[FieldSpec] = field(default_factory=list)  # from `configurations:`
     unknown: list[str] = field(default_factory=list)
+    chart_values: list[ChartValue] = field(default_factory=list)
+    # The entries that rewrote a chart value, in order, by ChartValue id: (kustomization, index).
+    writers: dict[int, tuple[tuple[str, int], ...]] = field(default_factory=dict)
 
     def absorb(self, other: _Build) -> None:
         self.objects.extend(other.objects)
         self.values.update(other.values)
+        self.chart_values.extend(other.chart_values)
+        self.writers.update(other.writers)
         for spec in other.specs:
             if spec not in self.specs:
                 self.specs.append(spec)
@@ -309,7 +375,14 @@ class _Build:
                 self.unknown.append(reason)
 
     def copy(self) -> _Build:
-        return _Build(list(self.objects), dict(self.values), list(self.specs), list(self.unknown))
+        return _Build(
+            list(self.objects),
+            dict(self.values),
+            list(self.specs),
+            list(self.unknown),
+            list(self.chart_values),
+            dict(self.writers),
+        )
 
 
 class Tree:
@@ -413,6 +486,31 @@ class Tree:
     def unknown(self, kustomization_path: str) -> list[str]:
         """Why the images of a kustomization's build are not all known ([]: they are)."""
         return list(self._build(os.path.dirname(path_key(kustomization_path)), []).unknown)
+
+    def chart_values_rewritten(
+        self, kustomization_path: str
+    ) -> dict[int, tuple[str, tuple[tuple[str, int], ...]]]:
+        """The `helmCharts[].valuesInline` images of a kustomization that the entries of its
+        own build (its own and its components') rewrite, by the start of the declaring key:
+        the reference that build deploys, and the entries that wrote it (kustomization path,
+        entry index), in order. Overlays above it rewrite it again in their own builds."""
+        real = path_key(kustomization_path)
+        found = self.kustomization(real)
+        if found is None or found.kind != "Kustomization" or not found.chart_values:
+            return {}
+        folder = os.path.dirname(real)
+        if self._folder_kustomization(folder)[0] is not found:
+            return {}  # not the file kustomize builds the folder from
+        self._build(folder, [])
+        build = self._built.get(folder)
+        if build is None:
+            return {}  # it builds on itself
+        rewritten = {}
+        for chart_value in found.chart_values:
+            writers = build.writers.get(id(chart_value))
+            if writers:
+                rewritten[chart_value.span.start] = (build.values[id(chart_value)], writers)
+        return rewritten
 
     def field_specs(self, kustomization_path: str) -> tuple[FieldSpec, ...]:
         """The image field specs in force where a kustomization's entries run."""
@@ -521,6 +619,10 @@ class Tree:
                 self._add_file(found, resource, target, build, patch=False)
         for configuration in found.configurations:
             self._add_configuration(found, configuration, build)
+        # Its chart generators run next (before its components and transformers:
+        # api/internal/target/kusttarget.go, accumulateTarget), so every entry from here up
+        # runs over what the charts render.
+        build.chart_values.extend(found.chart_values)
         for component in found.components:
             target = path_key(os.path.join(folder, component))
             if _REMOTE.search(component):
@@ -656,6 +758,28 @@ class Tree:
                 build.values[key] = after
                 span = obj.shown_at or node_span(image_field.node)
                 match = Match(before, after, obj.path, span, image_field.path, obj.real_path)
+                if match not in outcome.matches:
+                    outcome.matches.append(match)
+            for chart_value in build.chart_values:
+                key = id(chart_value)
+                before = build.values.get(key, chart_value.value)
+                if len(outcome.seen) < 100 and before not in outcome.seen:
+                    outcome.seen.append(before)
+                after = kustomize.apply(entry.override, before, CHART_SELECTIONS)
+                if after is None:
+                    continue
+                build.values[key] = after
+                build.writers[key] = (*build.writers.get(key, ()), (found.path, entry.index))
+                match = Match(
+                    before,
+                    after,
+                    chart_value.path,
+                    chart_value.span,
+                    chart_value.field_path,
+                    chart_value.real_path,
+                    chart_value=True,
+                    tag=chart_value.tag,
+                )
                 if match not in outcome.matches:
                     outcome.matches.append(match)
 

@@ -8,8 +8,9 @@ must equal the image's name as the base writes it, before any tag or digest (`re
 (`containers`/`initContainers` anywhere, image volumes, and the fields `configurations:`
 declares). The entry is checked only when every base of the build is among the linted files:
 with a remote base, a base outside the linted set, Helm charts or plugins in the build, nothing
-is concluded and `-v` says why. Where a base writes the same repository under another name,
-the message names it.
+is concluded and `-v` says why (an entry that matches an image of a chart's `valuesInline` is
+used: kustomize runs the entries over what the charts render). Where a base writes the same
+repository under another name, the message names it.
 
 ## Why is this bad?
 kustomize applies an entry that matches nothing without a word: the override silently does

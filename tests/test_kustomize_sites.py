@@ -439,3 +439,98 @@ def test_an_entry_writing_several_references_is_left_with_a_reason(
         "overlay/kustomization.yaml:4:3: cannot rewrite mirror/nginx:1.25 safely: the entry "
         "writes 2 references over its bases (mirror/nginx:1.25, mirror/nginx:1.27)"
     ) in err
+
+
+HELM = Path(__file__).parent / "fixtures" / "kustomize-helm"
+
+
+def test_entries_rewrite_what_their_helm_charts_render(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """kustomize runs a kustomization's chart generators before its transformers, so its
+    `images:` entries (and an overlay's above it) rewrite the images of `valuesInline` too:
+    those entries are used, the value an entry of the same kustomization rewrites is never
+    deployed as written (`tag: latest` under `newTag: 6.9.1` is no finding), and a tag the
+    entry keeps is reported where the values write it."""
+    monkeypatch.chdir(HELM)
+    code, out, err = run(["-v", "base", "overlays"], capsys)
+    assert located(out) == [("base/kustomization.yaml:18:14", "IMG002")]  # redis tag: latest
+    assert 'image "mirror.gcr.io/library/redis:latest" uses the tag "latest"' in out
+    assert code == 1
+    not_checked = [line for line in err.splitlines() if "not checked against its bases" in line]
+    # Only the entry that matches no valuesInline image is left unjudged (the chart's templates
+    # may still write it); the others matched, so they are used.
+    assert not_checked == [
+        'imglint: overlays/prod/kustomization.yaml:10: images entry "docker.io/library/redis": '
+        "not checked against its bases: base/kustomization.yaml: helmCharts: its Helm charts "
+        "render images from their templates and own values, which are not at hand (only "
+        "valuesInline is read)"
+    ]
+    code, out, _err = run(["--list-images", "--format", "json", "base", "overlays"], capsys)
+    listed = [
+        (item["path"], item["line"], item["image"], item["placeholder"], item["value_line"])
+        for item in json.loads(out)["images"]
+    ]
+    rewritten = 'rewritten by images entry "{}"'
+    assert listed == [
+        (
+            "base/kustomization.yaml",
+            11,
+            "ghcr.io/stefanprodan/podinfo:6.9.1",
+            rewritten.format("ghcr.io/stefanprodan/podinfo"),
+            20,
+        ),
+        (
+            "base/kustomization.yaml",
+            15,
+            "mirror.gcr.io/library/redis:latest",
+            rewritten.format("redis"),
+            22,
+        ),
+        ("base/kustomization.yaml", 20, "ghcr.io/stefanprodan/podinfo:6.9.1", None, None),
+        ("base/kustomization.yaml", 22, "mirror.gcr.io/library/redis:latest", None, None),
+        ("overlays/prod/kustomization.yaml", 6, "ghcr.io/stefanprodan/podinfo:6.9.2", None, None),
+        (
+            "overlays/prod/kustomization.yaml",
+            8,
+            "mirror.gcr.io/library/redis:7.2.4-alpine",
+            None,
+            None,
+        ),
+        ("overlays/prod/kustomization.yaml", 10, "docker.io/library/redis:7.2", None, None),
+    ]
+
+
+def test_a_helm_value_only_an_overlay_rewrites_is_linted_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The base can be built on its own (and deploys `tag: latest` then), as any base file:
+    its value is linted as written; the overlay's entry matches it, so it is not unjudged."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "kustomization.yaml").write_text(
+        "helmCharts:\n"
+        "  - name: podinfo\n"
+        "    repo: https://stefanprodan.github.io/podinfo\n"
+        "    valuesInline:\n"
+        "      image:\n"
+        "        repository: ghcr.io/stefanprodan/podinfo\n"
+        "        tag: latest\n"
+    )
+    (tmp_path / "prod").mkdir()
+    (tmp_path / "prod" / "kustomization.yaml").write_text(
+        "resources: [../base]\nimages:\n  - name: ghcr.io/stefanprodan/podinfo\n"
+        "    newName: mirror.example.com/podinfo\n"
+    )
+    code, out, err = run(["-v", "--select", "IMG002,IMG015", "base", "prod"], capsys)
+    assert located(out) == [
+        ("base/kustomization.yaml:7:14", "IMG002"),  # as written
+        ("prod/kustomization.yaml:3:5", "IMG002"),  # what the entry writes: in another file
+    ]
+    assert code == 1
+    assert "not checked against its bases" not in err
+    listed = [(i["path"], i["line"], i["image"]) for i in _listed(capsys, "base", "prod")]
+    assert listed == [
+        ("base/kustomization.yaml", 5, "ghcr.io/stefanprodan/podinfo:latest"),
+        ("prod/kustomization.yaml", 3, "mirror.example.com/podinfo:latest"),
+    ]

@@ -280,3 +280,55 @@ def test_field_names_are_case_insensitive_as_in_kustomize() -> None:
     entries, problems = read_entries(node)
     assert problems == []
     assert entries[0].override == kustomize.ImageOverride("redis", new_tag="9")
+
+
+def test_helm_chart_values_are_rewritten_after_the_generators_run(tmp_path: Path) -> None:
+    """kustomize runs a kustomization's chart generators after its resources and before its
+    components and transformers (api/internal/target/kusttarget.go, accumulateTarget): the
+    `valuesInline` images are candidates for its components' entries, its own and an
+    overlay's, each seeing what the one before wrote."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "kustomization.yaml").write_text(
+        "helmCharts:\n"
+        "- name: podinfo\n"
+        "  repo: https://stefanprodan.github.io/podinfo\n"
+        "  valuesInline:\n"
+        "    image: {repository: ghcr.io/stefanprodan/podinfo, tag: 6.9.1}\n"
+        "components: [../mirror]\n"
+        "images:\n"
+        "- name: mirror.example.com/podinfo\n"
+        "  newTag: 6.9.2\n"
+    )
+    (tmp_path / "mirror").mkdir()
+    (tmp_path / "mirror" / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nimages:\n"
+        "- name: ghcr.io/stefanprodan/podinfo\n  newName: mirror.example.com/podinfo\n"
+    )
+    (tmp_path / "prod").mkdir()
+    (tmp_path / "prod" / "kustomization.yaml").write_text(
+        "resources: [../app]\nimages:\n- name: mirror.example.com/podinfo\n  digest: sha256:"
+        + "a" * 64
+        + "\n"
+    )
+    tree = _tree(tmp_path)
+    app = str(tmp_path / "app" / "kustomization.yaml")
+    steps = [
+        (str(tmp_path / "mirror" / "kustomization.yaml"), "ghcr.io/stefanprodan/podinfo:6.9.1"),
+        (app, "mirror.example.com/podinfo:6.9.1"),
+        (str(tmp_path / "prod" / "kustomization.yaml"), "mirror.example.com/podinfo:6.9.2"),
+    ]
+    for path, before in steps:
+        outcome = tree.outcome(path, 0)
+        assert [(m.before, m.chart_value, m.field_path, m.span.line) for m in outcome.matches] == [
+            (before, True, "helmCharts[0].valuesInline.image", 5)
+        ]
+    # The chart renders more than its valuesInline: an entry that matches none is not judged.
+    assert tree.outcome(app, 0).unknown[0].endswith("(only valuesInline is read)")
+    # What the app's own build deploys, and which entries wrote it (the overlay's is not one).
+    ((start, (deployed, writers)),) = tree.chart_values_rewritten(app).items()
+    assert deployed == "mirror.example.com/podinfo:6.9.2"
+    assert [(os.path.basename(os.path.dirname(p)), i) for p, i in writers] == [
+        ("mirror", 0),
+        ("app", 0),
+    ]
+    assert (tmp_path / "app" / "kustomization.yaml").read_text()[start:].startswith("image:")
