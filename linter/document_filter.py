@@ -51,14 +51,37 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 class DocumentHead:
     """What a document's text says before it is composed: its top-level `kind` and
-    `apiVersion`, and which of the key names asked about occur in it."""
+    `apiVersion`, and which of the key names asked about occur in it (`key_names`: given, or
+    searched for in `text` among `asked` when first read; most documents are decided by their
+    kind alone, and their text is not searched again)."""
 
-    __slots__ = ("api_version", "key_names", "kind")
+    __slots__ = ("_asked", "_key_names", "_text", "api_version", "kind")
 
-    def __init__(self, kind: str, api_version: str, key_names: frozenset[str]) -> None:
+    def __init__(
+        self,
+        kind: str,
+        api_version: str,
+        key_names: frozenset[str] | None = None,
+        *,
+        text: str = "",
+        asked: frozenset[str] = frozenset(),
+    ) -> None:
         self.kind = kind
         self.api_version = api_version
-        self.key_names = key_names
+        self._key_names = key_names
+        self._text = text
+        self._asked = asked
+
+    @property
+    def key_names(self) -> frozenset[str]:
+        if self._key_names is None:
+            text, asked = self._text, self._asked
+            if "\\" in text:
+                self._key_names = asked  # an escape in a double-quoted key may spell any of them
+            else:
+                self._key_names = frozenset(name for name in asked if name in text)
+            self._text = ""
+        return self._key_names
 
     @property
     def group(self) -> str:
@@ -84,10 +107,13 @@ class DocumentFilter:
 _BARE_START_LINE = re.compile(r"---[ \t]*(?:[ \t]#[^\n]*)?\r?(?:\n|\Z)")
 # The first line with content starts at column 0, with what starts a plain key.
 _STARTS_AT_COLUMN_0 = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*[A-Za-z0-9_]")
-# A line at column 0 that starts a key the text would not show plainly: quoted, flow, complex
-# (`?`), tagged, anchored or aliased, or a block scalar / directive / reserved indicator.
-# (A literal first character lets the search skip ahead in C.)
-_ODD_LINE_START = re.compile(r"\n[\"'{\[?!&*|>%@`]")
+# A line that starts at column 0 with neither a blank, a comment nor a sequence entry: a
+# top-level key, a `...` marker, or text inside a multi-line quoted scalar. (A literal first
+# character lets the search skip ahead in C.)
+_COLUMN_0_LINE = re.compile(r"\n[^ \t\r\n#-]")
+# What starts a key the text would not show plainly: quoted, flow, complex (`?`), tagged,
+# anchored or aliased, or a block scalar / directive / reserved indicator.
+_ODD_LINE_START = frozenset("\"'{[?!&*|>%@`")
 # What may stand before an anchor or alias (`&a`, `*a`), and what its name is made of (libyaml
 # takes only these; another character after `&` or `*` where a node starts is a syntax error).
 _BEFORE_ANCHOR = frozenset(" \t[{,")
@@ -250,19 +276,50 @@ def _head(body: str, key_names: frozenset[str]) -> DocumentHead | None:
     None: compose it, and let the composed document say."""
     if not _STARTS_AT_COLUMN_0.match(body):
         return None
-    if may_hold_merge_key(body) or _ODD_LINE_START.search(body):
+    keys = _kind_and_api_version(body)
+    if keys is None or may_hold_merge_key(body) or _has_anchor_or_alias(body):
         return None
-    if any(True for _ in marker_lines(body, "...")) or _has_anchor_or_alias(body):
-        return None
-    kind = _only_key_line(body, "kind", _KIND)
-    api_version = _only_key_line(body, "apiVersion", _API_VERSION)
+    kind, api_version = keys
+    return DocumentHead(kind, api_version, text=body, asked=key_names)
+
+
+def _kind_and_api_version(body: str) -> tuple[str, str] | None:
+    """The kind and apiVersion that the lines at column 0 say, in one pass over them: None
+    when one of those lines starts a key the text would not show plainly, is a `...` marker,
+    or when kind or apiVersion is not written on exactly one of them in the plain form read
+    (`kind :` and `kind-x:` count as a second kind; `kinds:` is another key)."""
+    kind: re.Match[str] | None = None
+    api_version: re.Match[str] | None = None
+    starts = [match.start() + 1 for match in _COLUMN_0_LINE.finditer(body)]
+    if body[:1] not in ("", " ", "\t", "\r", "\n", "#", "-"):
+        starts.insert(0, 0)
+    for start in starts:
+        first = body[start]
+        if first in _ODD_LINE_START:
+            return None
+        if first == "." and body.startswith("...", start):
+            if body[start + 3 : start + 4] in _AFTER_MARKER:
+                return None
+        elif first == "k" and body.startswith("kind", start) and _ends_word(body, start + 4):
+            if kind is not None:
+                return None
+            kind = _KIND.match(body, start)
+            if kind is None:
+                return None
+        elif first == "a" and body.startswith("apiVersion", start) and _ends_word(body, start + 10):
+            if api_version is not None:
+                return None
+            api_version = _API_VERSION.match(body, start)
+            if api_version is None:
+                return None
     if kind is None or api_version is None:
         return None
-    if "\\" in body:
-        found_names = key_names  # an escape in a double-quoted key may spell any of them
-    else:
-        found_names = frozenset(name for name in key_names if name in body)
-    return DocumentHead(kind.group(1), api_version.group(1), found_names)
+    return kind.group(1), api_version.group(1)
+
+
+def _ends_word(body: str, position: int) -> bool:
+    after = body[position : position + 1]
+    return not (after.isalnum() or after == "_")
 
 
 def _has_anchor_or_alias(body: str) -> bool:
@@ -328,25 +385,6 @@ def _continues_a_scalar(body: str, line_start: int, indent: int) -> bool:
 # it that are more indented are text, or a syntax error that libyaml's check reports.)
 _BLOCK_HEADER_END = r"(?:^|[ \t])[|>](?:[1-9][-+]?|[-+][1-9]?)?$"
 _PLAIN_VALUE = r"(?:-[ \t]+)*(?:[A-Za-z0-9_][^:]*:[ \t]+)?[A-Za-z0-9_(][^:]*$"
-
-
-def _only_key_line(body: str, key: str, form: re.Pattern[str]) -> re.Match[str] | None:
-    """The line at column 0 that starts with the word key, in the plain form read; None when
-    there is none, more than one (`kind :` and `kind-x:` count), or it is written otherwise."""
-    found = None
-    start = 0 if body.startswith(key) else body.find("\n" + key) + 1
-    while start > 0 or (start == 0 and body.startswith(key)):
-        after = body[start + len(key) : start + len(key) + 1]
-        if not (after.isalnum() or after == "_"):  # the whole word: `kinds:` is another key
-            if found is not None:
-                return None
-            found = form.match(body, start)
-            if found is None:
-                return None
-        start = body.find("\n" + key, start + len(key)) + 1
-        if start == 0:
-            break
-    return found
 
 
 def _blanked(part: str) -> str:

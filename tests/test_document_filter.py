@@ -204,6 +204,8 @@ def test_documents_nothing_reads_are_blanked_in_place() -> None:
         # a kind the text does not show plainly, or shows twice: composed
         "apiVersion: v1\nkind: Config\n  Map\ndata: {a: b}\n",  # "Config Map"
         "apiVersion: v1\nkind: ConfigMap\nkind : Pod\n",
+        "apiVersion: v1\nkind: ConfigMap\nkind-x: Pod\n",
+        "apiVersion: v1\napiVersion: apps/v1\nkind: ConfigMap\n",
         "apiVersion: v1\nkind: ConfigMap\n!!str kind: Pod\n",
         'apiVersion: v1\nkind: ConfigMap\n"kind": Pod\n',
         "apiVersion: v1\nkind: !!str ConfigMap\n",
@@ -219,6 +221,11 @@ def test_documents_nothing_reads_are_blanked_in_place() -> None:
 def test_what_the_text_cannot_say_for_certain_is_composed(config: str) -> None:
     text = config + "---\n" + POD % 2
     assert len(_documents(text)) == 2
+
+
+def test_other_keys_at_column_0_leave_the_head_plain() -> None:
+    text = "kinds: [a]\napiVersions: [b]\n" + CONFIG % (1, "x") + "---\n" + POD % 2
+    assert _documents(text) == ["Pod"]
 
 
 def test_text_in_scalars_is_no_anchor_and_no_merge_key() -> None:
