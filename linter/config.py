@@ -192,6 +192,8 @@ class Config:
     max_image_age: ImageAgeLimit | None = None  # IMG108; None: no limit
     timeout: float | None = None  # seconds
     jobs: int | None = None
+    # Processes reading the files (`workers`, --workers); None: one per core, for a large input.
+    workers: int | None = None
     # Where it came from: the file read, then the files it extends (empty: no file). The folder
     # of a key written by an extended file, when not `folder` (its globs start there).
     chain: tuple[ConfigFile, ...] = field(default=(), compare=False, repr=False)
@@ -215,6 +217,7 @@ class Config:
         jobs: int | None = None,
         timeout: float | None = None,
         force_exclude: bool | None = None,
+        workers: int | None = None,
     ) -> Config:
         """Apply command-line options on top of the file; raises UsageError for bad values."""
         changes: dict[str, Any] = {}
@@ -239,6 +242,8 @@ class Config:
                 changes["platforms"] = tuple(_platform(p, "--platform") for p in platforms)
             if force_exclude is not None:
                 changes["force_exclude"] = force_exclude
+            if workers is not None:
+                changes["workers"] = _jobs(workers, "--workers")
         except _Invalid as exc:
             raise UsageError(exc.message) from None
         return records.replace(self, **changes)
@@ -962,6 +967,7 @@ def _build(data: Mapping[str, Any], source: str | None) -> Config:
         if get("timeout") is None
         else _seconds(get("timeout"), "timeout", allow_zero=False),
         jobs=None if get("jobs") is None else _jobs(get("jobs"), "jobs"),
+        workers=None if get("workers") is None else _jobs(get("workers"), "workers"),
         resources=_resources(get("image-fields", []), get("crossplane-registry")),
     )
 
@@ -994,6 +1000,7 @@ _KEYS = (
     "max-image-age",
     "timeout",
     "jobs",
+    "workers",
     "image-fields",
     "crossplane-registry",
 )

@@ -304,6 +304,10 @@ def test_durations(value: object, seconds: float) -> None:
         ),
         ("jobs: 0\n", ".imglint.yaml:1: jobs must be a whole number of at least 1, not 0"),
         ("jobs: true\n", ".imglint.yaml:1: jobs must be a whole number of at least 1, not True"),
+        (
+            "workers: 0\n",
+            ".imglint.yaml:1: workers must be a whole number of at least 1, not 0",
+        ),
         ("- select\n", ".imglint.yaml: the configuration must be a mapping of keys to values"),
         (
             "select: [IMG001\nfail-on: x\n",
@@ -436,3 +440,11 @@ def test_insecure_registries_take_ip_ranges() -> None:
         {"insecure-registries": ["registry.local:5000", "10.0.0.0/8", "fd00::/8"]}
     )
     assert config.insecure_registries == ("registry.local:5000", "10.0.0.0/8", "fd00::/8")
+
+
+def test_workers_from_the_file_and_the_command_line() -> None:
+    assert from_mapping({"workers": 3}).workers == 3
+    assert from_mapping({"workers": 3}).with_overrides(workers=1).workers == 1
+    assert Config().workers is None  # one per core, for an input large enough
+    with pytest.raises(UsageError, match="--workers must be a whole number of at least 1"):
+        Config().with_overrides(workers=0)

@@ -53,9 +53,9 @@ VALID: list[dict[str, Any]] = [
     {"insecure-registries": ["registry.local:5000", "10.0.0.0/8", "fd00::/8"]},
     {"mirrors": {"docker.io": ["mirror.gcr.io", "registry.local:5000/hub"]}},
     {"mirrors": {"docker.io": "mirror.gcr.io"}},  # one mirror as a plain string
-    {"cache-ttl": 0, "timeout": 0.5, "jobs": 1},
+    {"cache-ttl": 0, "timeout": 0.5, "jobs": 1, "workers": 1},
     {"cache-ttl": "12h", "timeout": "500ms"},
-    {"cache-ttl": None, "timeout": None, "jobs": None},
+    {"cache-ttl": None, "timeout": None, "jobs": None, "workers": None},
     {"trusted-realm-hosts": ["auth.corp.example", "auth.corp.example:8443"]},
     {"force-exclude": True},
     {"helm-values": ["values-*.yaml", "environments/*/values.yaml"]},
@@ -133,6 +133,8 @@ INVALID: list[tuple[Any, str]] = [
     ({"jobs": 2.5}, "at least 1"),
     ({"jobs": True}, "at least 1"),
     ({"jobs": "8"}, "at least 1"),
+    ({"workers": 0}, "at least 1"),
+    ({"workers": True}, "at least 1"),
     ({"trusted-realm-hosts": "auth.corp.example"}, "not a single string"),
     ({"force-exclude": "yes"}, "force-exclude must be true or false"),
     (
