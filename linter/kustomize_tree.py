@@ -34,7 +34,7 @@ from imglint.extract.kustomize import KUSTOMIZATION_FILE_NAMES, is_kustomization
 from imglint.findings import InputError, Span
 from imglint.kustomize import FieldSpec, ImageOverride
 from imglint.records import dataclass, field
-from imglint.sources import MAX_FILE_BYTES, Source, decode
+from imglint.sources import MAX_FILE_BYTES, Source, SourceChanged, decode
 
 try:
     from yaml import CSafeLoader as _Loader
@@ -440,7 +440,7 @@ class Tree:
             if source is not None:
                 try:
                     docs = list(yaml.compose_all(source.text, Loader=_Loader))
-                except (yaml.YAMLError, RecursionError):
+                except (yaml.YAMLError, RecursionError, SourceChanged):
                     docs = None
             self._documents[real] = docs
         return self._documents[real]
@@ -580,7 +580,7 @@ class Tree:
             self._users = {}
             for real, source in sorted(self._sources.items()):
                 # Only files that can name components are composed.
-                if not is_kustomization_path(real) or "components" not in source.text:
+                if not is_kustomization_path(real) or "components" not in _text_of(source):
                     continue
                 found = self.kustomization(real)
                 for component in found.components if found is not None else ():
@@ -782,6 +782,14 @@ class Tree:
                 )
                 if match not in outcome.matches:
                     outcome.matches.append(match)
+
+
+def _text_of(source: Source) -> str:
+    """A linted file's text ("" when it changed since it was read: it is not known then)."""
+    try:
+        return source.text
+    except SourceChanged:
+        return ""
 
 
 def _read_from_disk(real: str) -> Source | None:

@@ -9,7 +9,7 @@ error: nothing of it is half linted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from yaml.nodes import MappingNode, Node
 
@@ -44,6 +44,16 @@ class Manifests:
     # image-like fields of kinds no extractor reads).
     details: list[str] = records.field(default_factory=list)
 
+    def add(self, part: Manifests) -> None:
+        """One more file's sites and objects (files in order: the last of a name wins)."""
+        self.sites.extend(part.sites)
+        for index_field in records.fields(ObjectIndex):  # every table of the index
+            getattr(self.objects, index_field.name).update(getattr(part.objects, index_field.name))
+        self.errors.extend(part.errors)
+        self.notices.extend(part.notices)
+        self.details.extend(part.details)
+        self.object_count += part.object_count
+
 
 def load(
     sources: list[Source],
@@ -55,21 +65,17 @@ def load(
     result = Manifests()
     wanted = document_filter(settings)
     for source in sources:
-        part = read_source(source, selections, settings, wanted)
-        result.sites.extend(part.sites)
-        for index_field in records.fields(ObjectIndex):  # every table of the index
-            getattr(result.objects, index_field.name).update(
-                getattr(part.objects, index_field.name)
-            )
-        result.errors.extend(part.errors)
-        result.notices.extend(part.notices)
-        result.details.extend(part.details)
-        result.object_count += part.object_count
-    if any(site.origin == "kustomize" for site in result.sites):
-        # Entries of kustomizations depend on their bases, other files of the set.
-        from imglint.kustomize_sites import settle
+        result.add(read_source(source, selections, settings, wanted))
+    return settle(result, sources)
 
-        result.sites, details = settle(result.sites, sources)
+
+def settle(result: Manifests, sources: Sequence[Source]) -> Manifests:
+    """The steps that need every file of the set, once all are read: kustomize entries
+    depend on their bases, other files of the set."""
+    if any(site.origin == "kustomize" for site in result.sites):
+        from imglint.kustomize_sites import settle as settle_entries
+
+        result.sites, details = settle_entries(result.sites, sources)
         result.details.extend(details)
     return result
 

@@ -180,7 +180,8 @@ class ImageSite:
     reference: Reference | None = None
     error: str | None = None  # why the reference is invalid, in the runtime's words
     placeholder: str | None = None  # set when the value is a template/variable, not a reference
-    # Lines of the source text, for suppression comments; shared by all sites of a file.
+    # Lines of the source text, for suppression comments; shared by all sites of a file (none
+    # kept for a file without the word `imglint`, which can hold no suppression comment).
     source_lines: list[str] = records.field(default_factory=list, repr=False, compare=False)
     source: Source | None = records.field(default=None, repr=False, compare=False)
     origin: Origin = "pod"

@@ -76,18 +76,111 @@ class NamedPaths:
         return False
 
 
-@dataclass
+class SourceChanged(Exception):
+    """A released source's file cannot be read again as it was (changed, moved or unreadable)."""
+
+
 class Source:
+    """One file (or stdin) decoded to text, and what writing it back needs.
+
+    A run keeps results, not texts: once a file is read for linting, `release()` drops its text
+    (memory then follows the results, not the input's size), and `text` reads the file again
+    whenever something asks later (a kustomization settled against its bases after every file
+    is read), without keeping it.
+    Read again, the file must be as it was (the same size and modification time), else
+    SourceChanged. A source without a file (stdin), or not read from one (built from a string),
+    keeps its text.
+    """
+
+    __slots__ = ("_text", "bom", "encoding", "file_path", "named", "named_paths", "path", "stamp")
+
+    def __init__(
+        self,
+        path: str,
+        text: str,
+        file_path: str | None = None,
+        encoding: str = "utf-8",
+        bom: bool = False,
+        named: bool = True,
+        named_paths: NamedPaths | None = None,
+        stamp: tuple[int, int] | None = None,
+    ) -> None:
+        self.path = path  # as shown to the user
+        self._text: str | None = text
+        self.file_path = file_path  # the file as named or found (None for stdin)
+        # encoding facts a fixer needs to write the file back byte for byte
+        self.encoding = encoding
+        self.bom = bom
+        self.named = named  # named on the command line (not found while recursing into a folder)
+        # What the run named (shared by its sources): a rewrite must land inside its real
+        # locations. None: a source not collected from paths, with no such bound.
+        self.named_paths = named_paths
+        # (size, modification time in ns) of the file when it was read: what a re-read checks
+        self.stamp = stamp
+
+    def __repr__(self) -> str:
+        return f"Source({self.path!r}, file_path={self.file_path!r})"
+
+    @property
+    def text(self) -> str:
+        # Read again each time it is asked for once released: who asks keeps what it needs.
+        return self._read_again() if self._text is None else self._text
+
+    @property
+    def released(self) -> bool:
+        return self._text is None
+
+    def release(self) -> None:
+        """Drop the text (read again from the file on demand); stdin's text stays."""
+        if self.file_path is not None and self.stamp is not None:
+            self._text = None
+
+    def __getstate__(self) -> dict[str, object]:
+        # What a worker sends back: never the text, and never the run's named paths (shared by
+        # every source: the parent gives its own back).
+        state = {name: getattr(self, name) for name in self.__slots__}
+        if self.file_path is not None and self.stamp is not None:
+            state["_text"] = None
+        state["named_paths"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
+    def _read_again(self) -> str:
+        assert self.file_path is not None and self.stamp is not None  # else never released
+        try:
+            with open(self.file_path, "rb") as handle:
+                st = os.fstat(handle.fileno())
+                if (st.st_size, st.st_mtime_ns) != self.stamp:
+                    raise SourceChanged(f"{self.path}: changed since it was read")
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise SourceChanged(f"{self.path}: {_os_reason(exc)}") from None
+        decoded = decode(data)
+        if isinstance(decoded, InputError) or decoded[1] != self.encoding:
+            raise SourceChanged(f"{self.path}: changed since it was read")
+        return decoded[0]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A manifest found and not read yet: a file (its size as found, to share work out by), or
+    stdin, whose bytes are read when it is found."""
+
     path: str  # as shown to the user
-    text: str
-    file_path: str | None = None  # the file as named or found (None for stdin)
-    # encoding facts a fixer needs to write the file back byte for byte
-    encoding: str = "utf-8"
-    bom: bool = False
-    named: bool = True  # named on the command line (not found while recursing into a folder)
-    # What the run named (shared by its sources): a rewrite must land inside its real
-    # locations. None: a source not collected from paths, with no such bound.
-    named_paths: NamedPaths | None = field(default=None, repr=False, compare=False)
+    file_path: str | None  # None for stdin
+    named: bool
+    size: int
+    data: bytes | None = field(default=None, repr=False)  # stdin's bytes
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file read and found not to be a manifest: the note that says so."""
+
+    notice: str
 
 
 @dataclass
@@ -96,6 +189,17 @@ class Collected:
     errors: list[InputError] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     files_seen: int = 0
+    # The run's named paths (shared by its sources; a rewrite must stay inside them).
+    named_paths: NamedPaths | None = field(default=None, repr=False, compare=False)
+
+    def add(self, read: Source | InputError | Skipped) -> None:
+        """What reading one pending file gave."""
+        if isinstance(read, Source):
+            self.sources.append(read)
+        elif isinstance(read, InputError):
+            self.errors.append(read)
+        else:
+            _note(self, read.notice)
 
 
 @dataclass(frozen=True)
@@ -158,6 +262,10 @@ class Exclusions:
                 return pattern
         return None
 
+    def selects(self, path: str) -> bool:
+        """Whether a pattern matches path (globs that select files, as `helm-values`)."""
+        return self.match(path) is not None
+
     def named_note(self, path: str) -> str | None:
         """With `force`: the note saying that a named path is not read because it, or the
         folder above it, is excluded; None when it is read."""
@@ -205,11 +313,29 @@ def collect(
     exclude: Sequence[str] | Exclusions = (),
     stdin_bytes: bytes | None = None,
 ) -> Collected:
-    """Read every manifest named by `paths` (files, folders, or "-" for stdin)."""
-    exclusions = exclude if isinstance(exclude, Exclusions) else Exclusions(tuple(exclude))
+    """Find and read every manifest named by `paths` (files, folders, or "-" for stdin), texts
+    kept. A run reads each file only when it lints it (`discover`, then `read`)."""
     result = Collected()
+    for pending in discover(
+        paths, result, stdin_name=stdin_name, exclude=exclude, stdin_bytes=stdin_bytes
+    ):
+        result.add(read(pending, result.named_paths))
+    return result
+
+
+def discover(
+    paths: Sequence[str],
+    result: Collected,
+    *,
+    stdin_name: str = STDIN,
+    exclude: Sequence[str] | Exclusions = (),
+    stdin_bytes: bytes | None = None,
+) -> Iterator[Pending]:
+    """The manifests named by `paths` (files, folders, or "-" for stdin), in order, found but
+    not read; what cannot be read goes into result's errors and notes as it is met."""
+    exclusions = exclude if isinstance(exclude, Exclusions) else Exclusions(tuple(exclude))
     seen_files: set[tuple[int, int]] = set()
-    named_paths = NamedPaths(paths)
+    named_paths = result.named_paths = NamedPaths(paths)
     for arg in paths:
         if arg == STDIN:
             data = stdin_bytes if stdin_bytes is not None else _read_stdin()
@@ -221,7 +347,7 @@ def collect(
                 reason = f"input too large (over {MAX_FILE_BYTES:,} bytes)"
                 result.errors.append(InputError(stdin_name, f"{reason}; not a manifest?"))
                 continue
-            _add_source(result, stdin_name, None, data, named=True)
+            yield Pending(stdin_name, None, True, len(data), data)
             continue
         excluded = exclusions.named_note(arg)
         if excluded is not None:
@@ -240,14 +366,17 @@ def collect(
             continue
         if stat.S_ISDIR(st.st_mode):
             for file_path in _walk(arg, exclusions, result, named_paths):
-                _read_file(result, file_path, seen_files, named_paths, named=False)
+                found = _found_file(result, file_path, seen_files, named=False)
+                if found is not None:
+                    yield found
         else:
             chart_templates = _chart_templates_folder(arg)
             if chart_templates is not None:  # pre-commit names every file a commit touches
                 _note(result, _chart_templates_note(chart_templates))
                 continue
-            _read_file(result, arg, seen_files, named_paths, named=True)
-    return result
+            found = _found_file(result, arg, seen_files, named=True)
+            if found is not None:
+                yield found
 
 
 def _chart_templates_folder(path: str) -> str | None:
@@ -379,66 +508,63 @@ def _join(folder: str, name: str) -> str:
     return name if folder == "." else os.path.join(folder, name)
 
 
-def _read_file(
-    result: Collected,
-    path: str,
-    seen: set[tuple[int, int]],
-    named_paths: NamedPaths,
-    *,
-    named: bool,
-) -> None:
+def _found_file(
+    result: Collected, path: str, seen: set[tuple[int, int]], *, named: bool
+) -> Pending | None:
     try:
         st = os.stat(path)
-        key = (st.st_dev, st.st_ino)
-        if key in seen:  # the same file reached twice (a symlink, or named twice): lint it once
-            return
-        seen.add(key)
-        if not stat.S_ISREG(st.st_mode):
-            result.errors.append(InputError(path, "not a regular file"))
-            return
-        result.files_seen += 1
-        if st.st_size > MAX_FILE_BYTES:
-            reason = f"file too large ({st.st_size:,} bytes, limit {MAX_FILE_BYTES:,})"
-            result.errors.append(InputError(path, f"{reason}; not a manifest?"))
-            return
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:  # grew since stat, or a file whose size stat cannot tell
-            reason = f"file too large (over {MAX_FILE_BYTES:,} bytes)"
-            result.errors.append(InputError(path, f"{reason}; not a manifest?"))
-            return
     except OSError as exc:
         result.errors.append(InputError(path, _os_reason(exc)))
-        return
-    _add_source(result, path, path, data, named=named, named_paths=named_paths)
+        return None
+    key = (st.st_dev, st.st_ino)
+    if key in seen:  # the same file reached twice (a symlink, or named twice): lint it once
+        return None
+    seen.add(key)
+    if not stat.S_ISREG(st.st_mode):
+        result.errors.append(InputError(path, "not a regular file"))
+        return None
+    result.files_seen += 1
+    if st.st_size > MAX_FILE_BYTES:
+        reason = f"file too large ({st.st_size:,} bytes, limit {MAX_FILE_BYTES:,})"
+        result.errors.append(InputError(path, f"{reason}; not a manifest?"))
+        return None
+    return Pending(path, path, named, st.st_size)
 
 
-def _add_source(
-    result: Collected,
-    path: str,
-    file_path: str | None,
-    data: bytes,
-    *,
-    named: bool,
-    named_paths: NamedPaths | None = None,
-) -> None:
+def read(pending: Pending, named_paths: NamedPaths | None = None) -> Source | InputError | Skipped:
+    """A found manifest read and decoded, or why it cannot be linted."""
+    data = pending.data
+    stamp: tuple[int, int] | None = None
+    if pending.file_path is not None:
+        try:
+            with open(pending.file_path, "rb") as handle:
+                st = os.fstat(handle.fileno())
+                stamp = (st.st_size, st.st_mtime_ns)
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            return InputError(pending.path, _os_reason(exc))
+        if len(data) > MAX_FILE_BYTES:  # grew since found, or a size stat cannot tell
+            reason = f"file too large (over {MAX_FILE_BYTES:,} bytes)"
+            return InputError(pending.path, f"{reason}; not a manifest?")
+    assert data is not None  # stdin's bytes come with it
+    path = pending.path
     decoded = decode(data)
     if isinstance(decoded, InputError):
-        result.errors.append(InputError(path, decoded.message, decoded.line, decoded.column))
-        return
+        return InputError(path, decoded.message, decoded.line, decoded.column)
     text, encoding, bom = decoded
     if path.endswith(".json") and text.strip():
         problem = _json_problem(text)
         if problem is not None:
             if not _MENTIONS_OBJECT.search(text):
                 # JSON with comments (.eslintrc.json, .vscode settings): no object to lint.
-                _note(result, f"{path}: skipped, not JSON and no Kubernetes object in it")
-                return
+                return Skipped(f"{path}: skipped, not JSON and no Kubernetes object in it")
             if text.lstrip().startswith(("{", "[")):
-                result.errors.append(InputError(path, *problem))
-                return
+                return InputError(path, *problem)
             # Not meant as JSON: kubectl reads a file that does not start with `{` as YAML.
-    result.sources.append(Source(path, text, file_path, encoding, bom, named, named_paths))
+    named_paths = named_paths if pending.file_path is not None else None
+    return Source(
+        path, text, pending.file_path, encoding, bom, pending.named, named_paths, stamp=stamp
+    )
 
 
 def _drop(_: object) -> None:

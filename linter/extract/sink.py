@@ -186,9 +186,13 @@ class Sink:
         self.sites.append(site)
 
     def lines(self) -> list[str]:
-        """The file's lines, split once and shared by everything found in it (suppressions)."""
+        """The file's lines, split once and shared by everything found in it (suppressions).
+
+        Only suppression comments read them: a file that cannot hold one (no `imglint` in it)
+        keeps none, so what a run keeps does not grow with the text it reads."""
         if self._lines is None:
-            self._lines = self.source.text.splitlines()
+            text = self.source.text
+            self._lines = text.splitlines() if "imglint" in text else []
         return self._lines
 
     # -- for the reader ------------------------------------------------------------------------
