@@ -9,14 +9,19 @@ and reported as min / median / max, with peak memory (the child's ru_maxrss):
   floor      read every manifest file and compose it with PyYAML's C composer, the garbage
              collector paused (as imglint composes): what any strict linter must pay
   imglint    `imglint FOLDER --format json` (report discarded): discovery, reading, image
-             sites, every default rule, rendering; with `--workers 1` and with the default
-             (both cores) once imglint has the option
+             sites, every default rule, rendering; with `--workers 1` (one process) and with
+             the default (worker processes on every core this process may use, for an input
+             this large)
   scaling    the same at 1x/2x/4x/8x copies of the folder (copied into a temporary folder,
-             removed afterwards): time and peak memory should grow with the input, memory not
+             removed afterwards), both ways: time should grow with the input, memory not
   one file   one large file (--large-mib, 30 by default) made of the folder's documents,
              against the floor composing that file: per-document work must not turn into a
              Python pass over every document of a stream
   start-up   a one-file `imglint` process against `python -c "import yaml"`
+
+Peak memory is ru_maxrss as wait4 reports it: the largest of the process and the workers it
+waited for, each on its own (not their sum). With workers, the parent holds the results and
+each worker its share of the files while it reads them.
 
 Ratios to the floor measured in the same run, not seconds, are what to compare: these machines
 are shared and noisy. The goals (issue 18): corpus within 0.5x of the floor on two cores and
@@ -137,6 +142,20 @@ def report(samples: dict[str, list[Sample]], base: str) -> None:
         )
 
 
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def copies(folder: str, count: int, into: str) -> list[str]:
     """count copies of folder below into (real copies: imglint reads a file reached twice once)."""
     made = []
@@ -199,10 +218,11 @@ def main() -> None:
     workers = has_workers_option()
 
     print(f"corpus: {args.folder}; {args.repeat} runs each, fresh processes")
+    print(f"cores: {cores()}; load average before: {load_average()}")
     commands = {"floor (C compose, no GC)": floor_command([folder])}
     if workers:
         commands["imglint --workers 1"] = imglint_command([folder], ["--workers", "1"])
-        commands["imglint (both cores)"] = imglint_command([folder], ["--workers", "2"])
+        commands[f"imglint (workers: {cores()} cores)"] = imglint_command([folder])
     else:
         commands["imglint"] = imglint_command([folder])
     report(measure(commands, args.repeat), "floor (C compose, no GC)")
@@ -210,19 +230,24 @@ def main() -> None:
     scales = [int(n) for n in args.scales.split(",") if n]
     if scales:
         with tempfile.TemporaryDirectory(prefix="imglint-bench-") as temp:
-            first_peak: float | None = None
+            ways: dict[str, list[str]] = (
+                {"imglint --workers 1": ["--workers", "1"], "imglint (workers)": []}
+                if workers
+                else {"imglint": []}
+            )
+            first_peak: dict[str, float] = {}
             for scale in scales:
                 folders = copies(folder, scale, temp)
-                scaled = {
-                    f"floor {scale}x": floor_command(folders),
-                    f"imglint {scale}x": imglint_command(folders),
-                }
+                scaled = {f"floor {scale}x": floor_command(folders)}
+                for name, extra in ways.items():
+                    scaled[f"{name} {scale}x"] = imglint_command(folders, extra)
                 samples = measure(scaled, max(1, args.repeat // 2))
                 print(f"scale {scale}x:")
                 report(samples, f"floor {scale}x")
-                peak = statistics.median(s.peak_kib for s in samples[f"imglint {scale}x"])
-                first_peak = first_peak or peak
-                print(f"  imglint peak memory against 1x: {peak / first_peak:.2f}x")
+                for name in ways:
+                    peak = statistics.median(s.peak_kib for s in samples[f"{name} {scale}x"])
+                    first = first_peak.setdefault(name, peak)
+                    print(f"  {name} peak memory against 1x: {peak / first:.2f}x")
 
     if args.large_mib:
         with tempfile.TemporaryDirectory(prefix="imglint-bench-") as temp:
@@ -243,6 +268,7 @@ def main() -> None:
         report(measure(startup, args.repeat * 2), "python -c 'import yaml'")
     finally:
         os.unlink(handle.name)
+    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":

@@ -92,6 +92,8 @@ class Options:
     cache_dir: str | None = None  # --cache-dir (else $IMGLINT_CACHE_DIR, else the user's)
     # input: the configuration's `exclude` for named paths too (None: the configuration says)
     force_exclude: bool | None = None
+    # processes that read the files (None: the configuration says, else one per core)
+    workers: int | None = None
     # fixes
     fix: bool = False
     pin: bool = False
@@ -141,7 +143,7 @@ class Application:
     def run(self) -> int:
         config = self.initialize()
         started = time.monotonic()
-        read = self.read(config)
+        read = self.read(config, for_fix=self.options.fix or self.options.pin)
         if self.options.list_images:
             return self.list_images(config, read)
         fix_errors: list[InputError] = []
@@ -172,32 +174,44 @@ class Application:
             jobs=options.jobs,
             timeout=options.timeout,
             force_exclude=options.force_exclude,
+            workers=options.workers,
         )
         if options.config_file is None:
             config = config.with_discovery(cwd, options.stdin_filename)
         return config
 
-    def read(self, config: Config) -> _Read:
-        from imglint import engine, manifests
-        from imglint.sources import collect
+    def read(self, config: Config, *, for_fix: bool = False) -> _Read:
+        """Find the files, read them (in worker processes when the input is large and no fix
+        will rewrite them), and select the sites imglint checks."""
+        from imglint import engine, parallel
+        from imglint.sources import Collected, discover
 
-        collected = collect(
-            self.options.paths,
-            stdin_name=self.options.stdin_filename or "-",
-            exclude=config.exclusions(),  # each folder's nearest configuration's
+        collected = Collected()
+        found = list(
+            discover(
+                self.options.paths,
+                collected,
+                stdin_name=self.options.stdin_filename or "-",
+                exclude=config.exclusions(),  # each folder's nearest configuration's
+            )
         )
-        for source in collected.sources:  # each file's nearest configuration, read once
-            config.config_for(source.path)
-        settings = config.resources
+        # Each file's nearest configuration, read once, here: before any worker starts (they
+        # inherit what is read), and a configuration error ends the run before any file is read.
+        for pending in found:
+            config.config_for(pending.path)
+        resources = config.resources
         if self.options.verbose:  # -v: say which image-like fields nobody reads
-            settings = replace(settings, survey=True)
-        read = manifests.load(
-            collected.sources,
+            resources = replace(resources, survey=True)
+        settings = parallel.ReadSettings(
             # `helm-values` globs select more values files, as `exclude` globs select (relative
             # to the folder of the configuration nearest to the file that wrote them).
             {"helm-values": config.is_helm_values},
-            settings,
+            resources,
+            keep_texts=for_fix,
         )
+        # A fix rewrites the texts it read, with hooks that hold YAML nodes: one process.
+        workers = 1 if for_fix else parallel.worker_count(found, config.workers)
+        read = parallel.read_all(found, collected, settings, workers)
         # Placeholders are not references yet; an entry that matches nothing still has a rule.
         written = [s for s in read.sites if s.placeholder is None or s.unmatched is not None]
         return _Read(collected, read, written, engine.not_ignored(written, config))

@@ -59,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders; - for stdin")
     parser.add_argument("--version", action="version", version=f"imglint {__version__}")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes that read the files (default: one per core, for an input large "
+        "enough; 1: this process alone)",
+    )
 
     out = parser.add_argument_group("output")
     out.add_argument(
@@ -274,6 +281,7 @@ def options(args: argparse.Namespace) -> Options:
         use_cache=not args.no_cache,
         cache_dir=args.cache_dir,
         force_exclude=args.force_exclude,
+        workers=args.workers,
         fix=args.fix,
         pin=args.pin,
         repin=args.repin,

@@ -1,0 +1,268 @@
+"""Reading in worker processes (`--workers`, imglint.parallel): the same report as one process,
+byte for byte, in every format; a clean Ctrl-C (exit 130, no worker left); a worker that dies
+or raises ends the run with one line (exit 2), never a hang."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from imglint import parallel
+from imglint.manifests import Manifests
+from imglint.report import FORMATS, INVENTORY_FORMATS
+from imglint.sources import Collected, Pending
+from tests.cli_runner import run
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
+
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web-{index}
+  annotations:
+    note: "{padding}"
+spec:
+  imagePullSecrets: [{{name: regcred}}]
+  containers:
+    - name: app
+      image: nginx:1.{index}
+    - name: sidecar
+      image: ghcr.io/acme/agent:latest
+"""
+
+
+def corpus_root() -> Path:
+    """The shared corpus ($IMGLINT_CORPUS, else beside the work tree, else /work/shared)."""
+    candidates = [ROOT.parent / "shared" / "corpus", Path("/work/shared/corpus")]
+    if os.environ.get("IMGLINT_CORPUS"):
+        candidates.insert(0, Path(os.environ["IMGLINT_CORPUS"]))
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    pytest.skip("the shared corpus is not here (set IMGLINT_CORPUS to its folder)")
+
+
+def make_tree(root: Path, files: int, padding: int) -> Path:
+    for index in range(files):
+        folder = root / f"team{index % 7}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"pod{index:04}.yaml").write_text(POD.format(index=index, padding="x" * padding))
+    return root
+
+
+@pytest.fixture
+def small_input_starts_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers for any input (the fixtures are far below the size that starts them)."""
+    monkeypatch.setattr(parallel, "BYTES_PER_WORKER", 1)
+
+
+# -- how many ------------------------------------------------------------------------------------
+
+
+def pending(count: int, size: int) -> list[Pending]:
+    return [Pending(f"f{i}.yaml", f"f{i}.yaml", False, size) for i in range(count)]
+
+
+def test_a_small_input_is_read_in_this_process() -> None:
+    small = pending(40, 20_000)  # 800 kB: a pre-commit run's few files
+    assert parallel.worker_count(small, None) == 1
+    assert parallel.worker_count(small, 8) == 1
+
+
+def test_workers_follow_cores_size_and_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "available_cores", lambda: 4)
+    big = pending(400, 50_000)  # 20 MB
+    assert parallel.worker_count(big, None) == 4
+    assert parallel.worker_count(big, 2) == 2
+    assert parallel.worker_count(big, 1) == 1
+    # one worker per BYTES_PER_WORKER of input at most
+    assert parallel.worker_count(pending(100, 50_000), None) == 2
+    # never more than the files: one huge file is read by one process
+    assert parallel.worker_count(pending(1, 30_000_000), None) == 1
+
+
+def test_runs_keep_the_files_order_and_cover_them_once() -> None:
+    found = pending(50, 1000) + pending(3, 200_000)
+    runs = parallel.runs_of_files(found, 2)
+    assert [p for run in runs for p in run] == found
+    assert len(runs) > 2
+
+
+# -- the same report -----------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("small_input_starts_workers")
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_is_the_same_with_workers(
+    fmt: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(FIXTURES)  # every kind of file: errors, notices, kustomize, Helm values
+    one = run(["--workers", "1", "--format", fmt, "."], capsys)
+    two = run(["--workers", "2", "--format", fmt, "."], capsys)
+    assert one[0] in (1, 2) and one[1]
+    assert two == one
+
+
+@pytest.mark.usefixtures("small_input_starts_workers")
+@pytest.mark.parametrize("fmt", INVENTORY_FORMATS)
+def test_the_inventory_is_the_same_with_workers(
+    fmt: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(FIXTURES)
+    one = run(["--list-images", "--workers", "1", "--format", fmt, "."], capsys)
+    two = run(["--list-images", "--workers", "2", "--format", fmt, "."], capsys)
+    assert one[1]
+    assert two == one
+
+
+@pytest.mark.usefixtures("small_input_starts_workers")
+def test_cross_file_rules_see_every_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A pod's pull secret is in another file, read by another worker."""
+    make_tree(tmp_path, 30, 10)
+    (tmp_path / "zz-secret.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: regcred}\n"
+        "type: kubernetes.io/dockerconfigjson\n"
+        "data: {.dockerconfigjson: eyJhdXRocyI6eyJnaGNyLmlvIjp7ImF1dGgiOiJlRHA1In19fQ==}\n"
+    )
+    one = run(["--workers", "1", "--format", "json", str(tmp_path)], capsys)
+    two = run(["--workers", "2", "--format", "json", str(tmp_path)], capsys)
+    assert two == one
+    assert "IMG006" not in one[1]  # the secret was found: no "missing pull secret"
+
+
+def test_the_corpus_is_the_same_in_every_format(tmp_path: Path) -> None:
+    corpus = corpus_root()
+    outputs: dict[str, dict[str, bytes]] = {}
+    for workers in ("1", "2"):
+        folder = tmp_path / workers
+        folder.mkdir()
+        reports = [f"--report={fmt}:{folder / fmt}" for fmt in FORMATS if fmt != "text"]
+        command = [sys.executable, "-m", "imglint", "--workers", workers, *reports, str(corpus)]
+        result = subprocess.run(command, capture_output=True, check=False, timeout=600)
+        assert result.returncode == 2, result.stderr  # the corpus has unreadable files
+        outputs[workers] = {"text": result.stdout, "stderr": result.stderr}
+        outputs[workers].update({p.name: p.read_bytes() for p in folder.iterdir()})
+    assert outputs["2"] == outputs["1"]
+
+
+# -- interrupt and failure -----------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        found.extend(int(child) for child in children)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_ctrl_c_stops_the_workers_and_exits_130(tmp_path: Path) -> None:
+    """A real SIGINT to the whole process group, as a terminal's Ctrl-C sends it."""
+    tree = make_tree(tmp_path / "big", 600, 40_000)  # 24 MB: long enough to interrupt
+    process = subprocess.Popen(
+        [sys.executable, "-m", "imglint", "--workers", "2", str(tree)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(process.pid)) < 2:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            assert time.monotonic() < deadline, "the workers never started"
+            time.sleep(0.01)
+        time.sleep(0.2)  # the workers are reading
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert (process.returncode, err.decode()) == (130, "imglint: interrupted\n")
+    assert out == b""
+    with pytest.raises(ProcessLookupError):  # nothing of the group is left
+        os.killpg(process.pid, 0)
+
+
+@pytest.mark.usefixtures("small_input_starts_workers")
+def test_a_worker_that_dies_ends_the_run_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_tree(tmp_path, 20, 10)
+    read_one = parallel.read_one
+
+    def dies_on_one_file(found: Pending, settings: parallel.ReadSettings) -> parallel.FileRead:
+        if found.path.endswith("pod0013.yaml"):
+            os._exit(9)  # as the kernel's out-of-memory killer would end it
+        return read_one(found, settings)
+
+    monkeypatch.setattr(parallel, "read_one", dies_on_one_file)  # workers are forked
+    code, out, err = run(["--workers", "2", str(tmp_path)], capsys)
+    assert (code, out) == (2, "")
+    assert err == (
+        "imglint: error: a worker process stopped unexpectedly (out of memory?); "
+        "--workers 1 reads every file in this process\n"
+    )
+
+
+@pytest.mark.usefixtures("small_input_starts_workers")
+def test_a_worker_that_raises_ends_the_run_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_tree(tmp_path, 20, 10)
+    read_one = parallel.read_one
+
+    def fails_on_one_file(found: Pending, settings: parallel.ReadSettings) -> parallel.FileRead:
+        if found.path.endswith("pod0013.yaml"):
+            raise RuntimeError("a bug")
+        return read_one(found, settings)
+
+    monkeypatch.setattr(parallel, "read_one", fails_on_one_file)
+    code, out, err = run(["--workers", "2", str(tmp_path)], capsys)
+    assert (code, out) == (2, "")
+    assert err == (
+        "imglint: internal error: RuntimeError: a bug "
+        "(please report it; IMGLINT_DEBUG=1 shows the traceback)\n"
+    )
+    assert not parallel_children()
+
+
+def parallel_children() -> list[object]:
+    import multiprocessing
+
+    return list(multiprocessing.active_children())
+
+
+@pytest.mark.usefixtures("small_input_starts_workers")
+def test_fix_reads_in_one_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--fix rewrites the texts it read, with hooks that hold YAML nodes: one process keeps
+    them; the lint of the rewritten files that follows may use workers."""
+    make_tree(tmp_path, 20, 10)
+    read_all = parallel.read_all
+    calls: list[tuple[bool, int]] = []
+
+    def recorded(
+        found: list[Pending],
+        collected: Collected,
+        settings: parallel.ReadSettings,
+        workers: int = 1,
+    ) -> Manifests:
+        calls.append((settings.keep_texts, workers))
+        return read_all(found, collected, settings, workers)
+
+    monkeypatch.setattr(parallel, "read_all", recorded)
+    _, _, err = run(["--fix", "--workers", "2", str(tmp_path)], capsys)
+    assert "imglint: rewrote 20 image references in 20 files" in err
+    assert calls == [(True, 1), (False, 2)]
