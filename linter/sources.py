@@ -135,18 +135,15 @@ class Source:
         if self.file_path is not None and self.stamp is not None:
             self._text = None
 
-    def __getstate__(self) -> dict[str, object]:
+    def __getstate__(self) -> tuple[None, dict[str, object]]:
         # What a worker sends back: never the text, and never the run's named paths (shared by
-        # every source: the parent gives its own back).
+        # every source: the parent gives its own back). As (None, slots), the form pickle sets
+        # on its own, without a call back into Python per source.
         state = {name: getattr(self, name) for name in self.__slots__}
         if self.file_path is not None and self.stamp is not None:
             state["_text"] = None
         state["named_paths"] = None
-        return state
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        for name, value in state.items():
-            object.__setattr__(self, name, value)
+        return None, state
 
     def _read_again(self) -> str:
         assert self.file_path is not None and self.stamp is not None  # else never released
