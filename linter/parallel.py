@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing.context import BaseContext
 
+    from imglint.document_filter import DocumentFilter
     from imglint.image_fields import ResourceSettings
     from imglint.manifests import Manifests
 
@@ -102,11 +103,17 @@ def read_all(
     """Read every found file into `collected` (sources, errors, notes) and the result, in the
     files' order, then settle what needs the whole set."""
     from imglint import manifests
+    from imglint.extract import document_filter
 
     if workers > 1 and settings.keep_texts:
         raise ValueError("texts a fix rewrites are read in one process")
     result = manifests.Manifests()
-    reads = _in_workers(found, settings, workers) if workers > 1 else _here(found, settings)
+    wanted = document_filter(settings.resources)  # once per run, not per file
+    reads = (
+        _in_workers(found, settings, wanted, workers)
+        if workers > 1
+        else _here(found, settings, wanted)
+    )
     for outcome, part in reads:
         if isinstance(outcome, Source) and outcome.file_path is not None:
             outcome.named_paths = collected.named_paths  # a worker's sources come without
@@ -116,22 +123,27 @@ def read_all(
     return manifests.settle(result, collected.sources)
 
 
-def read_one(pending: Pending, settings: ReadSettings) -> FileRead:
-    """One found file read, composed and searched (texts released unless kept)."""
+def read_one(
+    pending: Pending, settings: ReadSettings, wanted: DocumentFilter | None = None
+) -> FileRead:
+    """One found file read, composed and searched (texts released unless kept). `wanted`:
+    the documents worth composing (`imglint.extract.document_filter`, built once per run)."""
     from imglint.manifests import read_source
 
     outcome = read(pending)
     if not isinstance(outcome, Source):
         return outcome, None
-    part = read_source(outcome, settings.selections, settings.resources)
+    part = read_source(outcome, settings.selections, settings.resources, wanted)
     if not settings.keep_texts:
         outcome.release()
     return outcome, part
 
 
-def _here(found: Sequence[Pending], settings: ReadSettings) -> Iterator[FileRead]:
+def _here(
+    found: Sequence[Pending], settings: ReadSettings, wanted: DocumentFilter
+) -> Iterator[FileRead]:
     for pending in found:
-        yield read_one(pending, settings)
+        yield read_one(pending, settings, wanted)
 
 
 # -- workers ---------------------------------------------------------------------------------
@@ -155,7 +167,7 @@ def runs_of_files(found: Sequence[Pending], workers: int) -> list[list[Pending]]
 
 
 def _in_workers(
-    found: Sequence[Pending], settings: ReadSettings, workers: int
+    found: Sequence[Pending], settings: ReadSettings, wanted: DocumentFilter, workers: int
 ) -> Iterator[FileRead]:
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -166,7 +178,7 @@ def _in_workers(
         workers,
         mp_context=_start_method(),
         initializer=_start_worker,
-        initargs=(settings,),
+        initargs=(settings, wanted),
     )
     futures: dict[int, Future[list[FileRead]]] = {}
     try:
@@ -223,14 +235,16 @@ def _start_method() -> BaseContext:
     return multiprocessing.get_context("fork")
 
 
-_settings: ReadSettings | None = None  # a worker's, from _start_worker
+# A worker's, from _start_worker.
+_settings: ReadSettings | None = None
+_wanted: DocumentFilter | None = None
 
 
-def _start_worker(settings: ReadSettings) -> None:
+def _start_worker(settings: ReadSettings, wanted: DocumentFilter) -> None:
     import signal
 
-    global _settings
-    _settings = settings
+    global _settings, _wanted
+    _settings, _wanted = settings, wanted
     # The terminal's Ctrl-C goes to the whole process group: the parent stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
@@ -239,7 +253,7 @@ def _start_worker(settings: ReadSettings) -> None:
 def _read_run(run: list[Pending]) -> list[FileRead]:
     """A worker's task: a run of files, read as this process would read them."""
     assert _settings is not None
-    reads = [read_one(pending, _settings) for pending in run]
+    reads = [read_one(pending, _settings, _wanted) for pending in run]
     for _, part in reads:
         for site in part.sites if part is not None else ():
             site.rewrite = None  # closures over YAML nodes: only --fix calls them (one process)

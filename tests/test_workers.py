@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from imglint import parallel
+from imglint.document_filter import DocumentFilter
 from imglint.manifests import Manifests
 from imglint.report import FORMATS, INVENTORY_FORMATS
 from imglint.sources import Collected, Pending
@@ -201,10 +202,12 @@ def test_a_worker_that_dies_ends_the_run_with_one_line(
     make_tree(tmp_path, 20, 10)
     read_one = parallel.read_one
 
-    def dies_on_one_file(found: Pending, settings: parallel.ReadSettings) -> parallel.FileRead:
+    def dies_on_one_file(
+        found: Pending, settings: parallel.ReadSettings, wanted: DocumentFilter | None = None
+    ) -> parallel.FileRead:
         if found.path.endswith("pod0013.yaml"):
             os._exit(9)  # as the kernel's out-of-memory killer would end it
-        return read_one(found, settings)
+        return read_one(found, settings, wanted)
 
     monkeypatch.setattr(parallel, "read_one", dies_on_one_file)  # workers are forked
     code, out, err = run(["--workers", "2", str(tmp_path)], capsys)
@@ -222,10 +225,12 @@ def test_a_worker_that_raises_ends_the_run_with_one_line(
     make_tree(tmp_path, 20, 10)
     read_one = parallel.read_one
 
-    def fails_on_one_file(found: Pending, settings: parallel.ReadSettings) -> parallel.FileRead:
+    def fails_on_one_file(
+        found: Pending, settings: parallel.ReadSettings, wanted: DocumentFilter | None = None
+    ) -> parallel.FileRead:
         if found.path.endswith("pod0013.yaml"):
             raise RuntimeError("a bug")
-        return read_one(found, settings)
+        return read_one(found, settings, wanted)
 
     monkeypatch.setattr(parallel, "read_one", fails_on_one_file)
     code, out, err = run(["--workers", "2", str(tmp_path)], capsys)
