@@ -207,11 +207,18 @@ def _stop(executor: ProcessPoolExecutor) -> None:
     import multiprocessing
 
     executor.shutdown(wait=False, cancel_futures=True)
-    children = multiprocessing.active_children()
-    for child in children:
-        child.terminate()
-    for child in children:
-        child.join()
+    # Again while any is left: the executor's own thread may still be winding down its workers.
+    for _ in range(10):
+        children = multiprocessing.active_children()
+        if not children:
+            return
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.join(timeout=5)
+            if child.is_alive():  # it ignored SIGTERM
+                child.kill()
+                child.join()
 
 
 @contextlib.contextmanager
