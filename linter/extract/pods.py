@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint.documents import mapping_keys, scalar_text
 from imglint.extract.placement import read_placement
@@ -95,10 +95,15 @@ def _pod_specs(
     the ids of nodes not to walk (claimed by other extractors) and collects those walked.
     """
     # The top level is walked last key first, as it always was: which pod spec an aliased
-    # container is reported under depends on the order.
-    stack: list[tuple[Node, _Path]] = [
-        (v, (None, k)) for k, v in top.items() if k not in ("metadata", "status")
-    ]
+    # container is reported under depends on the order. A scalar holds no pod spec: it is
+    # only marked walked (most nodes are scalars; no path or stack entry is made for them).
+    stack: list[tuple[Node, _Path]] = []
+    for key, value in top.items():
+        if key not in ("metadata", "status"):
+            if isinstance(value, ScalarNode):
+                seen.add(id(value))
+            else:
+                stack.append((value, (None, key)))
     while stack:
         node, path = stack.pop()
         if id(node) in seen:
@@ -109,11 +114,19 @@ def _pod_specs(
             if _is_pod_spec(keys):
                 yield keys, node, path
                 continue
-            stack.extend((value, (path, key)) for key, value in reversed(keys.items()))
+            for key, value in reversed(keys.items()):
+                if isinstance(value, ScalarNode):
+                    seen.add(id(value))
+                else:
+                    stack.append((value, (path, key)))
         elif isinstance(node, SequenceNode):
-            stack.extend(
-                (item, (path, index)) for index, item in reversed(list(enumerate(node.value)))
-            )
+            items = node.value
+            for index in range(len(items) - 1, -1, -1):
+                item = items[index]
+                if isinstance(item, ScalarNode):
+                    seen.add(id(item))
+                else:
+                    stack.append((item, (path, index)))
 
 
 def _is_pod_spec(keys: dict[str, Node]) -> bool:
