@@ -17,6 +17,7 @@ import re
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import BinaryIO
 
 from imglint.findings import InputError
 from imglint.records import dataclass, field
@@ -152,7 +153,7 @@ class Source:
                 st = os.fstat(handle.fileno())
                 if (st.st_size, st.st_mtime_ns) != self.stamp:
                     raise SourceChanged(f"{self.path}: changed since it was read")
-                data = handle.read(MAX_FILE_BYTES + 1)
+                data = _read_up_to_limit(handle, st.st_size)
         except OSError as exc:
             raise SourceChanged(f"{self.path}: {_os_reason(exc)}") from None
         decoded = decode(data)
@@ -537,7 +538,7 @@ def read(pending: Pending, named_paths: NamedPaths | None = None) -> Source | In
             with open(pending.file_path, "rb") as handle:
                 st = os.fstat(handle.fileno())
                 stamp = (st.st_size, st.st_mtime_ns)
-                data = handle.read(MAX_FILE_BYTES + 1)
+                data = _read_up_to_limit(handle, st.st_size)
         except OSError as exc:
             return InputError(pending.path, _os_reason(exc))
         if len(data) > MAX_FILE_BYTES:  # grew since found, or a size stat cannot tell
@@ -693,6 +694,18 @@ def _unmarked_encoding(data: bytes) -> str | None:
         ):
             return encoding
     return None
+
+
+def _read_up_to_limit(handle: BinaryIO, size: int) -> bytes:
+    """A file's bytes, at most one past the size limit (so that a file over it is told).
+
+    Asked for as many as its size says, plus one: asking for the limit itself makes Python
+    allocate 32 MiB for every file read, and the C allocator then keeps that much of the heap
+    for good (a run's memory grew by its largest buffers, not its results)."""
+    data = handle.read(min(size, MAX_FILE_BYTES) + 1)
+    if len(data) > size:  # it grew since, or its size says nothing (a /proc file)
+        data += handle.read(MAX_FILE_BYTES + 1 - len(data))
+    return data
 
 
 def _read_stdin() -> bytes:

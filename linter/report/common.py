@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
+from typing import Any, TextIO
 
 from imglint.findings import Declaration, Finding, Severity
 from imglint.report import Report
@@ -125,3 +126,22 @@ def summary_line(report: Report) -> str:
     if report.errors:
         line += f"; {plural(len(report.errors), 'input error')}"
     return line
+
+
+def write_json(document: Any, out: TextIO) -> None:
+    """`json.dumps(document, indent=2, ensure_ascii=True)` and a newline, written in pieces of
+    about 64 kB: the text of a large report as one list of its small pieces (what `dumps`
+    joins) was the run's high-water mark of memory, above everything it had read."""
+    import json
+
+    pieces: list[str] = []
+    size = 0
+    for piece in json.JSONEncoder(indent=2, ensure_ascii=True).iterencode(document):
+        pieces.append(piece)
+        size += len(piece)
+        if size >= 65536:
+            out.write("".join(pieces))
+            pieces.clear()
+            size = 0
+    pieces.append("\n")
+    out.write("".join(pieces))

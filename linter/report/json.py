@@ -15,14 +15,13 @@ Keys are always present (empty list or null rather than missing) so consumers ne
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from imglint.findings import Declaration, Finding, InputError, UnusedSuppression
 from imglint.registry.model import RegistrySummary, rate_limit_fields
 from imglint.report import Report, rule_counts
-from imglint.report.common import SCHEMA_VERSION
+from imglint.report.common import SCHEMA_VERSION, write_json
 
 
 def render(report: Report, out: TextIO, *, color: bool = False, statistics: bool = False) -> None:
@@ -39,7 +38,7 @@ def render(report: Report, out: TextIO, *, color: bool = False, statistics: bool
         document["unused_suppressions"] = [unused_dict(u) for u in report.unused_suppressions]
     document["notices"] = list(report.notices)
     document["summary"] = summary_dict(report)
-    out.write(json.dumps(document, indent=2, ensure_ascii=True) + "\n")
+    write_json(document, out)
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
