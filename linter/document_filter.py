@@ -126,9 +126,6 @@ _NODE_START_AFTER = frozenset(":-?[{,")
 _LINE_END = r"(?:[ \t]+#[^\n]*)?[ \t]*\r?(?:\n(?=[^ \t\r\n#])|\n?\Z)"
 _KIND = re.compile(r"kind:[ \t]+([A-Za-z][A-Za-z0-9]*)" + _LINE_END)
 _API_VERSION = re.compile(r"apiVersion:[ \t]+((?:[a-z0-9][a-z0-9.-]*/)?v[0-9a-z]+)" + _LINE_END)
-# Characters kept when a document is blanked: line breaks, so lines and columns hold.
-_BLANK_ASCII = {code: " " for code in range(128) if chr(code) not in "\r\n"}
-_NOT_BLANK_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def unwanted_ranges(
@@ -188,10 +185,15 @@ def unwanted_ranges(
 
 
 class BlankedText:
-    """A text to compose with some ranges blanked (every character but line breaks made a
-    space, so lines, columns and offsets hold), read by the composer chunk by chunk: neither
+    """A text to compose with some ranges blanked, read by the composer chunk by chunk: neither
     the blanked text nor its UTF-8 encoding is ever held whole (a 30 MB file would take both
-    again). `name` is what PyYAML calls a string it composes, so marks read the same."""
+    again). `name` is what PyYAML calls a string it composes, so marks read the same.
+
+    A blanked range keeps its length and its line breaks (`\\n`; a `\\r` becomes a space) and
+    ends with the same number of characters after its last break; the rest is spaces, with the
+    breaks gathered before that last stretch. Nothing inside a range is read as a token, so the
+    composer leaves it at the line, column and offset where the text would have left it, and
+    the blanks are made by repeating a character (C), not by mapping each one."""
 
     name = "<unicode string>"
 
@@ -200,6 +202,9 @@ class BlankedText:
         self._ranges = ranges
         self._position = 0
         self._next_range = 0
+        # The current range's breaks, gathered at [first, end): found once per range.
+        self._breaks_of = -1
+        self._breaks = (0, 0)
 
     def read(self, size: int = -1) -> str:
         text, ranges = self._text, self._ranges
@@ -219,10 +224,23 @@ class BlankedText:
                 parts.append(text[position:stop])
             else:
                 stop = min(end, blank_end)
-                parts.append(_blanked(text[position:stop]))
+                parts.append(self._blank(position, stop, blank_start, blank_end))
             position = stop
         self._position = end
         return parts[0] if len(parts) == 1 else "".join(parts)
+
+    def _blank(self, start: int, stop: int, blank_start: int, blank_end: int) -> str:
+        """The blanks for text[start:stop], part of the range [blank_start, blank_end)."""
+        if self._breaks_of != self._next_range:
+            text = self._text
+            last = text.rfind("\n", blank_start, blank_end)
+            count = text.count("\n", blank_start, last + 1) if last >= 0 else 0
+            after = last + 1 if last >= 0 else blank_start
+            self._breaks_of, self._breaks = self._next_range, (after - count, after)
+        first_break, after_breaks = self._breaks
+        spaces = max(0, min(stop, first_break) - start)
+        breaks = max(0, min(stop, after_breaks) - max(start, first_break))
+        return " " * spaces + "\n" * breaks + " " * (stop - start - spaces - breaks)
 
     def whole(self) -> str:
         """The blanked text at once (for tests)."""
@@ -385,10 +403,3 @@ def _continues_a_scalar(body: str, line_start: int, indent: int) -> bool:
 # it that are more indented are text, or a syntax error that libyaml's check reports.)
 _BLOCK_HEADER_END = r"(?:^|[ \t])[|>](?:[1-9][-+]?|[-+][1-9]?)?$"
 _PLAIN_VALUE = r"(?:-[ \t]+)*(?:[A-Za-z0-9_][^:]*:[ \t]+)?[A-Za-z0-9_(][^:]*$"
-
-
-def _blanked(part: str) -> str:
-    """part with every character but line breaks made a space."""
-    if not part.isascii():
-        part = _NOT_BLANK_NON_ASCII.sub(" ", part)
-    return part.translate(_BLANK_ASCII)

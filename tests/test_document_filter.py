@@ -199,6 +199,27 @@ def test_documents_nothing_reads_are_blanked_in_place() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        POD % 1 + "---\n" + CONFIG % (2, "'ünï ☃'") + "---\n" + POD % 3,
+        (POD % 1 + "---\n" + CONFIG % (2, "x") + "---\n" + POD % 3).replace("\n", "\r\n"),
+        POD % 1 + "---\n" + CONFIG % (2, "x") + "  j: no final line break",
+        POD % 1 + "---\n" + "apiVersion: v1\nkind: ConfigMap",
+    ],
+)
+def test_a_blanked_document_ends_where_its_text_ends(text: str) -> None:
+    """Line, column and offset after each blanked document are the text's own (the breaks
+    inside it are gathered, which nothing reads)."""
+    blanked = _blanked(text)
+    ranges = unwanted_ranges(text, extract.document_filter())
+    assert ranges
+    for _, end in ranges:
+        assert blanked[:end].count("\n") == text[:end].count("\n")
+        assert blanked.rfind("\n", 0, end) == text.rfind("\n", 0, end)
+    assert _documents(text) == ["Pod"] * text.count("kind: Pod")
+
+
+@pytest.mark.parametrize(
     "config",
     [
         # a kind the text does not show plainly, or shows twice: composed
