@@ -25,14 +25,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Literal, TextIO
 
 from imglint import records
 from imglint.errors import UsageError
 from imglint.findings import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Finding, InputError
 from imglint.records import dataclass, field, replace
 
+# typing itself is not imported at run time: it is a large module the start-up path can skip.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Literal, TextIO
+
     from imglint.config import Config
     from imglint.context import RegistryAnswers
     from imglint.findings import UnusedSuppression
@@ -44,7 +47,7 @@ if TYPE_CHECKING:
     from imglint.sites import ImageSite
     from imglint.sources import Collected
 
-Format = Literal["text", "json", "sarif", "github", "junit", "gitlab", "cyclonedx"]
+    Format = Literal["text", "json", "sarif", "github", "junit", "gitlab", "cyclonedx"]
 
 
 @dataclass(frozen=True)

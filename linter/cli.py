@@ -10,14 +10,17 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
 
 from imglint import __version__
 from imglint.context import DEFAULT_PLATFORMS
 from imglint.errors import ImglintError, UsageError
 from imglint.findings import EXIT_ERROR, EXIT_OK
 
+# typing itself is not imported at run time: it is a large module the start-up path can skip.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import TextIO
+
     from imglint.app import Options, ReportTarget
 
 

@@ -24,7 +24,6 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -44,7 +43,11 @@ from imglint.patterns import (
 )
 from imglint.records import dataclass, field
 
+# typing itself is not imported at run time: it is a large module the start-up path can skip.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from imglint.sites import ImageSite
     from imglint.sources import Exclusions
 
@@ -909,7 +912,8 @@ class _Invalid(Exception):
         self.where = where
 
 
-_Value = Any
+if TYPE_CHECKING:
+    _Value = Any  # a value read from the configuration, not checked yet
 
 
 def _build(data: Mapping[str, Any], source: str | None) -> Config:

@@ -14,22 +14,25 @@ namespace (`Config.settings_for`, cached per file and namespace).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, TypeVar
 
 from imglint.records import dataclass, field
 
+# typing itself is not imported at run time: it is a large module the start-up path can skip.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import TypeVar
+
     from imglint.findings import Span
     from imglint.patterns import DeniedRegistry, ImagePattern, RegistryPattern, TagPattern
     from imglint.registry import Resolution
     from imglint.sites import ImageSite, K8sObject
 
+    _T = TypeVar("_T")
+
 # The platform every image must offer when the configuration names none (the registry check).
 DEFAULT_PLATFORMS = ("linux/amd64",)
 # The Secret types the kubelet reads pull credentials from (others are ignored for pulls).
 PULL_SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
-
-_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,15 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
 
 from imglint.records import dataclass
 
-T = TypeVar("T")
+# typing itself is not imported at run time: it is a large module the start-up path can skip.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 DEFAULT_REGISTRY_HOST = "index.docker.io"
 

@@ -16,10 +16,11 @@ unhashable mutable records. No inheritance between records, no ordering, no `__p
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+# typing itself is not imported at run time: it is a large module the start-up path can skip.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dataclasses import FrozenInstanceError, dataclass, field, fields, replace
+    from typing import Any
 else:
     _MISSING = object()
 

@@ -28,21 +28,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
 
 from imglint import records
 from imglint.findings import Span
 from imglint.records import dataclass
 from imglint.reference import InvalidReference, Reference, parse, parse_with_default_registry
 
+# typing itself is not imported at run time: it is a large module the start-up path can skip.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Literal
+
     from imglint.sources import Source
 
-# Where a site was found: a pod spec (the generic walker), a field of a custom resource
-# (`spec.steps[].image`), a kustomization `images:` entry, a Helm values declaration.
-Origin = Literal["pod", "resource-field", "kustomize", "helm-values"]
-# The parts of a reference a site may place separately, and a rule may concern.
-Component = Literal["registry", "repository", "tag", "digest"]
+    # Where a site was found: a pod spec (the generic walker), a field of a custom resource
+    # (`spec.steps[].image`), a kustomization `images:` entry, a Helm values declaration.
+    Origin = Literal["pod", "resource-field", "kustomize", "helm-values"]
+    # The parts of a reference a site may place separately, and a rule may concern.
+    Component = Literal["registry", "repository", "tag", "digest"]
+
 # Where a finding about a component goes when the site does not place that component: an
 # implicit-registry finding on `repository:` when there is no `registry:` key, a registry
 # answer about the digest on `tag:` when the digest is not written separately.

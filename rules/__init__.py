@@ -46,7 +46,11 @@ from imglint.rules import (
     img107_registry_unreachable,
     img108_image_too_old,
 )
-from imglint.sites import Component, ImageSite
+from imglint.sites import ImageSite
+
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
+if TYPE_CHECKING:
+    from imglint.sites import Component
 
 CheckFunction = Callable[[ImageSite, Context], Iterable[str]]
 SecretCheckFunction = Callable[[PullSecret, Context], Iterable[str]]

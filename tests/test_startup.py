@@ -57,6 +57,8 @@ NOT_LOADED_OFFLINE = (
     # YAML libraries imglint does not run
     "ruamel",
     "ruamel.yaml",
+    # annotations only (TYPE_CHECKING = False in each module): typing is a large import
+    "typing",
 )
 
 MANIFESTS = {

@@ -26,7 +26,11 @@ from imglint.documents import STR_TAG, mapping_keys, scalar_text
 from imglint.extract.sink import FoundObject, Sink, node_span
 from imglint.placeholders import POD_IMAGE_SYNTAXES, Syntax, placeholder_kind
 from imglint.records import dataclass
-from imglint.sites import ImageSite, K8sObject, Origin, PullSecretHolder
+from imglint.sites import ImageSite, K8sObject, PullSecretHolder
+
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
+if TYPE_CHECKING:
+    from imglint.sites import Origin
 
 ORIGIN: Origin = "resource-field"
 

@@ -18,8 +18,12 @@ from imglint.documents import node_span as node_span  # extractors build their s
 from imglint.image_fields import ResourceSettings
 from imglint.placeholders import POD_IMAGE_SYNTAXES, Syntax, placeholder_kind
 from imglint.records import dataclass
-from imglint.sites import ImageSite, K8sObject, Origin, PullSecretHolder, parse_image
+from imglint.sites import ImageSite, K8sObject, PullSecretHolder, parse_image
 from imglint.sources import Source
+
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
+if TYPE_CHECKING:
+    from imglint.sites import Origin
 
 # Nodes that the objects of a List may reach again through aliases (items sharing an anchored
 # template), per file: beyond it, Lists of items sharing one huge subtree cost items x subtree.

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO
 
 from imglint.findings import Finding, InputError, Severity, UnusedSuppression, exit_code
 from imglint.records import dataclass, field
 
+# typing itself is not imported at run time: it is a large module the start-up path can skip.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import TextIO
+
     from imglint.registry.model import RegistrySummary
     from imglint.report.inventory import Inventory
     from imglint.rules import Rule

@@ -10,11 +10,14 @@ move the cursor, forge a line or recolour the terminal.
 
 from __future__ import annotations
 
-from typing import TextIO
-
 from imglint.findings import Finding, InputError, Severity, UnusedSuppression
 from imglint.report import Report, rule_counts
 from imglint.report.common import declared_words, finding_context, printable, summary_line
+
+# typing itself is not imported at run time: it is a large module the start-up path can skip.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 _RESET = "\x1b[0m"
 _BOLD = "\x1b[1m"
