@@ -42,6 +42,23 @@ def test_init_defaults_and_factories() -> None:
         Point(1, z=2)  # type: ignore[call-arg]
 
 
+def test_the_first_instance_is_made_as_every_later_one() -> None:
+    # The generated __init__ is compiled on the first instance: that first call checks its
+    # arguments as the generated one does, and later calls use the generated one.
+    @dataclass(frozen=True)
+    class Fresh:
+        a: int
+        b: str = "b"
+
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'a'"):
+        Fresh()  # type: ignore[call-arg]
+    assert Fresh(1) == Fresh(a=1, b="b")
+    assert repr(Fresh(2, b="c")).endswith("Fresh(a=2, b='c')")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'c'"):
+        Fresh(1, c=2)  # type: ignore[call-arg]
+    assert Fresh.__init__.__qualname__.endswith("Fresh.__init__")
+
+
 def test_repr_respects_repr_false_and_own_methods() -> None:
     assert repr(Point(1, 2, "a", "hunter2")) == "Point(x=1, y=2, label='a')"
     assert repr(Custom(5)) == "Custom(<hidden>)"
