@@ -32,6 +32,7 @@ from imglint.context import DEFAULT_PLATFORMS, ImageAgeLimit, RuleSettings
 from imglint.errors import ConfigError, UsageError
 from imglint.findings import Severity
 from imglint.image_fields import ResourceSettings
+from imglint.lazy_pattern import LazyPattern
 from imglint.patterns import (
     BUILTIN_DENIED_REGISTRIES,
     DeniedRegistry,
@@ -61,10 +62,10 @@ PYPROJECT = "pyproject.toml"
 ALL = "ALL"
 _DENIED_REGISTRY = "IMG013"  # its findings say what `--fix` moves (moved_name)
 
-_PLATFORM = re.compile(r"[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_.]+)?")
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?")
+_PLATFORM = LazyPattern(r"[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_.]+)?")
+_DURATION = LazyPattern(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
-_AGE = re.compile(r"0*(\d{1,6})\s*(h|d|w)", re.ASCII)
+_AGE = LazyPattern(r"0*(\d{1,6})\s*(h|d|w)", re.ASCII)
 _AGE_UNITS = {"h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
 _PYPROJECT_TABLE = re.compile(r"^\s*\[\s*tool\s*\.\s*imglint\s*[\].]", re.MULTILINE)
 
@@ -1221,7 +1222,7 @@ def _per_file_ignores(value: _Value) -> tuple[FileIgnore, ...]:
     return tuple(entries)
 
 
-_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_NAMESPACE = LazyPattern(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 # What an override may change besides selection and severity: the policy settings rules read.
 _OVERRIDE_LISTS = (
     "private-registries",

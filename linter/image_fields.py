@@ -21,15 +21,16 @@ from __future__ import annotations
 
 import re
 
+from imglint.lazy_pattern import LazyPattern
 from imglint.records import dataclass
 
 # Crossplane's default package registry since 1.20 (`xpkg.upbound.io` before).
 CROSSPLANE_REGISTRY = "xpkg.crossplane.io"
 
 # One step of a path: a key, then `[]` once per list level below it (`steps[]`, `steps[][]`).
-_STEP = re.compile(r"([A-Za-z0-9_-]+)((?:\[\])*)", re.ASCII)
+_STEP = LazyPattern(r"([A-Za-z0-9_-]+)((?:\[\])*)", re.ASCII)
 # A registry host with an optional port (and, as in mirrors, an optional path prefix).
-_REGISTRY = re.compile(
+_REGISTRY = LazyPattern(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
     r"(?::[0-9]+)?(?:/[a-z0-9._-]+)*",
     re.ASCII,

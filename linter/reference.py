@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import re
 
+from imglint.lazy_pattern import LazyPattern
 from imglint.records import dataclass, replace
 
 # --- grammar -------------------------------------------------------------------------------
@@ -42,9 +43,9 @@ _TAG = r"[\w][\w.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][0-9a-fA-F]{32,}"
 
 # All of these are meant for `fullmatch` only (see the module docstring).
-DOMAIN_RE = re.compile(_DOMAIN_AND_PORT, re.ASCII)
-TAG_RE = re.compile(_TAG, re.ASCII)
-DIGEST_RE = re.compile(_DIGEST, re.ASCII)
+DOMAIN_RE = LazyPattern(_DOMAIN_AND_PORT, re.ASCII)
+TAG_RE = LazyPattern(_TAG, re.ASCII)
+DIGEST_RE = LazyPattern(_DIGEST, re.ASCII)
 IDENTIFIER_RE = re.compile(r"[a-f0-9]{64}", re.ASCII)
 # groups: 1 domain (None when absent), 2 remote name
 NAME_RE = re.compile(rf"(?:({_DOMAIN_AND_PORT})/)?({_REMOTE_NAME})", re.ASCII)
@@ -79,8 +80,8 @@ ERR_DIGEST_UNSUPPORTED = "unsupported digest algorithm"
 # crypto/sha256 and crypto/sha512, and crypto/sha512 also registers SHA-384, so all three parse.
 _DIGEST_HEX_LENGTH = {"sha256": 64, "sha384": 96, "sha512": 128}
 # go-digest's DigestRegexpAnchored: decides "unsupported" versus "invalid format".
-_GO_DIGEST_SHAPE_RE = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+", re.ASCII)
-_LOWER_HEX_RE = re.compile(r"[a-f0-9]+", re.ASCII)
+_GO_DIGEST_SHAPE_RE = LazyPattern(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+", re.ASCII)
+_LOWER_HEX_RE = LazyPattern(r"[a-f0-9]+", re.ASCII)
 
 
 class InvalidReference(ValueError):

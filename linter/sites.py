@@ -26,11 +26,11 @@ no YAML library, so a rule importing it costs nothing at start-up.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 
 from imglint import records
 from imglint.findings import Span
+from imglint.lazy_pattern import LazyPattern
 from imglint.records import dataclass
 from imglint.reference import InvalidReference, Reference, parse, parse_with_default_registry
 
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 # implicit-registry finding on `repository:` when there is no `registry:` key, a registry
 # answer about the digest on `tag:` when the digest is not written separately.
 # The list item of a pod-spec image's field path: `containers[1]` in `spec.containers[1].image`.
-_POD_LIST_ITEM = re.compile(r"([A-Za-z]+\[\d+\])\.image(?:\.reference)?$")
+_POD_LIST_ITEM = LazyPattern(r"([A-Za-z]+\[\d+\])\.image(?:\.reference)?$")
 
 _FALLBACKS: dict[str, tuple[str, ...]] = {
     "registry": ("registry", "repository"),

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import BinaryIO
 
 from imglint.findings import InputError
+from imglint.lazy_pattern import LazyPattern
 from imglint.records import dataclass, field
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -38,7 +39,7 @@ HELM_HINT = "render it first: `helm template CHART | imglint -`"
 
 # A template action alone on its line (`{{- if .Values.x }}`, `{{ include "x" . }}`): Go-template
 # control flow, which never appears in a rendered manifest.
-_TEMPLATE_ACTION_LINE = re.compile(r"^[ \t-]*\{\{", re.MULTILINE)
+_TEMPLATE_ACTION_LINE = LazyPattern(r"^[ \t-]*\{\{", re.MULTILINE)
 # An action that uses what only Helm templates have: its built-in objects (`.Values.image`,
 # `$.Release.Name`) and its own functions (`include "x" .`, `tpl`, `required "msg"`, `lookup`).
 # Never `{{` alone: Argo Workflows' `{{inputs.parameters.x}}`, Argo CD ApplicationSets'
@@ -46,11 +47,11 @@ _TEMPLATE_ACTION_LINE = re.compile(r"^[ \t-]*\{\{", re.MULTILINE)
 _HELM_OBJECTS = ("Values", "Release", "Chart", "Capabilities", "Files", "Template")
 _HELM_FUNCTIONS = ("include", "tpl", "required", "lookup")
 _HELM_WORDS = (*(f".{name}" for name in _HELM_OBJECTS), *_HELM_FUNCTIONS)
-_HELM_ONLY = re.compile(
+_HELM_ONLY = LazyPattern(
     rf"\.(?:{'|'.join(_HELM_OBJECTS)})\b|\b(?:{'|'.join(_HELM_FUNCTIONS)})\s+[\"(.$]"
 )
 # Text that any Kubernetes object has, in YAML or JSON form.
-_MENTIONS_OBJECT = re.compile(r"""["']?\bapiVersion["']?\s*:""")
+_MENTIONS_OBJECT = LazyPattern(r"""["']?\bapiVersion["']?\s*:""")
 
 
 class NamedPaths:

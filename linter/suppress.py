@@ -18,17 +18,17 @@ registry rule in a run without the registry check, is not a mistake.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Iterable
 
 from imglint import rules
 from imglint.findings import UnusedSuppression
+from imglint.lazy_pattern import LazyPattern
 from imglint.records import dataclass, field
 from imglint.sites import ImageSite, K8sObject
 
 ANNOTATION = "imglint.dev/ignore"
 # `#` must start the line or follow whitespace, as a YAML comment does (`a#b` is no comment).
-_DIRECTIVE = re.compile(r"(?:^|\s)#\s*imglint:\s*(ignore-file|ignore)\b(?:\[([^\]]*)\])?")
+_DIRECTIVE = LazyPattern(r"(?:^|\s)#\s*imglint:\s*(ignore-file|ignore)\b(?:\[([^\]]*)\])?")
 
 
 @dataclass

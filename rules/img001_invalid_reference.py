@@ -31,11 +31,11 @@ containers:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from imglint.context import Context
 from imglint.findings import Severity
+from imglint.lazy_pattern import LazyPattern
 from imglint.sites import ImageSite
 
 CODE = "IMG001"
@@ -46,7 +46,7 @@ NEEDS_REGISTRY = False
 
 
 # `$IMAGE`, `<your-image>`, `PROJECT_ID`: text meant to be replaced before apply.
-_PLACEHOLDER = re.compile(r"[$<>{}]|(?:^|[/.:-])[A-Z][A-Z0-9]*_[A-Z0-9_]*(?:$|[/.:-])")
+_PLACEHOLDER = LazyPattern(r"[$<>{}]|(?:^|[/.:-])[A-Z][A-Z0-9]*_[A-Z0-9_]*(?:$|[/.:-])")
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

@@ -26,8 +26,6 @@ those of the service account: the template's `serviceAccountName`, else the work
 
 from __future__ import annotations
 
-import re
-
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from imglint.documents import scalar_text
@@ -41,6 +39,7 @@ from imglint.extract.resources import (
     named,
 )
 from imglint.extract.sink import FoundObject, ObjectExtractor, Sink
+from imglint.lazy_pattern import LazyPattern
 from imglint.pull_secrets import reference_names
 from imglint.sites import PullSecretHolder
 
@@ -50,7 +49,7 @@ KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflo
 _MAX_DEPTH = 50
 
 # Argo's simple tags: `{{inputs.parameters.name}}`, `{{ workflow.parameters.name }}`.
-PARAMETER = re.compile(r"\{\{\s*(inputs|workflow)\.parameters\.([A-Za-z0-9_-]+)\s*\}\}")
+PARAMETER = LazyPattern(r"\{\{\s*(inputs|workflow)\.parameters\.([A-Za-z0-9_-]+)\s*\}\}")
 
 
 _CONTAINER_WORDS = {"initContainers": "init container", "sidecars": "sidecar"}

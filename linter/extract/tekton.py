@@ -42,6 +42,7 @@ from imglint.extract.resources import (
     unknown_holder,
 )
 from imglint.extract.sink import FoundObject, ObjectExtractor, Sink
+from imglint.lazy_pattern import LazyPattern
 from imglint.placeholders import POD_IMAGE_SYNTAXES, Syntax
 from imglint.pull_secrets import reference_names
 from imglint.sites import PullSecretHolder
@@ -55,7 +56,7 @@ TEKTON_VARIABLE = Syntax("Tekton variable", re.compile(r"\$\([A-Za-z][\w-]*[.\[)
 SYNTAXES = (TEKTON_VARIABLE, *POD_IMAGE_SYNTAXES)
 # Exactly one string parameter: `$(params.name)`, `$(params['name'])`, `$(params["name"])`.
 # (`$(params.obj.key)` and `$(params.list[0])` are object and array parts: not followed.)
-_PARAMETER = re.compile(
+_PARAMETER = LazyPattern(
     r"""\$\(params(?:\.([A-Za-z0-9_-]+)|\['([^']+)'\]|\["([^"]+)"\])\)""", re.ASCII
 )
 
