@@ -29,13 +29,13 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING
 
 from imglint.errors import ImglintError
 from imglint.findings import InputError
 from imglint.records import dataclass
 from imglint.sources import Collected, Pending, Skipped, Source, read
 
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing.context import BaseContext
