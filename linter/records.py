@@ -5,8 +5,10 @@ standard decorator spent about 0.5 ms on each (one `exec` per generated method, 
 `inspect`), some 20 ms of a 70 ms one-file run. This module builds a class's `__init__` with a
 single `exec` and shares generic `__repr__`, `__eq__` and `__hash__` functions, which brings
 that cost to a few milliseconds in all. That one `exec` (compiling a small function, about
-0.2 ms) happens when the class makes its first instance, not when it is defined: a one-file run
-defines some sixty record classes and makes instances of about twenty.
+0.2 ms) waits until the class has made `COMPILE_AFTER` instances with a generic `__init__`
+(binding arguments in a loop: slower per instance, but nothing to compile): a one-file run
+defines some sixty record classes and makes a few instances of about twenty, a folder's run
+makes thousands of spans and sites, which the generated `__init__` then makes.
 
 For type checkers the names are the standard ones (`dataclasses.dataclass`, `field`, `replace`,
 `fields`), so mypy checks every record as a dataclass. The behaviour kept: fields from the
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from typing import Any
 else:
     _MISSING = object()
+    COMPILE_AFTER = 8  # instances made by a class's generic __init__ before it compiles its own
 
     class FrozenInstanceError(AttributeError):
         """Assignment to a field of a frozen record."""
@@ -120,12 +123,47 @@ else:
                 raise TypeError(f"non-default argument {spec.name!r} follows default argument")
 
     def _deferred_init(cls: Any, specs: list[Field], frozen: bool) -> Any:
-        """An `__init__` that puts the generated one in its place on the first call."""
+        """The generic `__init__`, which puts the generated one in its place after
+        COMPILE_AFTER instances. It binds only calls the generated one accepts; any other call
+        (a missing, unknown or repeated argument) goes to the generated one, whose TypeError is
+        then exactly Python's."""
+        positions = {spec.name: index for index, spec in enumerate(specs)}
+        assign = object.__setattr__ if frozen else setattr
+        made = 0
 
-        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        def generated() -> Any:
             init = _make_init(cls, specs, frozen)
             cls.__init__ = init
-            init(self, *args, **kwargs)
+            return init
+
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            nonlocal made
+            made += 1
+            if made >= COMPILE_AFTER or len(args) > len(specs) or not _binds(args, kwargs):
+                generated()(self, *args, **kwargs)
+                return
+            for index, value in enumerate(args):
+                assign(self, specs[index].name, value)
+            for spec in specs[len(args) :]:
+                if spec.name in kwargs:
+                    value = kwargs[spec.name]
+                elif spec.default is not _MISSING:
+                    value = spec.default
+                else:
+                    value = spec.default_factory()
+                assign(self, spec.name, value)
+
+        def _binds(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+            for name in kwargs:
+                position = positions.get(name)
+                if position is None or position < len(args):
+                    return False
+            return all(
+                spec.name in kwargs
+                or spec.default is not _MISSING
+                or spec.default_factory is not _MISSING
+                for spec in specs[len(args) :]
+            )
 
         __init__.__qualname__ = f"{cls.__qualname__}.__init__"
         return __init__

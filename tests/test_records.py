@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from imglint import records
@@ -57,6 +59,54 @@ def test_the_first_instance_is_made_as_every_later_one() -> None:
     with pytest.raises(TypeError, match="unexpected keyword argument 'c'"):
         Fresh(1, c=2)  # type: ignore[call-arg]
     assert Fresh.__init__.__qualname__.endswith("Fresh.__init__")
+
+
+def test_instances_are_alike_before_and_after_the_class_compiles_its_init() -> None:
+    # The first instances come from a generic __init__, later ones from the generated one.
+    @dataclass(frozen=True)
+    class Frozen:
+        a: int
+        b: str = "b"
+        items: list[int] = field(default_factory=list)
+
+    @dataclass
+    class Mutable:
+        a: int
+        items: list[int] = field(default_factory=list)
+
+    for round_ in range(40):
+        made = (Frozen(round_), Frozen(round_, "x"), Frozen(b="y", a=round_), Frozen(1, items=[2]))
+        assert [(f.a, f.b, f.items) for f in made] == [
+            (round_, "b", []),
+            (round_, "x", []),
+            (round_, "y", []),
+            (1, "b", [2]),
+        ]
+        assert made[0].items is not Frozen(0).items
+        with pytest.raises(records.FrozenInstanceError):
+            made[0].a = 2  # type: ignore[misc]
+        mutable = Mutable(round_)
+        mutable.items.append(round_)
+        assert (mutable.a, mutable.items, Mutable(0).items) == (round_, [round_], [])
+    assert Frozen(1) == Frozen(1, "b", []) != Frozen(1, "c")
+
+
+def test_wrong_calls_fail_as_python_says_before_the_class_compiles_its_init() -> None:
+    @dataclass
+    class Fresh:
+        a: int
+        b: str = "b"
+
+    Fresh(1)  # the generic __init__ made this one
+    failures: dict[str, Callable[[], object]] = {
+        "missing 1 required positional argument: 'a'": lambda: Fresh(),  # type: ignore[call-arg]
+        "got an unexpected keyword argument 'c'": lambda: Fresh(1, c=2),  # type: ignore[call-arg]
+        "got multiple values for argument 'a'": lambda: Fresh(1, a=2),  # type: ignore[misc]
+        "takes from 2 to 3 positional arguments but 4 were given": lambda: Fresh(1, "b", 3),  # type: ignore[call-arg]
+    }
+    for message, call in failures.items():
+        with pytest.raises(TypeError, match=message):
+            call()
 
 
 def test_repr_respects_repr_false_and_own_methods() -> None:
