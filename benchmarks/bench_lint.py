@@ -1,6 +1,7 @@
 """imglint's offline run against the strict YAML parse floor, each a fresh process, in one run.
 
     python benchmarks/bench_lint.py ../shared/corpus [--repeat 5] [--scales 1,2,4,8]
+    python benchmarks/bench_lint.py ../shared/corpus --startup-only [--repeat 15]
 
 Every figure is a whole process started afresh (interpreter start-up included on both sides),
 run --repeat times, interleaved with its floor so that load on the machine hits both alike,
@@ -17,7 +18,9 @@ and reported as min / median / max, with peak memory (the child's ru_maxrss):
   one file   one large file (--large-mib, 30 by default) made of the folder's documents,
              against the floor composing that file: per-document work must not turn into a
              Python pass over every document of a stream
-  start-up   a one-file `imglint` process against `python -c "import yaml"`
+  start-up   a one-file `imglint` process against `python -c "import yaml"`, twice: the
+             installed console script (what users, CI and the pre-commit hook run) and
+             `python -m imglint` (the same plus runpy, about 1 ms); --startup-only runs only this
 
 Peak memory is ru_maxrss as wait4 reports it: the largest of the process and the workers it
 waited for, each on its own (not their sum). With workers, the parent holds the results and
@@ -213,12 +216,18 @@ def main() -> None:
     parser.add_argument(
         "--large-mib", type=int, default=30, help="size of the one-file case (0 to skip)"
     )
+    parser.add_argument("--startup-only", action="store_true", help="only the start-up rows")
     args = parser.parse_args()
-    folder = os.path.abspath(args.folder)
-    workers = has_workers_option()
-
     print(f"corpus: {args.folder}; {args.repeat} runs each, fresh processes")
     print(f"cores: {cores()}; load average before: {load_average()}")
+    if not args.startup_only:
+        folder_rows(os.path.abspath(args.folder), args)
+    startup_rows(args.repeat)
+    print(f"load average after: {load_average()}")
+
+
+def folder_rows(folder: str, args: argparse.Namespace) -> None:
+    workers = has_workers_option()
     commands = {"floor (C compose, no GC)": floor_command([folder])}
     if workers:
         commands["imglint --workers 1"] = imglint_command([folder], ["--workers", "1"])
@@ -256,19 +265,21 @@ def main() -> None:
             single = {"floor": floor_command([large]), "imglint": imglint_command([large])}
             report(measure(single, args.repeat), "floor")
 
+
+def startup_rows(repeat: int) -> None:
+    script = os.path.join(os.path.dirname(sys.executable), "imglint")
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         handle.write("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n")
         handle.write("spec:\n  containers: [{name: a, image: 'docker.io/library/nginx:1.25'}]\n")
     try:
         print("start-up (one small file):")
-        startup = {
-            "python -c 'import yaml'": [sys.executable, "-c", "import yaml"],
-            "imglint FILE": [sys.executable, "-m", "imglint", handle.name],
-        }
-        report(measure(startup, args.repeat * 2), "python -c 'import yaml'")
+        startup = {"python -c 'import yaml'": [sys.executable, "-c", "import yaml"]}
+        if os.path.exists(script):
+            startup["imglint FILE"] = [script, handle.name]
+        startup["python -m imglint FILE"] = [sys.executable, "-m", "imglint", handle.name]
+        report(measure(startup, repeat * 2), "python -c 'import yaml'")
     finally:
         os.unlink(handle.name)
-    print(f"load average after: {load_average()}")
 
 
 if __name__ == "__main__":
