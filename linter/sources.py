@@ -17,11 +17,14 @@ import re
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import BinaryIO
 
 from imglint.findings import InputError
 from imglint.lazy_pattern import LazyPattern
 from imglint.records import dataclass, field
+
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 # Files a walk reads by their whole name: kustomize's third kustomization file name has no suffix
