@@ -277,6 +277,7 @@ class Application:
             diff=options.diff,
             resolver=resolver,
             moved_name=config.moved_name,
+            selects=config.selects,
         )
         read_errors = read.collected.errors + read.manifests.errors
         failed = bool(read_errors or outcome.errors)

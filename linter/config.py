@@ -43,6 +43,7 @@ from imglint.patterns import (
     denied_registry,
 )
 from imglint.records import dataclass, field
+from imglint.sources import CONFIG_FILE
 
 # typing itself is not imported at run time: it is a large module the start-up path can skip.
 TYPE_CHECKING = False
@@ -57,7 +58,6 @@ try:
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-CONFIG_FILE = ".imglint.yaml"
 PYPROJECT = "pyproject.toml"
 ALL = "ALL"
 _DENIED_REGISTRY = "IMG013"  # its findings say what `--fix` moves (moved_name)
@@ -385,15 +385,18 @@ class Config:
         settings = records.replace(self.rule_settings, **changes) if changes else self.rule_settings
         return SiteChoice(enabled, severity, settings)
 
+    def selects(self, site: ImageSite, code: str) -> bool:
+        """Whether rule `code` runs at `site` (its file's configuration, overrides and
+        per-file-ignores): `--fix` applies a rule's fix only where its finding is reported."""
+        enabled = self.choice_for(site).enabled if self.varies else self.enabled
+        return code in enabled
+
     def moved_name(self, site: ImageSite) -> str | None:
         """Where `site`'s repository is now, when a `denied-registries` entry names a
         replacement for its registry (what `--fix` rewrites it to); else None. Nothing moves
         where IMG013 is not selected (`ignore: [IMG013]` keeps k8s.gcr.io as written)."""
         ref = site.reference
-        if ref is None:
-            return None
-        enabled = self.choice_for(site).enabled if self.varies else self.enabled
-        if _DENIED_REGISTRY not in enabled:
+        if ref is None or not self.selects(site, _DENIED_REGISTRY):
             return None
         entry = denied_registry(self.settings_for(site).denied_registries, ref)
         return None if entry is None else entry.moved_name(ref)

@@ -38,6 +38,7 @@ from imglint.suppress import Suppressions
 
 _STR = "tag:yaml.org,2002:str"
 _DENIED_REGISTRY = "IMG013"  # its fix moves an image to the registry's replacement
+_IMPLICIT_REGISTRY = "IMG004"  # its fix names Docker Hub
 _BOMS = {
     "utf-8": codecs.BOM_UTF8,
     "utf-16-le": codecs.BOM_UTF16_LE,
@@ -89,13 +90,16 @@ def run_fixes(
     diff: bool = False,
     resolver: pinning.Resolver | None = None,
     moved_name: Callable[[ImageSite], str | None] | None = None,
+    selects: Callable[[ImageSite, str], bool] | None = None,
 ) -> FixOutcome:
     """Rewrite the image values of `sites`, then write (or diff) every source that changed.
 
     With `explicit_registry` (`--fix`), an image from a registry that moved is rewritten to the
     repository `moved_name(site)` gives (`denied-registries` replacements), tag and digest kept,
     unless a suppression (`# imglint: ignore[IMG013]`, the annotation) silences IMG013 there:
-    as ruff, a fix applies only where its finding would be reported.
+    as ruff, a fix applies only where its finding would be reported. So Docker Hub is named
+    only where IMG004 runs (`selects(site, code)`: the file's configuration) and no suppression
+    silences it.
     """
     pin = pin or repin
     if pin and resolver is None:
@@ -116,9 +120,12 @@ def run_fixes(
         moved = moved_name(site) if explicit_registry and moved_name is not None else None
         if moved is not None and _suppressed(suppressions, site, _DENIED_REGISTRY):
             moved = None
-        value = _new_value(
-            site, site.reference, explicit_registry, pin, repin, answers, outcome, moved
+        names_hub = (
+            explicit_registry
+            and (selects is None or selects(site, _IMPLICIT_REGISTRY))
+            and not _suppressed(suppressions, site, _IMPLICIT_REGISTRY)
         )
+        value = _new_value(site, site.reference, names_hub, pin, repin, answers, outcome, moved)
         if value is None or value == site.image:
             continue
         try:

@@ -30,6 +30,8 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 # Files a walk reads by their whole name: kustomize's third kustomization file name has no suffix
 # (kustomize reads `kustomization.yaml`, `kustomization.yml` or `Kustomization` in a folder).
 MANIFEST_NAMES = frozenset({"Kustomization"})
+# imglint's own configuration file is no manifest: a walk passes it by (it would only be counted).
+CONFIG_FILE = ".imglint.yaml"
 # Larger files are refused rather than read: a manifest this big is almost surely not one (the
 # largest of the corpus is 2 MB), and reading it would let one stray file dominate a run. The
 # bound is time: PyYAML composes empty documents (`---` lines) at ~2.7 MB/s, so 32 MiB of them
@@ -470,6 +472,8 @@ def _walk(
                 if entry.is_symlink() and _leads_outside(path, named_paths, result):
                     continue
                 subfolders.append(path)
+            elif entry.name == CONFIG_FILE:
+                continue
             elif entry.name.endswith(MANIFEST_SUFFIXES) or entry.name in MANIFEST_NAMES:
                 if entry.is_symlink():
                     try:

@@ -35,6 +35,22 @@ def test_folders_recurse_into_manifest_suffixes_in_sorted_order(tmp_path: Path) 
     assert collected.errors == [] and collected.files_seen == 5
 
 
+def test_a_walk_passes_imglint_configuration_files_by(tmp_path: Path) -> None:
+    """`.imglint.yaml` is imglint's configuration, not a manifest: a folder walk neither reads
+    nor counts it (nested ones sit beside the manifests they configure); named, it is read."""
+    (tmp_path / "team").mkdir()
+    for name in ("pod.yaml", ".imglint.yaml", "team/pod.yaml", "team/.imglint.yaml"):
+        (tmp_path / name).write_text(POD if name.endswith("pod.yaml") else "ignore: [IMG004]\n")
+    collected = sources.collect([str(tmp_path)])
+    assert [os.path.relpath(p, tmp_path) for p in paths_of(collected)] == [
+        "pod.yaml",
+        os.path.join("team", "pod.yaml"),
+    ]
+    assert collected.files_seen == 2
+    named = sources.collect([str(tmp_path / ".imglint.yaml")])
+    assert paths_of(named) == [str(tmp_path / ".imglint.yaml")]
+
+
 def test_missing_path_is_an_error_and_others_are_still_read(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(POD)
@@ -223,7 +239,7 @@ def test_fix_on_a_folder_never_writes_outside_it(
 ) -> None:
     k8s, outside = _linked_tree(tmp_path)
     monkeypatch.chdir(tmp_path)
-    code, out, _ = run(["--fix", "--select", "IMG002", "k8s"], capsys)
+    code, out, _ = run(["--fix", "--select", "IMG002,IMG004", "k8s"], capsys)
     assert code == 0, out
     assert (outside / "target.yaml").read_text() == UNPINNED
     assert (outside / "dir" / "deep.yaml").read_text() == UNPINNED
@@ -237,7 +253,7 @@ def test_a_link_named_explicitly_is_read_and_rewritten(
 ) -> None:
     k8s, outside = _linked_tree(tmp_path)
     monkeypatch.chdir(tmp_path)
-    code, out, _ = run(["--fix", "--select", "IMG002", "k8s/link.yaml"], capsys)
+    code, out, _ = run(["--fix", "--select", "IMG002,IMG004", "k8s/link.yaml"], capsys)
     assert code == 0, out
     assert (k8s / "link.yaml").is_symlink()
     assert "docker.io/library/nginx" in (outside / "target.yaml").read_text()
