@@ -35,6 +35,7 @@ within 1.5x of the peak at 1x.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -96,6 +97,27 @@ def run_process(command: Sequence[str]) -> Sample:
     return Sample(seconds, usage.ru_maxrss, process.returncode)
 
 
+def warm_up(name: str, command: Sequence[str]) -> None:
+    """Run `command` once, unmeasured, and refuse to go on if it did not do its work: a ratio
+    of a process that died at once (a stale install: "internal error") would be a lie."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    done = subprocess.run(list(command), capture_output=True, text=True, check=False, env=env)
+    problem = None
+    if done.returncode not in (0, 1, 2) or "internal error" in done.stderr:
+        problem = f"exit {done.returncode}"
+    elif "--format" in command and "json" in command:
+        try:
+            report = json.loads(done.stdout)
+        except ValueError:
+            problem = "its JSON report does not parse"
+        else:
+            if not isinstance(report, dict) or not report.get("summary", {}).get("files"):
+                problem = "its JSON report read no file"
+    if problem is not None:
+        last = (done.stderr.strip().splitlines() or [""])[-1]
+        raise SystemExit(f"bench_lint: {name} did not run properly ({problem}): {last}")
+
+
 def floor_command(folders: Sequence[str]) -> list[str]:
     from imglint.sources import MANIFEST_SUFFIXES
 
@@ -115,8 +137,8 @@ def has_workers_option() -> bool:
 
 def measure(commands: dict[str, list[str]], repeat: int) -> dict[str, list[Sample]]:
     """Each command repeat times, interleaved (after one unmeasured warm-up run of each)."""
-    for command in commands.values():
-        run_process(command)  # page cache and bytecode cache warm for every side alike
+    for name, command in commands.items():
+        warm_up(name, command)  # page cache and bytecode cache warm for every side alike
     samples: dict[str, list[Sample]] = {name: [] for name in commands}
     for _ in range(repeat):
         for name, command in commands.items():
