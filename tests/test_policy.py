@@ -196,7 +196,8 @@ def test_fix_moves_a_kustomize_entry_through_its_new_name(
 ) -> None:
     """kyverno/policies #1539, where users write the image: a kustomization `images:` entry
     is rewritten by its own keys (newName); the base's `pause`, which the entry renames, is
-    left as it is with the reason (the kustomize guard: renaming it would unhook the entry)."""
+    left as it is with the reason when IMG004's fix would name Docker Hub there (the kustomize
+    guard: renaming it would unhook the entry)."""
     (tmp_path / "kustomization.yaml").write_text(
         "resources: [pod.yaml]\nimages:\n  - name: pause\n    newName: k8s.gcr.io/pause\n"
         "    newTag: '3.9'\n"
@@ -205,7 +206,7 @@ def test_fix_moves_a_kustomize_entry_through_its_new_name(
         "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
         "    - name: a\n      image: pause\n"
     )
-    code, out, _ = run(["--fix", "--select", "IMG013", str(tmp_path)], capsys)
+    code, out, _ = run(["--fix", "--select", "IMG013,IMG004", str(tmp_path)], capsys)
     assert code == 2
     assert "pod.yaml:7:14: error: cannot rewrite pause safely: renaming it would unhook" in out
     assert "image: pause\n" in (tmp_path / "pod.yaml").read_text()
