@@ -190,12 +190,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_INTERRUPTED = 130  # as a shell reports a command that SIGINT stopped
+
+
+def _exit_now(code: int) -> None:
+    """End the process without the interpreter's exit handlers. After Ctrl-C the workers are
+    stopped, but concurrent.futures joins its pool's thread at exit, and that thread may wait
+    forever for the rest of a message a stopped worker had begun to send."""
+    import contextlib
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
+            stream.flush()
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _main(sys.argv[1:] if argv is None else list(argv))
     except KeyboardInterrupt:
         print("imglint: interrupted", file=sys.stderr)
-        return 130
+        if argv is None:  # the process's own command line: it ends here
+            _exit_now(EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`imglint ... | head`): nothing more to say, and nothing to flush.
         devnull = os.open(os.devnull, os.O_WRONLY)
