@@ -167,6 +167,10 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _sigint_as_in_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
 def test_ctrl_c_stops_the_workers_and_exits_130(tmp_path: Path) -> None:
     """A real SIGINT to the whole process group, as a terminal's Ctrl-C sends it."""
@@ -176,6 +180,9 @@ def test_ctrl_c_stops_the_workers_and_exits_130(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        # As a terminal's foreground job: a suite started in the background (`cmd &`, some CI
+        # runners) has SIGINT ignored, which a child inherits and rightly keeps.
+        preexec_fn=_sigint_as_in_a_terminal,
     )
     try:
         deadline = time.monotonic() + 60
