@@ -83,10 +83,15 @@ class Sample:
         self.returncode = returncode
 
 
+def users_environment() -> dict[str, str]:
+    """This environment as users run imglint: with bytecode caching (some shells export
+    PYTHONDONTWRITEBYTECODE, which would make every process compile its modules)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_process(command: Sequence[str]) -> Sample:
     """Run one process to its end: its wall time and ru_maxrss (its own and its workers')."""
-    # As users run it: with bytecode caching (some shells export PYTHONDONTWRITEBYTECODE).
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = users_environment()
     started = time.perf_counter()
     process = subprocess.Popen(
         list(command), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
@@ -100,7 +105,7 @@ def run_process(command: Sequence[str]) -> Sample:
 def warm_up(name: str, command: Sequence[str]) -> None:
     """Run `command` once, unmeasured, and refuse to go on if it did not do its work: a ratio
     of a process that died at once (a stale install: "internal error") would be a lie."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = users_environment()
     done = subprocess.run(list(command), capture_output=True, text=True, check=False, env=env)
     problem = None
     if done.returncode not in (0, 1, 2) or "internal error" in done.stderr:
