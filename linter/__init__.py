@@ -5,7 +5,8 @@ folder `rules/` (the design card keeps both at the top of the repository), so `i
 `linter/x.py` (`imglint.extract.pods` is `linter/extract/pods.py`) and `imglint.rules.x` is
 `rules/x.py`. A run flows down this list:
 
-- `cli`: the command line: the parser, flag checks, streams and exit codes (`main(argv)`).
+- `cli`: the command line: flag checks, streams and exit codes (`main(argv)`); `arguments`
+  declares its options once (argparse's parser and a fast reader of plain command lines).
 - `app`: the pipeline of one run (`Application`, given typed `Options`): configuration, read,
   fix, read again, resolve, lint, tracing rendered stdin, baseline, report.
 - `config`: configuration files found and validated into the typed `Config` (patterns parsed

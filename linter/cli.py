@@ -1,193 +1,27 @@
 """The `imglint` command: arguments in, exit code out. `main(argv) -> int` never raises.
 
-Only the command line lives here: the parser, the checks between flags, the streams and the
-exit codes. The run itself is `imglint.app.Application`, given typed `Options`.
+Only the command line lives here: the checks between flags, the streams and the exit codes (the
+options themselves are declared and read in `imglint.arguments`). The run itself is
+`imglint.app.Application`, given typed `Options`.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Sequence
 
-from imglint import __version__
-from imglint.context import DEFAULT_PLATFORMS
+from imglint import arguments
 from imglint.errors import ImglintError, UsageError
 from imglint.findings import EXIT_ERROR, EXIT_OK
 
 # typing itself is not imported at run time: it is a large module the start-up path can skip.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import TextIO
 
     from imglint.app import Options, ReportTarget
-
-
-EPILOG = """\
-examples:
-  imglint manifests/                      lint every *.yaml, *.yml, *.json below a folder
-  helm template ./chart | imglint -       lint a rendered chart (findings point at its templates)
-  kustomize build overlays/prod | imglint -
-  imglint --resolve k8s/                  also ask each registry whether every tag exists
-  imglint --format sarif k8s/ > imglint.sarif
-  imglint --list-images --format json k8s/
-  imglint --explain IMG006                what a rule checks, why, and how to fix it
-  imglint --pin --diff k8s/               show the digests pinning would write
-
-exit status: 0 no findings at or above --fail-on, 1 findings, 2 usage, config or input errors.
-"""
-
-
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """argparse's formatter, given its width up front: by default it imports shutil (and with it
-    bz2 and lzma) to measure the terminal, on every run, even when no help is printed."""
-
-    def __init__(self, prog: str) -> None:
-        try:
-            width = int(os.environ.get("COLUMNS") or os.get_terminal_size(2).columns)
-        except (OSError, ValueError):
-            width = 80
-        super().__init__(prog, width=max(width, 40) - 2)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="imglint",
-        description="Lint container image references in Kubernetes manifests before they are "
-        "applied: invalid names, latest or missing tags, implicit Docker Hub, missing pull "
-        "secrets, disallowed registries, and (with --resolve) tags that do not exist.",
-        epilog=EPILOG,
-        formatter_class=_HelpFormatter,
-    )
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders; - for stdin")
-    parser.add_argument("--version", action="version", version=f"imglint {__version__}")
-    parser.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="processes that read the files (default: one per core, for an input large "
-        "enough; 1: this process alone)",
-    )
-
-    out = parser.add_argument_group("output")
-    out.add_argument(
-        "--format",
-        default=None,
-        choices=("text", "json", "sarif", "github", "junit", "gitlab", "cyclonedx"),
-        help="output format (default: text; --list-images takes text, json or cyclonedx)",
-    )
-    out.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE")
-    out.add_argument(
-        "--report",
-        action="append",
-        metavar="FORMAT:FILE",
-        help="also write the same run's report in FORMAT to FILE (repeatable), e.g. "
-        "--report sarif:imglint.sarif",
-    )
-    out.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="colour text output (auto: on a terminal or with FORCE_COLOR; never with NO_COLOR)",
-    )
-    out.add_argument("--statistics", action="store_true", help="print counts per rule")
-    out.add_argument(
-        "--stdin-filename", metavar="NAME", help="the name to show for stdin (default: -)"
-    )
-    out.add_argument(
-        "--values",
-        metavar="FILE",
-        action="append",
-        default=[],
-        help="a values file `helm template -f` was given (repeatable, last wins): findings on "
-        "rendered stdin name the values key that declared their image",
-    )
-    out.add_argument(
-        "--list-images",
-        action="store_true",
-        help="print every image site and exit (with --resolve: each one's digest and platforms)",
-    )
-    out.add_argument("--list-rules", action="store_true", help="list the rules and exit")
-    out.add_argument("--explain", metavar="RULE", help="print a rule's documentation and exit")
-    out.add_argument(
-        "--show-settings",
-        metavar="FILE",
-        help="say which configuration, overrides and rules apply to FILE, and exit",
-    )
-    out.add_argument("-v", "--verbose", action="store_true", help="say more on stderr")
-    out.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress line or fix summary on stderr"
-    )
-
-    sel = parser.add_argument_group("rule selection")
-    sel.add_argument("--config", metavar="FILE", help="configuration file (default: discovered)")
-    sel.add_argument("--select", metavar="RULES", help="comma-separated codes or names to run")
-    sel.add_argument("--extend-select", metavar="RULES", help="add rules to the selection")
-    sel.add_argument("--ignore", metavar="RULES", help="comma-separated codes or names to skip")
-    sel.add_argument(
-        "--fail-on",
-        choices=("error", "warning", "info"),
-        help="lowest severity that fails the run (default: error)",
-    )
-    sel.add_argument(
-        "--report-unused-suppressions",
-        action="store_true",
-        help="report suppression comments and annotations that silence nothing",
-    )
-    sel.add_argument(
-        "--force-exclude",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="apply the configuration's exclude to paths named here too (for pre-commit)",
-    )
-    sel.add_argument("--baseline", metavar="FILE", help="report only findings not in FILE")
-    sel.add_argument(
-        "--write-baseline",
-        metavar="FILE",
-        help="record today's findings in FILE (exit 0, or 2 if a file was unreadable)",
-    )
-
-    reg = parser.add_argument_group("registry check")
-    reg.add_argument(
-        "--resolve", action="store_true", help="ask each registry whether every image exists"
-    )
-    reg.add_argument(
-        "--use-pull-secrets",
-        action="store_true",
-        help="authenticate with the pods' own pull secrets from the manifests",
-    )
-    reg.add_argument(
-        "--jobs", type=int, metavar="N", help="concurrent registry requests (default: 16)"
-    )
-    reg.add_argument(
-        "--timeout", type=float, metavar="SECONDS", help="overall registry deadline (default: 60)"
-    )
-    reg.add_argument("--ca-file", metavar="FILE", help="extra CA certificates (PEM)")
-    reg.add_argument(
-        "--platform",
-        action="append",
-        metavar="OS/ARCH",
-        help="a platform every image must offer; repeat for more "
-        f"(default: {', '.join(DEFAULT_PLATFORMS)})",
-    )
-    reg.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    reg.add_argument(
-        "--cache-dir",
-        metavar="DIR",
-        help="the registry cache folder (default: $IMGLINT_CACHE_DIR, else ~/.cache/imglint)",
-    )
-
-    fix = parser.add_argument_group("fixes")
-    fix.add_argument(
-        "--fix", action="store_true", help="make implicit Docker Hub references explicit"
-    )
-    fix.add_argument(
-        "--pin", action="store_true", help="pin every tag to its digest (asks the registry)"
-    )
-    fix.add_argument("--repin", action="store_true", help="with --pin, refresh existing digests")
-    fix.add_argument("--diff", action="store_true", help="print the changes instead of writing")
-    return parser
+    from imglint.arguments import Arguments
 
 
 EXIT_INTERRUPTED = 130  # as a shell reports a command that SIGINT stopped
@@ -238,15 +72,14 @@ def _main(argv: list[str]) -> int:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = arguments.parse(argv)
 
     if args.list_rules or args.explain:
         return _rule_docs(args)
     if args.show_settings:
         return _show_settings(args.show_settings, args.config)
     if not args.paths:
-        parser.print_usage(sys.stderr)
+        arguments.build_parser().print_usage(sys.stderr)
         print("imglint: error: no PATH given (use - to read stdin)", file=sys.stderr)
         return EXIT_ERROR
     if args.repin and not args.pin:
@@ -271,7 +104,7 @@ def _main(argv: list[str]) -> int:
     return Application(options(args), streams).run()
 
 
-def options(args: argparse.Namespace) -> Options:
+def options(args: Arguments) -> Options:
     """The typed options of a run, from the parsed command line."""
     from imglint.app import Options
 
@@ -310,7 +143,7 @@ def options(args: argparse.Namespace) -> Options:
     )
 
 
-def _report_targets(args: argparse.Namespace) -> tuple[ReportTarget, ...]:
+def _report_targets(args: Arguments) -> tuple[ReportTarget, ...]:
     """The `--report FORMAT:FILE` values: known formats, each file once and not the -o file."""
     from imglint.app import ReportTarget
     from imglint.report import FORMATS, INVENTORY_FORMATS, INVENTORY_ONLY_FORMATS
@@ -337,7 +170,7 @@ def _report_targets(args: argparse.Namespace) -> tuple[ReportTarget, ...]:
     return tuple(targets)
 
 
-def _check_flag_combinations(args: argparse.Namespace) -> None:
+def _check_flag_combinations(args: Arguments) -> None:
     """Refuse options that would be silently ignored in this run."""
     if args.format == "cyclonedx" and not args.list_images:
         raise UsageError(
@@ -395,14 +228,15 @@ def _check_flag_combinations(args: argparse.Namespace) -> None:
     if args.platform and not args.resolve:
         raise UsageError("--platform needs --resolve (the platform check asks the registries)")
     if not (args.resolve or args.pin):
-        for flag, value in (
+        registry_options: tuple[tuple[str, object], ...] = (
             ("--jobs", args.jobs),
             ("--timeout", args.timeout),
             ("--ca-file", args.ca_file),
             ("--no-cache", args.no_cache or None),
             ("--cache-dir", args.cache_dir),
-        ):
-            if value is not None:
+        )
+        for flag, given in registry_options:
+            if given is not None:
                 raise UsageError(f"{flag} needs --resolve or --pin (it is a registry option)")
 
 
@@ -442,7 +276,7 @@ def _show_settings(path: str, config_file: str | None) -> int:
     return EXIT_OK
 
 
-def _rule_docs(args: argparse.Namespace) -> int:
+def _rule_docs(args: Arguments) -> int:
     from imglint import rules
 
     if args.explain:

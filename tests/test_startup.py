@@ -59,6 +59,11 @@ NOT_LOADED_OFFLINE = (
     "ruamel.yaml",
     # annotations only (TYPE_CHECKING = False in each module): typing is a large import
     "typing",
+    # a plain command line is read without argparse (imglint.arguments), which loads gettext
+    # and locale and translates each option's help as the parser is built
+    "argparse",
+    "gettext",
+    "locale",
 )
 
 MANIFESTS = {
