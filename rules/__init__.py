@@ -1,85 +1,142 @@
-"""The rule catalogue: one module per rule, listed explicitly below (no import-time discovery).
+"""The rule catalogue: every rule declared in RULES below (no import-time discovery), each with
+one module of its own that holds its documentation and its check.
 
-Each rule module defines CODE, NAME, SEVERITY, DEFAULT_ENABLED, NEEDS_REGISTRY, a docstring that is
-its documentation (what it does, why it matters, example, use instead), and
-`check(site, ctx) -> Iterator[str]` yielding one message per finding. A rule about pull Secrets
-rather than images says `SUBJECT = "pull-secret"` and defines `check_pull_secret(secret, ctx)`
-instead; the engine runs it once per pull Secret of the set. A rule about one part of
-the reference declares it, `CONCERNS = "tag"` (or "registry", "repository", "digest"): on a site
-written as several keys (a Helm values mapping) its findings land on that key. A check reads its
-settings with `ctx.settings_for(site)` (patterns already parsed by the configuration) and the
-registry's typed answer with `ctx.answer_for(site)`; it never reads configuration text or message
-text. A new rule takes the code reserved for it in RESERVED below, if any. A rule whose findings are
-supply-chain risks also defines SECURITY_SEVERITY (see `Rule.security_severity`).
+RULES says what the engine, the configuration and the reports need without running a rule: code,
+name, default severity, whether it is on by default and whether it needs the registry check, the
+part of the reference it concerns... A rule's module is named after its code and name
+(`img002_latest_tag.py` for IMG002 `latest-tag`) and is imported only when something reads its
+documentation or runs its check (a run loads only the rules it runs). The module's docstring is
+the rule's documentation (what it does, why it matters, example, use instead) and
+`check(site, ctx) -> Iterator[str]` yields one message per finding. A rule about pull Secrets
+rather than images is declared with `subject="pull-secret"` and defines
+`check_pull_secret(secret, ctx)` instead; the engine runs it once per pull Secret of the set. A
+rule about one part of the reference declares it, `concerns="tag"` (or "registry", "repository",
+"digest"): on a site written as several keys (a Helm values mapping) its findings land on that
+key. A check reads its settings with `ctx.settings_for(site)` (patterns already parsed by the
+configuration) and the registry's typed answer with `ctx.answer_for(site)`; it never reads
+configuration text or message text. A new rule takes the code reserved for it in RESERVED
+below, if any. A rule whose findings are supply-chain risks also declares `security_severity`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from types import ModuleType
+import sys
 
-from imglint.context import Context, PullSecret
 from imglint.findings import Severity
-from imglint.records import dataclass
-from imglint.rules import (
-    img001_invalid_reference,
-    img002_latest_tag,
-    img003_missing_tag,
-    img004_implicit_registry,
-    img005_unpinned_image,
-    img006_missing_pull_secret,
-    img007_pull_secret_registry_mismatch,
-    img008_disallowed_registry,
-    img009_docker_hub_anonymous,
-    img010_pull_policy_mutable_tag,
-    img011_invalid_pull_secret,
-    img012_disallowed_tag,
-    img013_denied_registry,
-    img014_pull_policy_not_always,
-    img015_unused_image_override,
-    img101_tag_not_found,
-    img102_repository_not_found,
-    img103_registry_auth_failed,
-    img104_stale_digest,
-    img105_digest_not_found,
-    img106_platform_missing,
-    img107_registry_unreachable,
-    img108_image_too_old,
-)
-from imglint.sites import ImageSite
 
 TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
 if TYPE_CHECKING:
-    from imglint.sites import Component
+    from collections.abc import Callable, Iterable
 
-CheckFunction = Callable[[ImageSite, Context], Iterable[str]]
-SecretCheckFunction = Callable[[PullSecret, Context], Iterable[str]]
+    from imglint.context import Context, PullSecret
+    from imglint.sites import Component, ImageSite
+
+    CheckFunction = Callable[[ImageSite, Context], Iterable[str]]
+    SecretCheckFunction = Callable[[PullSecret, Context], Iterable[str]]
 
 
 def _no_image_check(site: ImageSite, ctx: Context) -> Iterable[str]:
     return ()
 
 
-@dataclass(frozen=True)
+class _FromModule:
+    """A rule's attribute that its module defines (`doc`, `check`, `check_pull_secret`). The
+    module is imported the first time one of them is read; the rule then holds all three as
+    plain attributes, so the engine's many later reads cost nothing more."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, rule: Rule | None, owner: type | None = None) -> object:
+        if rule is None:
+            return self
+        rule._load_module()
+        return rule.__dict__[self.name]
+
+
 class Rule:
-    code: str
-    name: str
-    severity: Severity
-    default_enabled: bool
-    needs_registry: bool
-    doc: str  # the module docstring: first line is the summary
-    check: CheckFunction
-    concerns: Component | None = None  # the part of the reference its findings are about
-    # Also checks sites that hold no reference (a kustomize entry that matches nothing).
-    checks_placeholders: bool = False
-    # Set only for rules whose findings are supply-chain risks (an image that may not be the one
-    # reviewed, or that comes from outside the trusted registries): SARIF tags them `security`
-    # and GitHub code scanning files them as security alerts with this score (CVSS-like, 0-10:
-    # 7.0 and up is "high", 4.0 up to 7.0 "medium").
-    security_severity: float | None = None
-    # What the rule looks at: "image" (each image site) or "pull-secret" (each pull Secret).
-    subject: str = "image"
-    check_pull_secret: SecretCheckFunction | None = None
+    """One rule: its metadata, and (from its module, or given in place) its documentation and
+    checks. Read-only once made."""
+
+    if TYPE_CHECKING:
+        doc: str  # the module docstring: first line is the summary
+        check: CheckFunction
+        check_pull_secret: SecretCheckFunction | None
+    else:
+        doc = _FromModule()
+        check = _FromModule()
+        check_pull_secret = _FromModule()
+
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        severity: Severity,
+        default_enabled: bool,
+        needs_registry: bool,
+        doc: str | None = None,
+        check: CheckFunction | None = None,
+        concerns: Component | None = None,
+        checks_placeholders: bool = False,
+        security_severity: float | None = None,
+        subject: str = "image",
+        check_pull_secret: SecretCheckFunction | None = None,
+    ) -> None:
+        """`doc`, `check` and `check_pull_secret` come from the rule's module unless one of them
+        is given (a rule made in place, as tests make them: the others are then empty)."""
+        values = self.__dict__
+        values["code"] = code
+        values["name"] = name
+        values["severity"] = severity
+        values["default_enabled"] = default_enabled
+        values["needs_registry"] = needs_registry
+        # the part of the reference its findings are about
+        values["concerns"] = concerns
+        # Also checks sites that hold no reference (a kustomize entry that matches nothing).
+        values["checks_placeholders"] = checks_placeholders
+        # Set only for rules whose findings are supply-chain risks (an image that may not be
+        # the one reviewed, or that comes from outside the trusted registries): SARIF tags them
+        # `security` and GitHub code scanning files them as security alerts with this score
+        # (CVSS-like, 0-10: 7.0 and up is "high", 4.0 up to 7.0 "medium").
+        values["security_severity"] = security_severity
+        # What the rule looks at: "image" (each image site) or "pull-secret" (each pull Secret).
+        values["subject"] = subject
+        if doc is not None or check is not None or check_pull_secret is not None:
+            values["doc"] = doc or ""
+            values["check"] = check or _no_image_check
+            values["check_pull_secret"] = check_pull_secret
+
+    if TYPE_CHECKING:
+        code: str
+        name: str
+        severity: Severity
+        default_enabled: bool
+        needs_registry: bool
+        concerns: Component | None
+        checks_placeholders: bool
+        security_severity: float | None
+        subject: str
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Rule is read-only: cannot set {name!r}")
+
+    def __repr__(self) -> str:
+        return f"Rule({self.code!r}, {self.name!r})"
+
+    @property
+    def module_name(self) -> str:
+        """Where its documentation and check live: `imglint.rules.img002_latest_tag`."""
+        return f"imglint.rules.{self.code.lower()}_{self.name.replace('-', '_')}"
+
+    def _load_module(self) -> None:
+        name = self.module_name
+        __import__(name)
+        module = sys.modules[name]
+        self.__dict__.update(
+            doc=module.__doc__ or "",
+            check=getattr(module, "check", _no_image_check),
+            check_pull_secret=getattr(module, "check_pull_secret", None),
+        )
 
     @property
     def summary(self) -> str:
@@ -95,48 +152,141 @@ class Rule:
         return f"{self.code}-{self.name}".lower()
 
 
-def _rule(module: ModuleType) -> Rule:
-    return Rule(
-        code=module.CODE,
-        name=module.NAME,
-        severity=module.SEVERITY,
-        default_enabled=module.DEFAULT_ENABLED,
-        needs_registry=module.NEEDS_REGISTRY,
-        doc=module.__doc__ or "",
-        check=getattr(module, "check", _no_image_check),
-        concerns=getattr(module, "CONCERNS", None),
-        checks_placeholders=getattr(module, "CHECKS_PLACEHOLDERS", False),
-        security_severity=getattr(module, "SECURITY_SEVERITY", None),
-        subject=getattr(module, "SUBJECT", "image"),
-        check_pull_secret=getattr(module, "check_pull_secret", None),
-    )
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
-
-# Rule modules are added here, in code order.
-_MODULES: tuple[ModuleType, ...] = (
-    img001_invalid_reference,
-    img002_latest_tag,
-    img003_missing_tag,
-    img004_implicit_registry,
-    img005_unpinned_image,
-    img006_missing_pull_secret,
-    img007_pull_secret_registry_mismatch,
-    img008_disallowed_registry,
-    img009_docker_hub_anonymous,
-    img010_pull_policy_mutable_tag,
-    img011_invalid_pull_secret,
-    img012_disallowed_tag,
-    img013_denied_registry,
-    img014_pull_policy_not_always,
-    img015_unused_image_override,
-    img101_tag_not_found,
-    img102_repository_not_found,
-    img103_registry_auth_failed,
-    img104_stale_digest,
-    img105_digest_not_found,
-    img106_platform_missing,
-    img107_registry_unreachable,
-    img108_image_too_old,
+# The rules, in code order. A rule's module is `img<code>_<name>.py` (tests/test_rules.py checks
+# that every module in rules/ is one of these).
+RULES: tuple[Rule, ...] = (
+    Rule("IMG001", "invalid-reference", ERROR, default_enabled=True, needs_registry=False),
+    Rule("IMG002", "latest-tag", ERROR, default_enabled=True, needs_registry=False, concerns="tag"),
+    Rule(
+        "IMG003", "missing-tag", ERROR, default_enabled=True, needs_registry=False, concerns="tag"
+    ),
+    Rule(
+        "IMG004",
+        "implicit-registry",
+        WARNING,
+        default_enabled=True,
+        needs_registry=False,
+        concerns="registry",
+    ),
+    Rule(
+        "IMG005",
+        "unpinned-image",
+        WARNING,
+        default_enabled=False,
+        needs_registry=False,
+        concerns="digest",
+        # A supply-chain risk: what runs may change without review (a security alert, medium).
+        security_severity=5.0,
+    ),
+    Rule("IMG006", "missing-pull-secret", ERROR, default_enabled=True, needs_registry=False),
+    Rule(
+        "IMG007",
+        "pull-secret-registry-mismatch",
+        ERROR,
+        default_enabled=True,
+        needs_registry=False,
+        concerns="registry",
+    ),
+    Rule(
+        "IMG008",
+        "disallowed-registry",
+        ERROR,
+        default_enabled=True,
+        needs_registry=False,
+        concerns="registry",
+        # A supply-chain risk: the image comes from outside the trusted registries (a security
+        # alert, high).
+        security_severity=7.5,
+    ),
+    Rule(
+        "IMG009",
+        "docker-hub-anonymous",
+        WARNING,
+        default_enabled=False,
+        needs_registry=False,
+        concerns="registry",
+    ),
+    Rule(
+        "IMG010",
+        "pull-policy-mutable-tag",
+        WARNING,
+        default_enabled=False,
+        needs_registry=False,
+        concerns="tag",
+    ),
+    Rule(
+        "IMG011",
+        "invalid-pull-secret",
+        ERROR,
+        default_enabled=True,
+        needs_registry=False,
+        subject="pull-secret",
+    ),
+    Rule(
+        "IMG012",
+        "disallowed-tag",
+        ERROR,
+        default_enabled=True,  # silent until denied-tags or allowed-tags is configured
+        needs_registry=False,
+        concerns="tag",
+    ),
+    Rule(
+        "IMG013",
+        "denied-registry",
+        ERROR,
+        default_enabled=True,
+        needs_registry=False,
+        concerns="registry",
+    ),
+    Rule("IMG014", "pull-policy-not-always", WARNING, default_enabled=False, needs_registry=False),
+    Rule(
+        "IMG015",
+        "unused-image-override",
+        WARNING,
+        default_enabled=True,
+        needs_registry=False,
+        # Runs on sites that are no reference yet too: an entry that matches nothing has none.
+        checks_placeholders=True,
+    ),
+    Rule(
+        "IMG101", "tag-not-found", ERROR, default_enabled=True, needs_registry=True, concerns="tag"
+    ),
+    Rule(
+        "IMG102",
+        "repository-not-found",
+        ERROR,
+        default_enabled=True,
+        needs_registry=True,
+        concerns="repository",
+    ),
+    Rule("IMG103", "registry-auth-failed", ERROR, default_enabled=True, needs_registry=True),
+    Rule(
+        "IMG104",
+        "stale-digest",
+        WARNING,
+        default_enabled=True,
+        needs_registry=True,
+        concerns="digest",
+    ),
+    Rule(
+        "IMG105",
+        "digest-not-found",
+        ERROR,
+        default_enabled=True,
+        needs_registry=True,
+        concerns="digest",
+    ),
+    Rule("IMG106", "platform-missing", WARNING, default_enabled=True, needs_registry=True),
+    Rule("IMG107", "registry-unreachable", WARNING, default_enabled=True, needs_registry=True),
+    Rule(
+        "IMG108",
+        "image-too-old",
+        WARNING,
+        default_enabled=True,  # reports nothing until max-image-age is configured
+        needs_registry=True,
+    ),
 )
 
 # Codes promised to rules being written, so that parallel work never takes one twice. A new rule
@@ -151,7 +301,6 @@ RESERVED: dict[str, str] = {
     "IMG108": "image-too-old",
 }
 
-RULES: tuple[Rule, ...] = tuple(_rule(m) for m in _MODULES)
 BY_CODE: dict[str, Rule] = {r.code: r for r in RULES}
 BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
 

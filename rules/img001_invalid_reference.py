@@ -34,16 +34,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.lazy_pattern import LazyPattern
 from imglint.sites import ImageSite
-
-CODE = "IMG001"
-NAME = "invalid-reference"
-SEVERITY = Severity.ERROR
-DEFAULT_ENABLED = True
-NEEDS_REGISTRY = False
-
 
 # `$IMAGE`, `<your-image>`, `PROJECT_ID`: text meant to be replaced before apply.
 _PLACEHOLDER = LazyPattern(r"[$<>{}]|(?:^|[/.:-])[A-Z][A-Z0-9]*_[A-Z0-9_]*(?:$|[/.:-])")

@@ -32,15 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.sites import ImageSite
-
-CODE = "IMG002"
-NAME = "latest-tag"
-SEVERITY = Severity.ERROR
-DEFAULT_ENABLED = True
-NEEDS_REGISTRY = False
-CONCERNS = "tag"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

@@ -41,15 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.sites import ImageSite
-
-CODE = "IMG004"
-NAME = "implicit-registry"
-SEVERITY = Severity.WARNING
-DEFAULT_ENABLED = True
-NEEDS_REGISTRY = False
-CONCERNS = "registry"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

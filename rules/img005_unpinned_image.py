@@ -35,17 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.sites import ImageSite
-
-CODE = "IMG005"
-NAME = "unpinned-image"
-SEVERITY = Severity.WARNING
-DEFAULT_ENABLED = False
-NEEDS_REGISTRY = False
-CONCERNS = "digest"
-# A supply-chain risk: what runs may change without review (a security alert, medium).
-SECURITY_SEVERITY = 5.0
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

@@ -45,16 +45,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.patterns import matches_any
 from imglint.rules._shared import reasons_text, unusable_secrets
 from imglint.sites import ImageSite
-
-CODE = "IMG006"
-NAME = "missing-pull-secret"
-SEVERITY = Severity.ERROR
-DEFAULT_ENABLED = True
-NEEDS_REGISTRY = False
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

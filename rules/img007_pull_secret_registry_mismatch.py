@@ -60,19 +60,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.keyring import matching_keys, normalize_key
 from imglint.patterns import matches_any, split_domain
 from imglint.reference import Reference
 from imglint.rules._shared import quoted_list, secret_state
 from imglint.sites import ImageSite
-
-CODE = "IMG007"
-NAME = "pull-secret-registry-mismatch"
-SEVERITY = Severity.ERROR
-DEFAULT_ENABLED = True
-NEEDS_REGISTRY = False
-CONCERNS = "registry"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

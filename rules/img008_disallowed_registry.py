@@ -43,19 +43,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.patterns import matches_any
 from imglint.sites import ImageSite
-
-CODE = "IMG008"
-NAME = "disallowed-registry"
-SEVERITY = Severity.ERROR
-DEFAULT_ENABLED = True
-NEEDS_REGISTRY = False
-CONCERNS = "registry"
-# A supply-chain risk: the image comes from outside the trusted registries (a security alert,
-# high).
-SECURITY_SEVERITY = 7.5
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

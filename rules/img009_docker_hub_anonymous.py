@@ -41,17 +41,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.keyring import matching_keys
 from imglint.rules._shared import secret_state
 from imglint.sites import ImageSite
-
-CODE = "IMG009"
-NAME = "docker-hub-anonymous"
-SEVERITY = Severity.WARNING
-DEFAULT_ENABLED = False
-NEEDS_REGISTRY = False
-CONCERNS = "registry"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

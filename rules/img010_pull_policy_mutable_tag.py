@@ -37,15 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.sites import ImageSite
-
-CODE = "IMG010"
-NAME = "pull-policy-mutable-tag"
-SEVERITY = Severity.WARNING
-DEFAULT_ENABLED = False
-NEEDS_REGISTRY = False
-CONCERNS = "tag"
 
 _CACHING_POLICIES = ("IfNotPresent", "Never")
 

@@ -43,14 +43,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context, PullSecret
-from imglint.findings import Severity
-
-CODE = "IMG011"
-NAME = "invalid-pull-secret"
-SEVERITY = Severity.ERROR
-DEFAULT_ENABLED = True
-NEEDS_REGISTRY = False
-SUBJECT = "pull-secret"
 
 
 def check_pull_secret(secret: PullSecret, ctx: Context) -> Iterator[str]:

@@ -40,15 +40,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.sites import ImageSite
-
-CODE = "IMG012"
-NAME = "disallowed-tag"
-SEVERITY = Severity.ERROR
-DEFAULT_ENABLED = True  # silent until denied-tags or allowed-tags is configured
-NEEDS_REGISTRY = False
-CONCERNS = "tag"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

@@ -40,16 +40,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.patterns import denied_registry
 from imglint.sites import ImageSite
-
-CODE = "IMG013"
-NAME = "denied-registry"
-SEVERITY = Severity.ERROR
-DEFAULT_ENABLED = True
-NEEDS_REGISTRY = False
-CONCERNS = "registry"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

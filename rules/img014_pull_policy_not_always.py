@@ -42,14 +42,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.sites import ImageSite
-
-CODE = "IMG014"
-NAME = "pull-policy-not-always"
-SEVERITY = Severity.WARNING
-DEFAULT_ENABLED = False
-NEEDS_REGISTRY = False
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

@@ -41,16 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.sites import ImageSite
-
-CODE = "IMG015"
-NAME = "unused-image-override"
-SEVERITY = Severity.WARNING
-DEFAULT_ENABLED = True
-NEEDS_REGISTRY = False
-# Runs on sites that are no reference yet too: an entry that matches nothing has none.
-CHECKS_PLACEHOLDERS = True
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

@@ -33,15 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.sites import ImageSite
-
-CODE = "IMG101"
-NAME = "tag-not-found"
-SEVERITY = Severity.ERROR
-DEFAULT_ENABLED = True
-NEEDS_REGISTRY = True
-CONCERNS = "tag"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

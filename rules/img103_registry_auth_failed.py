@@ -39,15 +39,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.rules._shared import reasons_text, unusable_secrets
 from imglint.sites import ImageSite
-
-CODE = "IMG103"
-NAME = "registry-auth-failed"
-SEVERITY = Severity.ERROR
-DEFAULT_ENABLED = True
-NEEDS_REGISTRY = True
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

@@ -35,16 +35,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.rules._registry import short
 from imglint.sites import ImageSite
-
-CODE = "IMG104"
-NAME = "stale-digest"
-SEVERITY = Severity.WARNING
-DEFAULT_ENABLED = True
-NEEDS_REGISTRY = True
-CONCERNS = "digest"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

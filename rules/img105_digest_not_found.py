@@ -33,16 +33,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.rules._registry import short
 from imglint.sites import ImageSite
-
-CODE = "IMG105"
-NAME = "digest-not-found"
-SEVERITY = Severity.ERROR
-DEFAULT_ENABLED = True
-NEEDS_REGISTRY = True
-CONCERNS = "digest"
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

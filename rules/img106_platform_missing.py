@@ -56,14 +56,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.sites import ImageSite
-
-CODE = "IMG106"
-NAME = "platform-missing"
-SEVERITY = Severity.WARNING
-DEFAULT_ENABLED = True
-NEEDS_REGISTRY = True
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

@@ -32,14 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.sites import ImageSite
-
-CODE = "IMG107"
-NAME = "registry-unreachable"
-SEVERITY = Severity.WARNING
-DEFAULT_ENABLED = True
-NEEDS_REGISTRY = True
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

@@ -48,14 +48,7 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 
 from imglint.context import Context
-from imglint.findings import Severity
 from imglint.sites import ImageSite
-
-CODE = "IMG108"
-NAME = "image-too-old"
-SEVERITY = Severity.WARNING
-DEFAULT_ENABLED = True  # reports nothing until max-image-age is configured
-NEEDS_REGISTRY = True
 
 
 def check(site: ImageSite, ctx: Context) -> Iterator[str]:

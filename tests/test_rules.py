@@ -3,7 +3,10 @@ exact message of every rule and the edge cases of their shared helpers."""
 
 from __future__ import annotations
 
+import importlib
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,9 +74,37 @@ def test_catalogue_metadata() -> None:
 
 
 def test_rule_modules_are_named_after_their_code_and_name() -> None:
-    for module in rules._MODULES:
-        expected = f"{module.CODE.lower()}_{module.NAME.replace('-', '_')}"
-        assert module.__name__.rsplit(".", 1)[1] == expected
+    """Each module in rules/ is the module of one declared rule, named after its code and
+    name, and gives it its documentation and its check (none is left out of RULES)."""
+    folder = Path(rules.__file__).parent
+    assert sorted(p.stem for p in folder.glob("img*.py")) == [
+        f"{r.code.lower()}_{r.name.replace('-', '_')}" for r in rules.RULES
+    ]
+    for rule in rules.RULES:
+        module = importlib.import_module(rule.module_name)
+        assert rule.doc == module.__doc__
+        check = "check_pull_secret" if rule.subject == "pull-secret" else "check"
+        assert getattr(rule, check) is getattr(module, check)
+
+
+def test_a_rules_module_is_imported_only_when_its_check_or_doc_is_read() -> None:
+    probe = (
+        "import sys; from imglint import rules; "
+        "loaded = lambda: sorted(m for m in sys.modules if m.startswith('imglint.rules.img')); "
+        "before = loaded(); rules.BY_CODE['IMG002'].check; rules.BY_CODE['IMG011'].doc; "
+        "print(before, loaded())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == (
+        "[] ['imglint.rules.img002_latest_tag', 'imglint.rules.img011_invalid_pull_secret']"
+    )
+
+
+def test_a_rule_is_read_only() -> None:
+    with pytest.raises(AttributeError):
+        rules.BY_CODE["IMG002"].severity = Severity.INFO
 
 
 def test_reserved_codes_are_kept_for_the_rules_they_name() -> None:
