@@ -38,6 +38,15 @@ NOT_LOADED_OFFLINE = (
     "imglint.rules.img009_docker_hub_anonymous",
     "imglint.rules.img010_pull_policy_mutable_tag",
     "imglint.rules.img014_pull_policy_not_always",
+    # extractors of custom resources: loaded when an object of their kinds is met; image-fields
+    # entries and -v's survey
+    "imglint.extract.argo",
+    "imglint.extract.tekton",
+    "imglint.extract.kubevirt",
+    "imglint.extract.crossplane",
+    "imglint.extract.prometheus",
+    "imglint.extract.fields",
+    "imglint.extract.resources",
     # rewriting files
     "imglint.fix",
     "imglint.pin",
@@ -110,3 +119,25 @@ def test_an_offline_one_file_run_loads_only_what_it_uses(tmp_path: Path, manifes
     code, _, loaded = result.stdout.splitlines()[-1].partition(" ")
     assert code in ("0", "1")  # linted: findings or none, no input error
     assert loaded == ""
+
+
+def test_an_extractor_module_loads_when_an_object_of_its_kinds_is_met(tmp_path: Path) -> None:
+    path = tmp_path / "task.yaml"
+    path.write_text(
+        "apiVersion: tekton.dev/v1\nkind: Task\nmetadata: {name: build}\n"
+        "spec:\n  steps: [{name: a, image: 'docker.io/library/golang:1.22'}]\n"
+    )
+    probe = (
+        "import sys; from imglint.cli import main; code = main(['--list-images', sys.argv[1]]); "
+        "print(code, *(f'imglint.extract.{m}' in sys.modules for m in ('tekton', 'argo')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "docker.io/library/golang:1.22" in result.stdout
+    assert result.stdout.splitlines()[-1] == "0 True False"

@@ -13,12 +13,14 @@ where the images are. `imglint.manifests.load` runs it per file:
 An extractor emits sites through the file's `Sink` (`imglint.extract.sink`): `scalar_site` for
 one image scalar, `add` for a site it assembled itself; `claim(node)` keeps the pod-spec walker
 out of a subtree it owns (`take_items(list_node)` gives out a list's mappings, claiming each).
-To add one, write a module and add its EXTRACTOR below:
+To add one, write a module with its `extract` and declare it in OBJECT_EXTRACTORS below, with
+the kinds it reads (the module is imported when an object of one of them is first met, so a run
+loads only the extractors its files need, and the document filter knows the kinds without it):
 
     # linter/extract/tekton.py
     from yaml.nodes import MappingNode
     from imglint.documents import mapping_keys
-    from imglint.extract.sink import FoundObject, ObjectExtractor, Sink
+    from imglint.extract.sink import FoundObject, Sink
     from imglint.sites import PullSecretHolder
 
     def extract(found: FoundObject, sink: Sink) -> None:
@@ -31,7 +33,8 @@ To add one, write a module and add its EXTRACTOR below:
                                  field_path=f"spec.steps[{index}].image",
                                  label=f"Task {found.obj.name}, step {index}", key=...)
 
-    EXTRACTOR = ObjectExtractor("tekton", frozenset({("tekton.dev", "Task")}), extract)
+    # below, in OBJECT_EXTRACTORS
+    ObjectExtractor("tekton", kinds_of("tekton.dev", "Task"), Deferred("tekton")),
 
 A file extractor is the same with `FileExtractor(name, accepts, extract)`, where `accepts`
 takes the Source and `extract(document_node, sink)` each document. A site that is not one
@@ -41,25 +44,40 @@ scalar sets `ImageSite.components` (where a finding about its tag, digest... goe
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 
 from imglint.document_filter import DocumentFilter, DocumentHead
-from imglint.extract import (
-    argo,
-    crossplane,
-    fields,
-    helm,
-    kubevirt,
-    kustomize,
-    pods,
-    prometheus,
-    tekton,
-)
+
+# kustomize and helm are read for their file extractors anyway; pods runs on every object.
+from imglint.extract import helm, kustomize, pods
 from imglint.extract.sink import FileExtractor, FoundObject, ObjectExtractor, Sink
 from imglint.image_fields import ResourceSettings
 from imglint.pull_secrets import INDEXED_KINDS
 from imglint.sites import K8sObject
 from imglint.sources import Source
+
+
+class Deferred:
+    """The `extract` of an extractor module (`imglint.extract.<module>`), imported the first
+    time an object of the extractor's kinds is met."""
+
+    __slots__ = ("loaded", "module")
+
+    def __init__(self, module: str) -> None:
+        self.module = f"imglint.extract.{module}"
+        self.loaded: Callable[[FoundObject, Sink], None] | None = None
+
+    def __call__(self, found: FoundObject, sink: Sink) -> None:
+        if self.loaded is None:
+            __import__(self.module)
+            self.loaded = sys.modules[self.module].extract
+        self.loaded(found, sink)
+
+
+def kinds_of(group: str, *kinds: str) -> frozenset[tuple[str, str]]:
+    return frozenset((group, kind) for kind in kinds)
+
 
 # Extractors for particular (group, kind) pairs, in the order they run on an object.
 OBJECT_EXTRACTORS: tuple[ObjectExtractor, ...] = (
@@ -67,11 +85,43 @@ OBJECT_EXTRACTORS: tuple[ObjectExtractor, ...] = (
     kustomize.ARGO,
     helm.FLUX_VALUES,
     helm.ARGO_VALUES,
-    tekton.EXTRACTOR,
-    argo.EXTRACTOR,
-    kubevirt.EXTRACTOR,
-    crossplane.EXTRACTOR,
-    prometheus.EXTRACTOR,
+    ObjectExtractor(
+        "tekton",
+        kinds_of(
+            "tekton.dev", "Task", "ClusterTask", "TaskRun", "Pipeline", "PipelineRun", "StepAction"
+        ),
+        Deferred("tekton"),
+    ),
+    ObjectExtractor(
+        "argo-workflows",
+        kinds_of(
+            "argoproj.io", "Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"
+        ),
+        Deferred("argo"),
+    ),
+    ObjectExtractor(
+        "kubevirt",
+        kinds_of(
+            "kubevirt.io",
+            "VirtualMachineInstance",
+            "VirtualMachine",
+            "VirtualMachineInstanceReplicaSet",
+        )
+        | kinds_of("pool.kubevirt.io", "VirtualMachinePool"),
+        Deferred("kubevirt"),
+    ),
+    ObjectExtractor(
+        "crossplane",
+        kinds_of("pkg.crossplane.io", "Provider", "Function", "Configuration", "ControllerConfig"),
+        Deferred("crossplane"),
+    ),
+    ObjectExtractor(
+        "prometheus-operator",
+        kinds_of(
+            "monitoring.coreos.com", "Prometheus", "PrometheusAgent", "Alertmanager", "ThanosRuler"
+        ),
+        Deferred("prometheus"),
+    ),
 )
 # Runs on every searched object, after the extractors above.
 GENERIC_EXTRACTOR: ObjectExtractor = pods.EXTRACTOR
@@ -169,6 +219,9 @@ def document_filter(
     object_keys = frozenset().union(*(e.key_names or () for e in every_object))
     named = settings.image_fields
     survey = settings.survey
+    survey_keys: frozenset[str] = frozenset()
+    if survey:  # (the survey's module loads only for -v)
+        from imglint.extract.fields import SURVEY_KEY_NAMES as survey_keys
 
     def wants(head: DocumentHead) -> bool:
         kind, group = head.kind, head.group
@@ -182,13 +235,9 @@ def document_filter(
             return True
         if any(entry.matches(group, head.api_version, kind) for entry in named):
             return True
-        return (
-            survey
-            and not is_builtin(group)
-            and not fields.SURVEY_KEY_NAMES.isdisjoint(head.key_names)
-        )
+        return survey and not is_builtin(group) and not survey_keys.isdisjoint(head.key_names)
 
-    return DocumentFilter(wants, object_keys | (fields.SURVEY_KEY_NAMES if survey else frozenset()))
+    return DocumentFilter(wants, object_keys | survey_keys)
 
 
 def extract_object(found: FoundObject, sink: Sink) -> None:
@@ -205,6 +254,8 @@ def extract_object(found: FoundObject, sink: Sink) -> None:
     GENERIC_EXTRACTOR.extract(found, sink)
     named = sink.settings.image_fields
     if named:
+        from imglint.extract import fields  # (loaded only when image-fields are configured)
+
         fields.extract(found, sink, named)
     if (
         sink.settings.survey
@@ -212,6 +263,8 @@ def extract_object(found: FoundObject, sink: Sink) -> None:
         and not is_builtin(group)
         and not any(f.matches(group, obj.api_version, obj.kind) for f in named)
     ):
+        from imglint.extract import fields  # (or for -v's survey)
+
         sink.verbose_notes.extend(fields.survey(found, sink))
     sink.finish_object(found.node)
 

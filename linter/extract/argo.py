@@ -38,13 +38,11 @@ from imglint.extract.resources import (
     keys_of,
     named,
 )
-from imglint.extract.sink import FoundObject, ObjectExtractor, Sink
+from imglint.extract.sink import FoundObject, Sink
 from imglint.lazy_pattern import LazyPattern
 from imglint.pull_secrets import reference_names
 from imglint.sites import PullSecretHolder
 
-GROUP = "argoproj.io"
-KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow")
 # Inline templates nest; a hostile file must not recurse without end.
 _MAX_DEPTH = 50
 
@@ -64,13 +62,6 @@ def extract(found: FoundObject, sink: Sink) -> None:
     if not isinstance(spec, MappingNode):
         return
     _Workflow(found, sink, spec, path).run()
-
-
-EXTRACTOR = ObjectExtractor(
-    name="argo-workflows",
-    kinds=frozenset((GROUP, kind) for kind in KINDS),
-    extract=extract,
-)
 
 
 class _Workflow:

@@ -22,11 +22,9 @@ from yaml.nodes import MappingNode
 
 from imglint.documents import scalar_text
 from imglint.extract.resources import ResourceSites, holder, keys_of
-from imglint.extract.sink import FoundObject, ObjectExtractor, Sink
+from imglint.extract.sink import FoundObject, Sink
 from imglint.pull_secrets import reference_names
 
-GROUP = "pkg.crossplane.io"
-PACKAGE_KINDS = ("Provider", "Function", "Configuration")
 DEFAULT_REGISTRY = "xpkg.crossplane.io"
 
 
@@ -66,10 +64,3 @@ def extract(found: FoundObject, sink: Sink) -> None:
         field="package",
         pull_policy=keys.get("packagePullPolicy"),
     )
-
-
-EXTRACTOR = ObjectExtractor(
-    name="crossplane",
-    kinds=frozenset((GROUP, kind) for kind in (*PACKAGE_KINDS, "ControllerConfig")),
-    extract=extract,
-)

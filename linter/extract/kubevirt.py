@@ -22,10 +22,8 @@ from yaml.nodes import MappingNode, Node
 
 from imglint.documents import scalar_text
 from imglint.extract.resources import ResourceSites, holder, items_of, keys_of, named
-from imglint.extract.sink import FoundObject, ObjectExtractor, Sink
+from imglint.extract.sink import FoundObject, Sink
 
-GROUP = "kubevirt.io"
-POOL_GROUP = "pool.kubevirt.io"
 # Where each kind keeps its virtual machine instance spec.
 _SPEC_PATHS = {
     "VirtualMachineInstance": ("spec",),
@@ -41,20 +39,6 @@ def extract(found: FoundObject, sink: Sink) -> None:
         node = keys_of(node).get(key)
     if isinstance(node, MappingNode):
         _instance(found, sink, node, ".".join(_SPEC_PATHS[found.obj.kind]))
-
-
-EXTRACTOR = ObjectExtractor(
-    name="kubevirt",
-    kinds=frozenset(
-        {
-            (GROUP, "VirtualMachineInstance"),
-            (GROUP, "VirtualMachine"),
-            (GROUP, "VirtualMachineInstanceReplicaSet"),
-            (POOL_GROUP, "VirtualMachinePool"),
-        }
-    ),
-    extract=extract,
-)
 
 
 def _instance(found: FoundObject, sink: Sink, spec: MappingNode, path: str) -> None:

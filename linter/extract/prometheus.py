@@ -16,11 +16,8 @@ from yaml.nodes import MappingNode
 
 from imglint.documents import scalar_text
 from imglint.extract.resources import ResourceSites, holder, keys_of
-from imglint.extract.sink import FoundObject, ObjectExtractor, Sink
+from imglint.extract.sink import FoundObject, Sink
 from imglint.pull_secrets import reference_names
-
-GROUP = "monitoring.coreos.com"
-KINDS = ("Prometheus", "PrometheusAgent", "Alertmanager", "ThanosRuler")
 
 
 def extract(found: FoundObject, sink: Sink) -> None:
@@ -49,10 +46,3 @@ def extract(found: FoundObject, sink: Sink) -> None:
             field="thanos",
             pull_policy=policy,
         )
-
-
-EXTRACTOR = ObjectExtractor(
-    name="prometheus-operator",
-    kinds=frozenset((GROUP, kind) for kind in KINDS),
-    extract=extract,
-)

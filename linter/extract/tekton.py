@@ -41,13 +41,12 @@ from imglint.extract.resources import (
     named,
     unknown_holder,
 )
-from imglint.extract.sink import FoundObject, ObjectExtractor, Sink
+from imglint.extract.sink import FoundObject, Sink
 from imglint.lazy_pattern import LazyPattern
 from imglint.placeholders import POD_IMAGE_SYNTAXES, Syntax
 from imglint.pull_secrets import reference_names
 from imglint.sites import PullSecretHolder
 
-GROUP = "tekton.dev"
 TASK_KINDS = ("Task", "ClusterTask")
 
 # Any Tekton variable: `$(params.x)`, `$(params['x'])`, `$(context.taskRun.name)`,
@@ -118,15 +117,6 @@ def extract(found: FoundObject, sink: Sink) -> None:
             pull_policy=keys.get("imagePullPolicy"),
             params=params,
         )
-
-
-EXTRACTOR = ObjectExtractor(
-    name="tekton",
-    kinds=frozenset(
-        (GROUP, kind) for kind in (*TASK_KINDS, "TaskRun", "Pipeline", "PipelineRun", "StepAction")
-    ),
-    extract=extract,
-)
 
 
 def _task_spec(
