@@ -18,6 +18,7 @@ from collections.abc import Callable
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from imglint import reference
 from imglint.reference import InvalidReference, Reference, parse, parse_unnormalized
 
 # Generated inputs are small; 200 examples per property keep the whole file near 3 seconds on
@@ -342,6 +343,33 @@ def test_unnormalized_parse_agrees_with_oracle(text: str) -> None:
     assert outcome(parse_unnormalized, text) == oracle_parse(text)
     # the piecewise matcher and the whole-reference regex of the oracle accept the same texts
     assert (oracle_pieces(text) is not None) == (O_REFERENCE.fullmatch(text) is not None)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(candidates)
+@example("localhost:5000/a/b:1@sha256:" + "a" * 64)
+@example("a--b/c__d.e:-x")
+@example("a-/b")
+@example("[::1]:5000/app")
+def test_the_plain_reader_agrees_with_the_grammar_regexes(text: str) -> None:
+    """Where `_plain_reference` reads a text without the regexes, REFERENCE_RE matches it with
+    the same parts (and NAME_RE splits its name the same way)."""
+    plain = reference._plain_reference(text)
+    if plain is None:
+        return
+    match = reference.REFERENCE_RE.fullmatch(text)
+    assert match is not None, text
+    name, tag, digest = match.groups()
+    name_match = reference.NAME_RE.fullmatch(name)
+    assert name_match is not None
+    domain, path = name_match.groups()
+    assert plain == (domain or "", path, tag, digest)
+
+
+def test_the_plain_reader_reads_the_usual_references() -> None:
+    digest = "sha256:" + "0" * 64
+    for text in ("nginx", "library/nginx:1.25", "ghcr.io/org/app:v1", "host:5000/a/b@" + digest):
+        assert reference._plain_reference(text) is not None, text
 
 
 SHAPES: dict[str, Callable[[Reference], bool]] = {
