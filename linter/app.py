@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 
 from imglint import records
 from imglint.errors import UsageError
@@ -34,6 +33,7 @@ from imglint.records import dataclass, field, replace
 # typing itself is not imported at run time: it is a large module the start-up path can skip.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
     from typing import Literal, TextIO
 
     from imglint.config import Config

@@ -18,7 +18,6 @@ file ignores.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import re
@@ -1382,8 +1381,10 @@ def _seconds(value: _Value, key: str, *, allow_zero: bool = True) -> float:
     """A number of seconds, or a duration with a unit: 500ms, 30s, 10m, 12h, 7d."""
     seconds: float | None = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        with contextlib.suppress(OverflowError):  # an int of 400 digits
+        try:
             seconds = float(value)
+        except OverflowError:  # an int of 400 digits: no number of seconds
+            seconds = None
     elif isinstance(value, str):
         match = _DURATION.fullmatch(value.strip())
         if match:
