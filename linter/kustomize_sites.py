@@ -41,62 +41,147 @@ UNMATCHED = "matches no image of its bases"
 
 def settle(sites: list[ImageSite], sources: Sequence[Source]) -> tuple[list[ImageSite], list[str]]:
     """The sites with kustomize entries settled against the linted set, and the details
-    (`-v`) about entries that could not be."""
+    (`-v`) about entries that could not be.
+
+    The model of the set's builds (composed bases, built folders) is held for one group of
+    kustomizations at a time: those that build on one another (see `_groups`). Once every
+    entry and chart value of the groups met so far is settled, it is dropped, as no later site
+    builds on their files: a run's memory follows its largest group, not the input's size."""
     entries = [s for s in sites if s.origin == "kustomize"]
     if not entries:
         return sites, []
     details: list[str] = []
-    tree = Tree(sources)
+    cwd = os.getcwd()
+    kustomizations = [s for s in sources if s.file_path and is_kustomization_path(s.path)]
+    group_of = _groups(Tree(kustomizations), kustomizations)
+    # A build opens only kustomization files and the files they name: the model indexes those
+    # alone (an index of every source of a large run grows with it).
+    tree = Tree(
+        s for s in sources if s.file_path is not None and path_key(s.file_path, cwd) in group_of
+    )
+    # The sites each group settles (entries, and the chart values its entries may rewrite).
+    settled_by: dict[str, list[ImageSite]] = {}
+    for site in sites:
+        group = _group_of_site(site, group_of, cwd)
+        if group is not None:
+            settled_by.setdefault(group, []).append(site)
+    group_at = {id(site): group for group, members in settled_by.items() for site in members}
+    last = {id(members[-1]) for members in settled_by.values()}
+    open_groups: set[str] = set()
     replaced: dict[int, list[ImageSite]] = {}
     guards: dict[tuple[str, int], list[str]] = {}
-    for site in entries:
-        source = site.source
-        if source is None or source.file_path is None or not is_kustomization_path(source.path):
-            where = f"{site.path}:{site.span.line}"
-            details.append(
-                f"{where}: {site.label}: not checked against its bases, which are in the "
-                "source its controller fetches (never opened)"
-            )
+    for site in sites:
+        if site.origin == "kustomize":
+            _settle_entry(site, tree, details, replaced, guards)
+        group = group_at.get(id(site))
+        if group is None:
             continue
-        real = path_key(source.file_path)
-        kustomization = tree.kustomization(real)
-        if kustomization is None:
-            continue
-        entry = next(
-            (e for e in kustomization.entries if node_span(e.node).start == site.span.start), None
-        )
-        if entry is None:
-            continue
-        outcome = tree.outcome(real, entry.index)
-        for match in outcome.matches:
-            # (A chart's value is pinned only at a digest key, never renamed: nothing to guard.)
-            if match.real_path and not match.chart_value:
-                where = f"{site.path}:{site.span.line}"
-                guards.setdefault((match.real_path, match.span.start), []).append(
-                    f"{where} ({site.label})"
-                )
-        if outcome.matches:
-            if site.placeholder == NEEDS_BASE:
-                replaced[id(site)] = _per_reference(site, outcome.matches)
-            continue
-        if outcome.unknown:
-            reasons = "; ".join(outcome.unknown)
-            details.append(
-                f"{site.path}:{site.span.line}: {site.label}: not checked against its bases: "
-                f"{reasons}"
-            )
-            continue
-        site.unmatched = _unmatched_message(entry.override.name, outcome.seen)
-        # It writes nothing, so there is nothing else to lint or pin: IMG015 alone speaks.
-        site.placeholder = UNMATCHED
-        site.reference = site.error = None
-    _settle_chart_values(sites, tree)
+        open_groups.add(group)
+        if id(site) in last:
+            # Chart values after every entry of their group (the entries rewrite them); no
+            # other group's entry builds on its files, so its model is complete here.
+            _settle_chart_values(settled_by[group], tree)
+            open_groups.discard(group)
+            if not open_groups:
+                tree.forget_builds()
     result: list[ImageSite] = []
     for site in sites:
         result.extend(replaced.get(id(site), [site]))
     if guards:
         _guard_bases(result, guards)
     return result, details
+
+
+def _settle_entry(
+    site: ImageSite,
+    tree: Tree,
+    details: list[str],
+    replaced: dict[int, list[ImageSite]],
+    guards: dict[tuple[str, int], list[str]],
+) -> None:
+    """One kustomize entry site against the builds that run it."""
+    source = site.source
+    if source is None or source.file_path is None or not is_kustomization_path(source.path):
+        where = f"{site.path}:{site.span.line}"
+        details.append(
+            f"{where}: {site.label}: not checked against its bases, which are in the "
+            "source its controller fetches (never opened)"
+        )
+        return
+    real = path_key(source.file_path)
+    kustomization = tree.kustomization(real)
+    if kustomization is None:
+        return
+    entry = next(
+        (e for e in kustomization.entries if node_span(e.node).start == site.span.start), None
+    )
+    if entry is None:
+        return
+    outcome = tree.outcome(real, entry.index)
+    for match in outcome.matches:
+        # (A chart's value is pinned only at a digest key, never renamed: nothing to guard.)
+        if match.real_path and not match.chart_value:
+            where = f"{site.path}:{site.span.line}"
+            guards.setdefault((match.real_path, match.span.start), []).append(
+                f"{where} ({site.label})"
+            )
+    if outcome.matches:
+        if site.placeholder == NEEDS_BASE:
+            replaced[id(site)] = _per_reference(site, outcome.matches)
+        return
+    if outcome.unknown:
+        reasons = "; ".join(outcome.unknown)
+        details.append(
+            f"{site.path}:{site.span.line}: {site.label}: not checked against its bases: {reasons}"
+        )
+        return
+    site.unmatched = _unmatched_message(entry.override.name, outcome.seen)
+    # It writes nothing, so there is nothing else to lint or pin: IMG015 alone speaks.
+    site.placeholder = UNMATCHED
+    site.reference = site.error = None
+
+
+def _groups(tree: Tree, sources: Sequence[Source]) -> dict[str, str]:
+    """Each kustomization file of the set (and each file and folder it names), by path key, to
+    its group: kustomizations that name one another's folders or files, directly or through
+    others, are one group; a build of one opens only files of its group."""
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        root = parent.setdefault(key, key)
+        while root != parent[root]:
+            root = parent[root]
+        while key != root:  # path halving: the next lookups are short
+            parent[key], key = root, parent[key]
+        return root
+
+    def union(one: str, other: str) -> None:
+        first, second = find(one), find(other)
+        if first != second:
+            parent[second] = first
+
+    cwd = os.getcwd()
+    for source in sources:
+        if source.file_path is None or not is_kustomization_path(source.path):
+            continue
+        real = path_key(source.file_path, cwd)
+        union(real, os.path.dirname(real))  # a build of its folder reads it
+        for named in tree.references(real):
+            union(real, named)
+    return {key: find(key) for key in parent}
+
+
+def _group_of_site(site: ImageSite, group_of: dict[str, str], cwd: str) -> str | None:
+    """The group whose builds settle a site: a kustomize entry, or a chart value that entries
+    may rewrite, of a kustomization file of the set (None for every other site)."""
+    if site.origin != "kustomize" and (
+        site.origin != "helm-values" or site.placeholder is not None
+    ):
+        return None
+    source = site.source
+    if source is None or source.file_path is None or not is_kustomization_path(source.path):
+        return None
+    return group_of.get(path_key(source.file_path, cwd))
 
 
 def _settle_chart_values(sites: list[ImageSite], tree: Tree) -> None:

@@ -435,26 +435,41 @@ class Tree:
     def documents(self, real: str) -> list[Node] | None:
         """The YAML documents of a linted file; None when it is not linted or does not parse."""
         if real not in self._documents:
-            source = self._source(real)
-            docs: list[Node] | None = None
-            if source is not None:
-                try:
-                    docs = list(yaml.compose_all(source.text, Loader=_Loader))
-                except (yaml.YAMLError, RecursionError, SourceChanged):
-                    docs = None
-            self._documents[real] = docs
+            self._documents[real] = self._compose(real)
         return self._documents[real]
+
+    def _compose(self, real: str) -> list[Node] | None:
+        source = self._source(real)
+        if source is None:
+            return None
+        try:
+            return list(yaml.compose_all(source.text, Loader=_Loader))
+        except (yaml.YAMLError, RecursionError, SourceChanged):
+            return None
 
     def kustomization(self, real: str) -> Kustomization | None:
         if real not in self._kustomizations:
-            docs = self.documents(real) or []
-            first = docs[0] if docs else None
-            self._kustomizations[real] = (
-                read_kustomization(real, self._display(real), first)
-                if isinstance(first, MappingNode)
-                else None
-            )
+            self._kustomizations[real] = self._read_kustomization(real, self.documents(real))
         return self._kustomizations[real]
+
+    def _read_kustomization(self, real: str, docs: list[Node] | None) -> Kustomization | None:
+        first = docs[0] if docs else None
+        if not isinstance(first, MappingNode):
+            return None
+        return read_kustomization(real, self._display(real), first)
+
+    def references(self, real: str) -> list[str]:
+        """The files and folders a kustomization file's builds may open (resources, components,
+        patches, configurations), as path keys: what ties it to other files of the set. (Read
+        and dropped: a run asks this of every kustomization file it lints.)"""
+        found = self._kustomizations.get(real) or self._read_kustomization(
+            real, self._compose(real)
+        )
+        if found is None:
+            return []
+        folder = os.path.dirname(real)
+        named = [*found.resources, *found.components, *found.patch_files, *found.configurations]
+        return [path_key(os.path.join(folder, name)) for name in named]
 
     def _folder_kustomization(self, folder: str) -> tuple[Kustomization | None, str]:
         """The kustomization of a folder, or why it is not known."""
@@ -469,6 +484,16 @@ class Tree:
         if os.path.isdir(folder):
             return None, f"the kustomization in {shown}/ is not among the linted files"
         return None, f"{shown} does not exist"
+
+    def forget_builds(self) -> None:
+        """Drop the composed files, the kustomizations read and the builds: a run that has
+        settled every entry of a set of files no later entry builds on calls it, so that the
+        model of a large set is held one part at a time, not all at once."""
+        self._documents.clear()
+        self._kustomizations.clear()
+        self._fields.clear()  # keyed by node ids, which new nodes may take again
+        self._built.clear()
+        self._outcomes.clear()
 
     # -- analysis --------------------------------------------------------------------------
 

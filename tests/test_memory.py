@@ -95,3 +95,47 @@ def read_pending(path: Path) -> Pending:
     collected = Collected()
     [found] = discover([str(path)], collected)
     return found
+
+
+KUSTOMIZATION_BASE = """\
+resources:
+- deployment.yaml
+"""
+KUSTOMIZATION_OVERLAY = """\
+resources:
+- ../base
+images:
+- name: nginx
+  newTag: "1.26"
+"""
+
+
+def test_kustomize_builds_are_modelled_one_group_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries are settled against a model of their builds (composed bases): held for the
+    kustomizations that build on one another, then dropped, so that its size follows the
+    largest such group, not the input (eight copies of a project hold one copy's files)."""
+    from imglint import kustomize_tree
+
+    for copy in range(8):
+        project = tmp_path / f"project{copy}"
+        (project / "base").mkdir(parents=True)
+        (project / "base" / "deployment.yaml").write_text(POD.replace("Pod", "Deployment"))
+        (project / "base" / "kustomization.yaml").write_text(KUSTOMIZATION_BASE)
+        (project / "overlay").mkdir()
+        (project / "overlay" / "kustomization.yaml").write_text(KUSTOMIZATION_OVERLAY)
+    held: list[int] = []
+    documents = kustomize_tree.Tree.documents
+
+    def counted(tree: kustomize_tree.Tree, real: str) -> object:
+        found = documents(tree, real)
+        held.append(len(tree._documents))
+        return found
+
+    monkeypatch.setattr(kustomize_tree.Tree, "documents", counted)
+    _, result = read_tree(tmp_path)
+    # Each copy's entry is settled against its own base (the reference it writes).
+    written = [s.image for s in result.sites if s.origin == "kustomize"]
+    assert written == ["nginx:1.26"] * 8
+    assert held and max(held) <= 3  # one project's files: two kustomizations, a deployment
