@@ -16,6 +16,10 @@ class's own annotations in order, defaults and `field(default_factory=...)`, `re
 `compare=False` / `hash=False` per field, `frozen=True` (assignment raises
 `FrozenInstanceError`, instances hash by their compared fields), eq by class and fields, and
 unhashable mutable records. No inheritance between records, no ordering, no `__post_init__`.
+`slots=True` (the records a run makes by the thousand: sites, spans, findings) gives instances
+no `__dict__`: a field takes 8 bytes instead of a dictionary entry; they pickle as the tuple of
+their fields' values (workers send them back). Such a class may not use zero-argument `super()`
+(the class is built again with its slots, as `dataclasses` does without fixing that either).
 """
 
 from __future__ import annotations
@@ -71,13 +75,13 @@ else:
         values.update(changes)
         return type(obj)(**values)
 
-    def dataclass(cls: Any = None, /, *, frozen: bool = False) -> Any:
+    def dataclass(cls: Any = None, /, *, frozen: bool = False, slots: bool = False) -> Any:
         def wrap(cls: Any) -> Any:
-            return _build(cls, frozen)
+            return _build(cls, frozen, slots)
 
         return wrap if cls is None else wrap(cls)
 
-    def _build(cls: Any, frozen: bool) -> Any:
+    def _build(cls: Any, frozen: bool, slots: bool) -> Any:
         specs: list[Field] = []
         # (not inspect.get_annotations: importing inspect is part of what this module avoids)
         for name, annotation in cls.__dict__.get("__annotations__", {}).items():  # noqa: RUF063
@@ -92,6 +96,8 @@ else:
                 else:
                     setattr(cls, name, spec.default)
             specs.append(spec)
+        if slots:
+            cls = _with_slots(cls, specs)
         own = cls.__dict__
         # A hash the class wrote itself stays (defining __eq__ alone sets __hash__ to None).
         class_hash = own.get("__hash__", _MISSING)
@@ -113,6 +119,25 @@ else:
         if not explicit_hash:
             cls.__hash__ = _hash if frozen else None
         return cls
+
+    def _with_slots(cls: Any, specs: list[Field]) -> Any:
+        """The class made again with a slot per field (slots exist only from a class's creation
+        on). Defaults live in `__init__`: a class attribute may not share a slot's name."""
+        names = tuple(spec.name for spec in specs)
+        namespace = {k: v for k, v in cls.__dict__.items() if k not in names}
+        namespace.pop("__dict__", None)
+        namespace.pop("__weakref__", None)
+        namespace["__slots__"] = names
+        namespace["__getstate__"] = _getstate
+        namespace["__setstate__"] = _setstate
+        return type(cls)(cls.__name__, cls.__bases__, namespace)
+
+    def _getstate(self: Any) -> tuple[Any, ...]:
+        return tuple(getattr(self, f.name) for f in self.__record_fields__)
+
+    def _setstate(self: Any, state: tuple[Any, ...]) -> None:
+        for spec, value in zip(self.__record_fields__, state, strict=True):
+            object.__setattr__(self, spec.name, value)  # frozen records too
 
     def _check_order(specs: list[Field]) -> None:
         seen_default = False

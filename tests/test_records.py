@@ -153,3 +153,59 @@ def test_pattern_matching() -> None:
     match Point(1, 2):
         case Point(x, y):
             assert (x, y) == (1, 2)
+
+
+@dataclass(frozen=True, slots=True)
+class SlimPoint:
+    x: int
+    y: int = 0
+    tags: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def total(self) -> int:
+        return self.x + self.y
+
+
+@dataclass(slots=True)
+class SlimBag:
+    items: list[int] = field(default_factory=list)
+    name: str | None = None
+
+
+def test_slots_records_have_no_instance_dictionary() -> None:
+    import sys
+
+    point, bag = SlimPoint(1, 2), SlimBag()
+    assert not hasattr(point, "__dict__") and not hasattr(bag, "__dict__")
+    assert SlimPoint.__slots__ == ("x", "y", "tags")
+    assert sys.getsizeof(bag) < sys.getsizeof(Bag()) + sys.getsizeof(Bag().__dict__)
+    with pytest.raises(AttributeError):
+        bag.other = 1  # type: ignore[attr-defined]
+
+
+def test_slots_records_behave_as_the_others() -> None:
+    for _ in range(12):  # before and after the class compiles its init (after 8 instances)
+        point = SlimPoint(1)
+        assert (point.x, point.y, point.tags, point.total) == (1, 0, (), 1)
+        assert point == SlimPoint(1, 0, ("other",)) and hash(point) == hash(SlimPoint(1))
+        assert repr(point) == "SlimPoint(x=1, y=0, tags=())"
+        with pytest.raises(records.FrozenInstanceError):
+            point.x = 2  # type: ignore[misc]
+        first, second = SlimBag(), SlimBag(name="n")
+        first.items.append(1)
+        assert (first.items, second.items, second.name) == ([1], [], "n")
+        first.name = "renamed"
+        assert records.replace(first, items=[2]) == SlimBag([2], "renamed")
+    match SlimPoint(3, 4):
+        case SlimPoint(x, y):
+            assert (x, y) == (3, 4)
+
+
+def test_slots_records_pickle_as_their_fields() -> None:
+    import pickle
+
+    point = SlimPoint(1, 2, ("a",))
+    copy = pickle.loads(pickle.dumps(point))  # frozen: restored without assignment
+    assert (copy, copy.tags) == (point, ("a",))
+    bag = pickle.loads(pickle.dumps(SlimBag([1], "n")))
+    assert bag == SlimBag([1], "n")
