@@ -35,7 +35,7 @@ DEFAULT_PLATFORMS = ("linux/amd64",)
 PULL_SECRET_TYPES = ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PullSecret:
     """A `kubernetes.io/dockerconfigjson` or `kubernetes.io/dockercfg` Secret of the set."""
 

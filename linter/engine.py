@@ -10,6 +10,7 @@ findings never depend on file or rule order.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from sys import intern
 
 from imglint import rules
 from imglint.config import Config, SiteChoice
@@ -133,7 +134,9 @@ def run_rules(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintR
                         code=rule.code,
                         name=rule.name,
                         severity=site_severity[rule.code],
-                        message=message,
+                        # A run's findings repeat their messages (an image used in many files):
+                        # kept once each.
+                        message=intern(message),
                         path=site.path,
                         span=span,
                         image=site.image,

@@ -4,12 +4,46 @@ suppressions that silenced nothing. The model every layer shares; renderers live
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from imglint.records import dataclass, field
 
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+    _EmptyBase = Mapping[str, NoReturn]
+else:
+    _EmptyBase = Mapping
+
 # The exit status of every run: nothing at or above fail-on, findings, or an error of any kind.
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _Empty(_EmptyBase):
+    """What most findings and sites hold in their mappings: one shared, read-only empty one (an
+    empty dictionary each is 64 bytes per finding or site, for nothing). Shown as `{}`, equal to
+    any empty mapping; it pickles as itself."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> NoReturn:
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "{}"
+
+    def __reduce__(self) -> str:
+        return "EMPTY"
+
+
+EMPTY = _Empty()
 
 
 class Severity(enum.IntEnum):
@@ -32,7 +66,7 @@ class Severity(enum.IntEnum):
             raise ValueError(f"unknown severity {text!r} (choose from {choices})") from None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
     """Where a scalar sits in its file: 1-based line and column, end exclusive.
 
@@ -47,7 +81,7 @@ class Span:
     end: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Declaration:
     """Where the image of a finding on rendered output was written: a Helm values key (the
     one the finding concerns: `image.tag` for a tag finding), found by `--values` tracing."""
@@ -61,7 +95,7 @@ class Declaration:
         return f"{self.path}:{self.line} {self.field}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     code: str
     name: str
@@ -80,7 +114,7 @@ class Finding:
     # `containers[1]` when the container has no name: shown, never part of the identity.
     unnamed_container: str | None = field(default=None, compare=False, hash=False)
     # A Helm `# Source:` mapping may move the finding to another file; kept for dedup/baselines.
-    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    extra: Mapping[str, str] = field(default=EMPTY, compare=False, hash=False)
     # For rendered Helm output: the values key(s) that declared the image (several when the
     # values declare the same image twice). Not part of the finding's identity.
     declared_at: tuple[Declaration, ...] = field(default=(), compare=False, hash=False)
@@ -90,7 +124,7 @@ class Finding:
         return (self.path, self.span.line, self.span.column, self.code)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InputError:
     """A file (or part of one) imglint could not read. Always exit code 2."""
 
@@ -108,7 +142,7 @@ class InputError:
         return f"{where}: {self.message}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnusedSuppression:
     """A suppression comment or annotation that silenced nothing in this run.
 

@@ -9,6 +9,7 @@ error: nothing of it is half linted.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 
 from yaml.nodes import MappingNode, Node
@@ -46,6 +47,7 @@ class Manifests:
 
     def add(self, part: Manifests) -> None:
         """One more file's sites and objects (files in order: the last of a name wins)."""
+        _share_strings(part.sites)
         self.sites.extend(part.sites)
         for index_field in records.fields(ObjectIndex):  # every table of the index
             getattr(self.objects, index_field.name).update(getattr(part.objects, index_field.name))
@@ -53,6 +55,33 @@ class Manifests:
         self.notices.extend(part.notices)
         self.details.extend(part.details)
         self.object_count += part.object_count
+
+
+def _share_strings(sites: Sequence[ImageSite]) -> None:
+    """One string for each text the run keeps many times: images, field paths, container names,
+    kinds, names are written again and again across files (each composed scalar, and each
+    worker's result as it is unpickled, is a string of its own). Interned strings are freed
+    with their last user."""
+    intern = sys.intern
+    objects = set()
+    for site in sites:
+        site.image = intern(site.image)
+        site.field_path = intern(site.field_path)
+        if site.container is not None:
+            site.container = intern(site.container)
+        if site.pull_policy is not None:
+            site.pull_policy = intern(site.pull_policy)
+        if site.label is not None:
+            site.label = intern(site.label)
+        obj = site.holder.obj
+        if id(obj) not in objects:
+            objects.add(id(obj))
+            obj.kind = intern(obj.kind)
+            obj.api_version = intern(obj.api_version)
+            if obj.name is not None:
+                obj.name = intern(obj.name)
+            if obj.namespace is not None:
+                obj.namespace = intern(obj.namespace)
 
 
 def load(

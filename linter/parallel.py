@@ -60,6 +60,9 @@ RUNS_PER_WORKER = 8
 
 # What reading one found file gave: the source (or why there is none), and what was read in it.
 FileRead = tuple[Source | InputError | Skipped, "Manifests | None"]
+# What reading a run of files gave: each file's source (or why there is none), in order, and
+# what was read in all of them, added up in that order (a worker sends one of these per run).
+RunRead = tuple[list[Source | InputError | Skipped], "Manifests"]
 
 
 @dataclass(frozen=True)
@@ -114,12 +117,12 @@ def read_all(
         if workers > 1
         else _here(found, settings, wanted)
     )
-    for outcome, part in reads:
-        if isinstance(outcome, Source) and outcome.file_path is not None:
-            outcome.named_paths = collected.named_paths  # a worker's sources come without
-        collected.add(outcome)
-        if part is not None:
-            result.add(part)
+    for outcomes, part in reads:
+        for outcome in outcomes:
+            if isinstance(outcome, Source) and outcome.file_path is not None:
+                outcome.named_paths = collected.named_paths  # a worker's sources come without
+            collected.add(outcome)
+        result.add(part)
     return manifests.settle(result, collected.sources)
 
 
@@ -141,9 +144,12 @@ def read_one(
 
 def _here(
     found: Sequence[Pending], settings: ReadSettings, wanted: DocumentFilter
-) -> Iterator[FileRead]:
+) -> Iterator[RunRead]:
+    from imglint.manifests import Manifests
+
     for pending in found:
-        yield read_one(pending, settings, wanted)
+        outcome, part = read_one(pending, settings, wanted)
+        yield [outcome], part if part is not None else Manifests()
 
 
 # -- workers ---------------------------------------------------------------------------------
@@ -168,7 +174,7 @@ def runs_of_files(found: Sequence[Pending], workers: int) -> list[list[Pending]]
 
 def _in_workers(
     found: Sequence[Pending], settings: ReadSettings, wanted: DocumentFilter, workers: int
-) -> Iterator[FileRead]:
+) -> Iterator[RunRead]:
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
@@ -180,7 +186,7 @@ def _in_workers(
         initializer=_start_worker,
         initargs=(settings, wanted),
     )
-    futures: dict[int, Future[list[FileRead]]] = {}
+    futures: dict[int, Future[RunRead]] = {}
     try:
         # The workers start with the first submission: with SIGINT blocked, so that a Ctrl-C
         # meanwhile reaches this process (once unblocked) and never a worker before it has
@@ -189,7 +195,8 @@ def _in_workers(
             for index in largest_first:
                 futures[index] = executor.submit(_read_run, runs[index])
         for index in range(len(runs)):
-            yield from futures[index].result()
+            # Taken out as it is used: a run's results are this process's to keep, not twice.
+            yield futures.pop(index).result()
     except BrokenProcessPool:
         _stop(executor)
         raise ImglintError(
@@ -257,11 +264,20 @@ def _start_worker(settings: ReadSettings, wanted: DocumentFilter) -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def _read_run(run: list[Pending]) -> list[FileRead]:
-    """A worker's task: a run of files, read as this process would read them."""
+def _read_run(run: list[Pending]) -> RunRead:
+    """A worker's task: a run of files, read as this process would read them. What was read in
+    them goes back added up (a result per file cost this process about 1 KB each to receive:
+    its lists and tables, mostly empty)."""
+    from imglint.manifests import Manifests
+
     assert _settings is not None
-    reads = [read_one(pending, _settings, _wanted) for pending in run]
-    for _, part in reads:
-        for site in part.sites if part is not None else ():
-            site.rewrite = None  # closures over YAML nodes: only --fix calls them (one process)
-    return reads
+    outcomes: list[Source | InputError | Skipped] = []
+    read = Manifests()
+    for pending in run:
+        outcome, part = read_one(pending, _settings, _wanted)
+        outcomes.append(outcome)
+        if part is not None:
+            read.add(part)
+    for site in read.sites:
+        site.rewrite = None  # closures over YAML nodes: only --fix calls them (one process)
+    return outcomes, read

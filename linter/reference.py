@@ -114,7 +114,7 @@ def validate_digest(digest: str) -> None:
 # --- the reference ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
     """A parsed, normalized image reference.
 

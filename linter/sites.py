@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from imglint import records
-from imglint.findings import Span
+from imglint.findings import EMPTY, Span
 from imglint.lazy_pattern import LazyPattern
 from imglint.records import dataclass
 from imglint.reference import InvalidReference, Reference, parse, parse_with_default_registry
@@ -61,7 +61,7 @@ _FALLBACKS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class K8sObject:
     kind: str
     api_version: str
@@ -88,7 +88,7 @@ class K8sObject:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlatformTerm:
     """One way a pod may be placed, as far as the nodes' `kubernetes.io/os` and
     `kubernetes.io/arch` labels go: values allowed (`None`: any) and values excluded."""
@@ -99,7 +99,7 @@ class PlatformTerm:
     arch_not_in: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NodePlacement:
     """The nodes a pod may run on, by platform: its `nodeSelector` and required node affinity
     on `kubernetes.io/os` / `kubernetes.io/arch`. The pod may land on a node matching any term
@@ -110,7 +110,7 @@ class NodePlacement:
     source: str  # what said so, for messages: "nodeSelector kubernetes.io/arch: arm64"
 
 
-@dataclass
+@dataclass(slots=True)
 class PullSecretHolder:
     """Where the kubelet takes the pull secrets for a site's image from.
 
@@ -132,7 +132,7 @@ class PullSecretHolder:
     placement: NodePlacement | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SiteIdentity:
     """What a finding is about, without its line: baselines and SARIF fingerprints key on it."""
 
@@ -166,7 +166,7 @@ class CannotRewrite(Exception):
 Rewrite = Callable[["ImageSite", str], Sequence[ValueChange]]
 
 
-@dataclass
+@dataclass(slots=True)
 class ImageSite:
     """One image reference as written in a file, and what the rules need to know about it.
 
@@ -198,7 +198,7 @@ class ImageSite:
     # `step compile`); None: the field path.
     key: str | None = None
     # Where each written part of the reference sits, for sites assembled from several scalars.
-    components: Mapping[str, Span] = records.field(default_factory=dict, repr=False)
+    components: Mapping[str, Span] = records.field(default=EMPTY, repr=False)
     # The registry a reference without one is pulled from (Crossplane packages); None: Docker Hub.
     default_registry: str | None = None
     # None: --fix/--pin replace `span` with the new reference (one scalar).
