@@ -22,7 +22,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from imglint import __version__
+from imglint import __version__, records
 from imglint.context import Context
 from imglint.findings import Finding, InputError, Severity, Span, UnusedSuppression
 from imglint.reference import InvalidReference, parse
@@ -531,9 +531,7 @@ def test_sarif_input_errors_are_notifications() -> None:
 def test_sarif_fingerprints_survive_line_moves() -> None:
     before = sarif(mixed_report())["runs"][0]["results"]
     moved = mixed_report()
-    moved.findings = [
-        Finding(**{**f.__dict__, "span": span(f.span.line + 10, 1, 3)}) for f in moved.findings
-    ]
+    moved.findings = [records.replace(f, span=span(f.span.line + 10, 1, 3)) for f in moved.findings]
     after = sarif(moved)["runs"][0]["results"]
     assert [r["partialFingerprints"] for r in before] == [r["partialFingerprints"] for r in after]
     prints = [r["partialFingerprints"]["imglint/v1"] for r in before]

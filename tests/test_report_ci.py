@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from imglint import __version__, rules
+from imglint import __version__, records, rules
 from imglint.findings import Finding, InputError, Severity, UnusedSuppression
 from imglint.report import Report
 from tests.test_report import (
@@ -103,7 +103,7 @@ def test_gitlab_issues() -> None:
 
 def moved(report: Report, lines: int) -> Report:
     report.findings = [
-        Finding(**{**f.__dict__, "span": span(f.span.line + lines, 1, 3)}) for f in report.findings
+        records.replace(f, span=span(f.span.line + lines, 1, 3)) for f in report.findings
     ]
     report.errors = [
         InputError(e.path, e.message, None if e.line is None else e.line + lines, e.column)
@@ -133,16 +133,16 @@ def test_gitlab_fingerprint_is_the_baseline_identity() -> None:
         return str(gitlab(report)[0]["fingerprint"])
 
     same = [
-        Finding(**{**base.__dict__, "path": "./k8s/web.yaml"}),
-        Finding(**{**base.__dict__, "path": "k8s//web.yaml"}),
-        Finding(**{**base.__dict__, "message": "another wording", "image": "nginx:latest@x"}),
+        records.replace(base, path="./k8s/web.yaml"),
+        records.replace(base, path="k8s//web.yaml"),
+        records.replace(base, message="another wording", image="nginx:latest@x"),
     ]
     assert {print_of(f) for f in same} == {print_of(base)}
     different = [
-        Finding(**{**base.__dict__, "path": "k8s/api.yaml"}),
-        Finding(**{**base.__dict__, "object": "api"}),
-        Finding(**{**base.__dict__, "container": "sidecar"}),
-        Finding(**{**base.__dict__, "code": "IMG003"}),
+        records.replace(base, path="k8s/api.yaml"),
+        records.replace(base, object="api"),
+        records.replace(base, container="sidecar"),
+        records.replace(base, code="IMG003"),
     ]
     prints = [print_of(f) for f in different]
     assert print_of(base) not in prints and len(set(prints)) == len(prints)
