@@ -251,3 +251,38 @@ def test_an_empty_rule_selection_is_a_usage_error(
     code, out, err = run([*args, str(FIXTURES / "workloads" / "pod.json")], capsys)
     assert code == 2 and out == ""
     assert err == "imglint: error: no rules selected: --select, select or ignore left none to run\n"
+
+
+@pytest.mark.parametrize(
+    ("paths", "paused"),
+    [
+        (["pod.yaml"], True),
+        (["pod.yaml", "pod2.yaml"], True),
+        (["."], False),  # a folder: of unknown size
+        (["big.yaml"], False),
+        (["pod.yaml", "missing.yaml"], False),
+        (["--resolve", "pod.yaml"], False),  # the registry check's requests leave cycles
+    ],
+)
+def test_a_small_run_goes_without_the_garbage_collector_and_gives_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, paths: list[str], paused: bool
+) -> None:
+    import gc
+
+    from imglint import app, cli
+
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a}]\n"
+    (tmp_path / "pod.yaml").write_text(pod)
+    (tmp_path / "pod2.yaml").write_text(pod)
+    (tmp_path / "big.yaml").write_text(pod + "#" * cli.SMALL_INPUT_BYTES + "\n")
+    seen: list[bool] = []
+
+    def run(self: app.Application) -> int:
+        seen.append(gc.isenabled())
+        return 0
+
+    monkeypatch.setattr(app.Application, "run", run)
+    assert gc.isenabled()
+    assert main(paths) == 0
+    assert seen == [not paused]
+    assert gc.isenabled()
