@@ -106,7 +106,7 @@ class DocumentFilter:
 # A marker line with nothing after `---` but white space or a comment.
 _BARE_START_LINE = re.compile(r"---[ \t]*(?:[ \t]#[^\n]*)?\r?(?:\n|\Z)")
 # The first line with content starts at column 0, with what starts a plain key.
-_STARTS_AT_COLUMN_0 = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*[A-Za-z0-9_]")
+_STARTS_AT_COLUMN_0 = re.compile(r"(?:[ \t]*(?:#[^\r\n]*)?\r?\n)*[A-Za-z0-9_]")
 # A line that starts at column 0 with neither a blank, a comment nor a sequence entry: a
 # top-level key, a `...` marker, or text inside a multi-line quoted scalar. (A literal first
 # character lets the search skip ahead in C.)

@@ -188,6 +188,7 @@ def _table() -> Iterator[None]:
 # -- small inputs, each beside the witness -------------------------------------------------------
 
 POD = CLEAN.encode()
+CRLF_HEADER = '# Licensed under the Apache License, Version 2.0 (the "License");\n' * 300
 
 
 @dataclass
@@ -460,6 +461,24 @@ CASES = [
             "characters are not allowed)"
         ],
         1,
+    ),
+    # A long licence header in CRLF lines: read in time linear in its length (each line could
+    # end in two ways to a pattern that let a comment take the `\r`: 2^300 tries).
+    Case(
+        "crlf-licence-header-indented.yaml",  # its top-level mapping indented
+        {
+            "crlf-licence-header-indented.yaml": (
+                CRLF_HEADER + "".join("  " + line for line in GOOD.splitlines(keepends=True))
+            )
+            .replace("\n", "\r\n")
+            .encode()
+        },
+        1,
+        [
+            "crlf-licence-header-indented.yaml:305:37: IMG002 (Pod good, container app)",
+            "crlf-licence-header-indented.yaml:305:37: IMG004 (Pod good, container app)",
+        ],
+        2,
     ),
     # -- tabs ----------------------------------------------------------------------------------
     Case(
