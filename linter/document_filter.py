@@ -26,6 +26,10 @@ A document is skipped only when its text says for certain what composing it woul
   in a skipped document makes the whole file composed, so the error reported is the one
   composing reports.
 
+A stretch of nothing but blank lines and comments (a licence header before the first `---`) is
+skipped as well, and when the text left outside the skipped documents is nothing but marker lines
+(`only_markers_between`), nothing is composed: it would yield only empty documents.
+
 The key names a head reports are found as substrings of the document's text: a key is written
 plainly or quoted, and only an escape in a double-quoted key could spell one otherwise (a text
 with a backslash reports all of them).
@@ -105,6 +109,9 @@ class DocumentFilter:
 
 # A marker line with nothing after `---` but white space or a comment.
 _BARE_START_LINE = re.compile(r"---[ \t]*(?:[ \t]#[^\n]*)?\r?(?:\n|\Z)")
+# A stretch of nothing but blank lines and comments (spaces only: a tab at the start of a line
+# is a syntax error to libyaml, so a stretch with one is left to the parse that says so).
+_EMPTY_STRETCH = re.compile(r"(?:[ ]*(?:#[^\r\n]*)?\r?\n)*[ ]*(?:#[^\r\n]*)?")
 # The first line with content starts at column 0, with what starts a plain key.
 _STARTS_AT_COLUMN_0 = re.compile(r"(?:[ \t]*(?:#[^\r\n]*)?\r?\n)*[A-Za-z0-9_]")
 # A line that starts at column 0 with neither a blank, a comment nor a sequence entry: a
@@ -173,9 +180,10 @@ def unwanted_ranges(
             first = bisect.bisect_left(action_lines, line)
             if first < len(action_lines) and action_lines[first] <= line + body.count("\n") + 1:
                 continue  # a template action: composed, to tell data from template
-        head = _head(body, key_names)
-        if head is None or wanted.wants(head):
-            continue
+        if not _EMPTY_STRETCH.fullmatch(body):
+            head = _head(body, key_names)
+            if head is None or wanted.wants(head):
+                continue
         try:
             _CParser(text[start:end]).raw_parse()
         except yaml.YAMLError:
@@ -245,6 +253,22 @@ class BlankedText:
     def whole(self) -> str:
         """The blanked text at once (for tests)."""
         return BlankedText(self._text, self._ranges).read()
+
+
+def only_markers_between(text: str, ranges: Sequence[tuple[int, int]]) -> bool:
+    """Whether text outside ranges is nothing but `---` marker lines (each ends where a range
+    starts): then composing the blanked text yields only empty documents."""
+    position = 0
+    for start, end in ranges:
+        if start != position:
+            marker = _BARE_START_LINE.match(text, position)
+            if marker is None or marker.end() != start:
+                return False
+        position = end
+    if position == len(text):
+        return True
+    marker = _BARE_START_LINE.match(text, position)
+    return marker is not None and marker.end() == len(text)
 
 
 def marker_lines(text: str, marker: str) -> Iterator[int]:

@@ -30,6 +30,7 @@ from imglint.document_filter import (
     DocumentFilter,
     marker_lines,
     may_hold_merge_key,
+    only_markers_between,
     unwanted_ranges,
 )
 from imglint.findings import InputError, Span
@@ -147,6 +148,8 @@ class FileReading:
                 skipped = unwanted_ranges(text, wanted, action_lines, longest_allowed)
             if skipped is None and _longest_document(text) > longest_allowed:
                 self._check_document_sizes(text)
+            elif skipped and not action_lines and only_markers_between(text, skipped):
+                return True  # every document is skipped: composing the blanks finds nothing
             composed: str | BlankedText = BlankedText(text, skipped) if skipped else text
             with _gc_paused():
                 self._compose(composed, visit, action_lines, covered)

@@ -21,7 +21,13 @@ from yaml.nodes import MappingNode, Node
 
 from imglint import extract, manifests
 from imglint.cli import main
-from imglint.document_filter import BlankedText, DocumentHead, may_hold_merge_key, unwanted_ranges
+from imglint.document_filter import (
+    BlankedText,
+    DocumentHead,
+    may_hold_merge_key,
+    only_markers_between,
+    unwanted_ranges,
+)
 from imglint.documents import _Loader, compose_documents
 from imglint.extract import (
     GENERIC_EXTRACTOR,
@@ -186,6 +192,7 @@ POD = (
     "  containers:\n  - {name: a, image: nginx}\n"
 )
 CONFIG = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c%d\ndata:\n  k: %s\n"
+LICENCE = "# Copyright the authors.\n#\n  # Licensed under the Apache License 2.0.\n\n"
 
 
 def test_documents_nothing_reads_are_blanked_in_place() -> None:
@@ -242,6 +249,18 @@ def test_a_blanked_document_ends_where_its_text_ends(text: str) -> None:
 def test_what_the_text_cannot_say_for_certain_is_composed(config: str) -> None:
     text = config + "---\n" + POD % 2
     assert len(_documents(text)) == 2
+
+
+def test_a_stretch_of_comments_is_blanked_and_nothing_else_left_is_not_composed() -> None:
+    text = LICENCE + "---\n" + CONFIG % (1, "x") + "--- # last\n" + LICENCE
+    ranges = unwanted_ranges(text, extract.document_filter())
+    assert ranges is not None and len(ranges) == 3
+    assert only_markers_between(text, ranges)
+    assert _documents(text) == []
+    with_pod = text + "---\n" + POD % 2
+    ranges = unwanted_ranges(with_pod, extract.document_filter())
+    assert ranges is not None and not only_markers_between(with_pod, ranges)
+    assert _documents(with_pod) == ["Pod"]
 
 
 def test_other_keys_at_column_0_leave_the_head_plain() -> None:
@@ -378,6 +397,15 @@ HOSTILE = {
     "  containers: [{name: a, image: busybox}]\nnote: |+\n  x\n\n---\n" + CONFIG % (2, "y"),
     "pull-secrets.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default}\n"
     "imagePullSecrets: [{name: missing}]\n---\n" + POD % 1,
+    # Stretches of nothing but comments, and files where nothing else is left to compose.
+    "licence-header-only-configs.yaml": LICENCE + "---\n" + CONFIG % (1, "x") + "---\n" + LICENCE,
+    "licence-header-crlf.yaml": (LICENCE + "---\n" + CONFIG % (1, "x")).replace("\n", "\r\n"),
+    "licence-header-tab.yaml": "\t" + LICENCE + "---\n" + CONFIG % (1, "x") + "---\n" + POD % 2,
+    "licence-header-control-character.yaml": "# a\x07b\n---\n" + CONFIG % (1, "x"),
+    "licence-header-then-pod.yaml": LICENCE + POD % 1 + "---\n" + CONFIG % (2, "x"),
+    "only-comments.yaml": LICENCE,
+    "only-markers.yaml": "---\n--- # x\n---",
+    "comment-then-document-end.yaml": LICENCE + "...\n---\n" + CONFIG % (1, "x"),
 }
 
 

@@ -465,6 +465,16 @@ CASES = [
     # A long licence header in CRLF lines: read in time linear in its length (each line could
     # end in two ways to a pattern that let a comment take the `\r`: 2^300 tries).
     Case(
+        "crlf-licence-header.yaml",
+        {"crlf-licence-header.yaml": (CRLF_HEADER + GOOD).replace("\n", "\r\n").encode()},
+        1,
+        [
+            "crlf-licence-header.yaml:305:35: IMG002 (Pod good, container app)",
+            "crlf-licence-header.yaml:305:35: IMG004 (Pod good, container app)",
+        ],
+        2,
+    ),
+    Case(
         "crlf-licence-header-indented.yaml",  # its top-level mapping indented
         {
             "crlf-licence-header-indented.yaml": (
