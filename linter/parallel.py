@@ -13,14 +13,15 @@ Workers:
   read here, in this process, as starting a worker costs more than it saves.
 - How: forked, on Linux (a worker starts in a few milliseconds and shares the modules already
   imported; nothing heavy is in this process yet: only the configurations and the list of
-  files); elsewhere one process reads. The files go out in runs of neighbouring files of
-  about equal size, largest first, to whichever worker is free.
+  files); elsewhere one process reads. Plain `os.fork` and a pair of pipes per worker: the
+  files go out as indexes of runs of neighbouring files of about equal size, largest first,
+  to whichever worker sends a run back; each run's reads come back pickled.
 - What they send back must pickle and stay small: a source's text never travels (a worker
   releases it; `Source.text` reads the file again should a later step ask), and `rewrite`
   hooks (closures over YAML nodes) are dropped: --fix and --pin read in one process.
 - Ctrl-C: workers ignore SIGINT (the terminal sends it to the whole process group); this
-  process stops them and the command line exits 130. A worker that dies or raises ends the
-  run with one line, exit 2.
+  process kills them and the command line exits 130. A worker that dies ends the run with one
+  line, exit 2; one whose reading raises (a bug) has this process raise the same exception.
 """
 
 from __future__ import annotations
@@ -37,9 +38,6 @@ from imglint.sources import Collected, Pending, Skipped, Source, read
 
 TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
 if TYPE_CHECKING:
-    from concurrent.futures import Future, ProcessPoolExecutor
-    from multiprocessing.context import BaseContext
-
     from imglint.document_filter import DocumentFilter
     from imglint.image_fields import ResourceSettings
     from imglint.manifests import Manifests
@@ -175,106 +173,240 @@ def runs_of_files(found: Sequence[Pending], workers: int) -> list[list[Pending]]
 def _in_workers(
     found: Sequence[Pending], settings: ReadSettings, wanted: DocumentFilter, workers: int
 ) -> Iterator[RunRead]:
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
     runs = runs_of_files(found, workers)
     largest_first = sorted(range(len(runs)), key=lambda i: -sum(p.size for p in runs[i]))
-    executor = ProcessPoolExecutor(
-        workers,
-        mp_context=_start_method(),
-        initializer=_start_worker,
-        initargs=(settings, wanted),
-    )
-    futures: dict[int, Future[RunRead]] = {}
+    pool = _ForkedWorkers(runs, settings, wanted)
     try:
-        # The workers start with the first submission: with SIGINT blocked, so that a Ctrl-C
-        # meanwhile reaches this process (once unblocked) and never a worker before it has
-        # learned to ignore it.
-        with _interrupts_held():
-            for index in largest_first:
-                futures[index] = executor.submit(_read_run, runs[index])
-        for index in range(len(runs)):
-            # Taken out as it is used: a run's results are this process's to keep, not twice.
-            yield futures.pop(index).result()
-    except BrokenProcessPool:
-        _stop(executor)
-        raise ImglintError(
-            "a worker process stopped unexpectedly (out of memory?); "
-            "--workers 1 reads every file in this process"
-        ) from None
-    except BaseException:  # Ctrl-C, or a worker's exception (a bug: the command line says so)
-        _stop(executor)
+        pool.start(workers)
+        yield from pool.results(largest_first)
+    except BaseException:  # Ctrl-C, a worker that died or raised, or the caller stopped
+        pool.stop()
         raise
-    executor.shutdown()
+    pool.finish()
 
 
-def _stop(executor: ProcessPoolExecutor) -> None:
-    """Stop every worker now (Ctrl-C, or a worker failed): none outlives the run."""
-    import multiprocessing
-
-    executor.shutdown(wait=False, cancel_futures=True)
-    # Again while any is left: the executor's own thread may still be winding down its workers.
-    for _ in range(10):
-        children = multiprocessing.active_children()
-        if not children:
-            return
-        for child in children:
-            child.terminate()
-        for child in children:
-            child.join(timeout=5)
-            if child.is_alive():  # it ignored SIGTERM
-                child.kill()
-                child.join()
+# A message from a worker: the run's index (or _FAILED) and the length of the pickle after it
+# (struct formats: `struct` loads only when workers start).
+_RESULT_HEADER = "<iI"
+_RESULT_HEADER_SIZE = 8
+# A message to a worker: the index of the run to read next, or _FINISHED.
+_TASK = "<i"
+_TASK_SIZE = 4
+_FAILED = -1
+_FINISHED = -1
+# Runs a worker holds at once: the next is there as soon as it has sent one back.
+_RUNS_AHEAD = 2
 
 
-@contextlib.contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """SIGINT blocked in this thread while workers fork (they inherit the mask); a Ctrl-C that
-    arrives meanwhile is delivered here when it ends."""
-    import signal
+class _Worker:
+    """A forked worker as this process sees it: its pid, its two pipes, what it holds."""
 
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
+    def __init__(self, pid: int, tasks: int, results: int) -> None:
+        self.pid = pid
+        self.tasks = tasks  # written here: run indexes
+        self.results = results  # read here: results
+        self.received = bytearray()
+        self.holding: list[int] = []  # runs sent and not yet answered
+
+
+class _ForkedWorkers:
+    """Worker processes forked from this one, each reading the runs of files it is sent.
+
+    Plain `os.fork` and pipes, not `concurrent.futures`: that module and multiprocessing take
+    about 40 ms to import, and their feeder threads are what once made Ctrl-C hang at exit.
+    A worker inherits the runs, settings and filter (nothing but run indexes is sent to it)
+    and sends back each run's reads, pickled. Every process this creates ends before the
+    run goes on: `finish` when all is read, `stop` (SIGKILL) on any failure or interrupt."""
+
+    def __init__(
+        self, runs: Sequence[Sequence[Pending]], settings: ReadSettings, wanted: DocumentFilter
+    ) -> None:
+        self.runs = runs
+        self.settings = settings
+        self.wanted = wanted
+        self.workers: list[_Worker] = []
+
+    def start(self, count: int) -> None:
+        import signal
+
+        # Forked with SIGINT blocked: a Ctrl-C meanwhile reaches this process (once unblocked)
+        # and never a worker before it has learned to ignore it.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            for _ in range(count):
+                self.workers.append(self._fork())
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+    def _fork(self) -> _Worker:
+        tasks_read, tasks_write = os.pipe()
+        results_read, results_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker: it never returns into the caller's code
+            code = 1
+            try:
+                # Ends this process's side of every other pipe: a worker must see its pipe
+                # close when this process ends, and this process a worker's when it dies.
+                for other in self.workers:
+                    os.close(other.tasks)
+                    os.close(other.results)
+                os.close(tasks_write)
+                os.close(results_read)
+                self._work(tasks_read, results_write)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(tasks_read)
+        os.close(results_write)
+        return _Worker(pid, tasks_write, results_read)
+
+    def _work(self, tasks: int, results: int) -> None:
+        import pickle
+        import signal
+        import struct
+
+        # The terminal's Ctrl-C goes to the whole process group: the parent stops the workers.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        while True:
+            message = _read_exactly(tasks, _TASK_SIZE)
+            if len(message) < _TASK_SIZE:
+                return  # this process's side closed: it ended
+            (index,) = struct.unpack(_TASK, message)
+            if index == _FINISHED:
+                return
+            try:
+                payload = pickle.dumps(_read_run(self.runs[index], self.settings, self.wanted))
+            except Exception as exc:  # a bug: the parent raises it, and the command line says so
+                index, payload = _FAILED, _pickled_error(exc)
+            _write_all(results, struct.pack(_RESULT_HEADER, index, len(payload)) + payload)
+            if index == _FAILED:
+                return
+
+    def results(self, order: Sequence[int]) -> Iterator[RunRead]:
+        """Each run's reads, in the runs' order, as the workers send them back."""
+        import pickle
+        import select
+
+        to_send = list(reversed(order))  # popped from the end: order's first run first
+        for _ in range(_RUNS_AHEAD):
+            for worker in self.workers:
+                self._send_next(worker, to_send)
+        done: dict[int, RunRead] = {}
+        next_run = 0
+        by_pipe = {worker.results: worker for worker in self.workers}
+        while next_run < len(self.runs):
+            while next_run in done:
+                yield done.pop(next_run)
+                next_run += 1
+            if next_run == len(self.runs):
+                break
+            ready, _, _ = select.select(list(by_pipe), [], [])
+            for pipe in ready:
+                worker = by_pipe[pipe]
+                chunk = os.read(pipe, 1 << 20)
+                if not chunk:
+                    raise _stopped_unexpectedly()
+                worker.received += chunk
+                for index, payload in _messages(worker.received):
+                    if index == _FAILED:
+                        raise pickle.loads(payload)
+                    done[index] = pickle.loads(payload)
+                    worker.holding.remove(index)
+                    self._send_next(worker, to_send)
+
+    def _send_next(self, worker: _Worker, to_send: list[int]) -> None:
+        import struct
+
+        if to_send:
+            index = to_send.pop()
+            worker.holding.append(index)
+            _write_all(worker.tasks, struct.pack(_TASK, index))
+
+    def finish(self) -> None:
+        """Tell every worker there is no more to read, and wait for each to end."""
+        import struct
+
+        for worker in self.workers:
+            with contextlib.suppress(OSError):
+                _write_all(worker.tasks, struct.pack(_TASK, _FINISHED))
+        self._close_and_reap()
+
+    def stop(self) -> None:
+        """End every worker now (Ctrl-C, or a worker failed): none outlives the run."""
+        import signal
+
+        for worker in self.workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker.pid, signal.SIGKILL)
+        self._close_and_reap()
+
+    def _close_and_reap(self) -> None:
+        for worker in self.workers:
+            for pipe in (worker.tasks, worker.results):
+                with contextlib.suppress(OSError):
+                    os.close(pipe)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(worker.pid, 0)
+        self.workers = []
 
 
-def _start_method() -> BaseContext:
-    import multiprocessing
+def _messages(received: bytearray) -> Iterator[tuple[int, bytes]]:
+    """The whole messages at the start of received, taken out of it."""
+    import struct
 
-    # fork: a worker is ready in milliseconds with every module this process imported and the
-    # configurations it read.
-    return multiprocessing.get_context("fork")
-
-
-# A worker's, from _start_worker.
-_settings: ReadSettings | None = None
-_wanted: DocumentFilter | None = None
-
-
-def _start_worker(settings: ReadSettings, wanted: DocumentFilter) -> None:
-    import signal
-
-    global _settings, _wanted
-    _settings, _wanted = settings, wanted
-    # The terminal's Ctrl-C goes to the whole process group: the parent stops the workers.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    header = _RESULT_HEADER_SIZE
+    while len(received) >= header:
+        index, length = struct.unpack_from(_RESULT_HEADER, received)
+        if len(received) < header + length:
+            return
+        payload = bytes(received[header : header + length])
+        del received[: header + length]
+        yield index, payload
 
 
-def _read_run(run: list[Pending]) -> RunRead:
+def _read_exactly(pipe: int, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = os.read(pipe, size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _write_all(pipe: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(pipe, view) :]
+
+
+def _pickled_error(exc: Exception) -> bytes:
+    import pickle
+
+    try:
+        return pickle.dumps(exc)
+    except Exception:  # an exception that does not pickle: its type and words
+        return pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+
+
+def _stopped_unexpectedly() -> ImglintError:
+    return ImglintError(
+        "a worker process stopped unexpectedly (out of memory?); "
+        "--workers 1 reads every file in this process"
+    )
+
+
+def _read_run(run: Sequence[Pending], settings: ReadSettings, wanted: DocumentFilter) -> RunRead:
     """A worker's task: a run of files, read as this process would read them. What was read in
     them goes back added up (a result per file cost this process about 1 KB each to receive:
     its lists and tables, mostly empty)."""
     from imglint.manifests import Manifests
 
-    assert _settings is not None
     outcomes: list[Source | InputError | Skipped] = []
     read = Manifests()
     for pending in run:
-        outcome, part = read_one(pending, _settings, _wanted)
+        outcome, part = read_one(pending, settings, wanted)
         outcomes.append(outcome)
         if part is not None:
             read.add(part)
