@@ -29,6 +29,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint import kustomize
+from imglint.document_filter import BlankedText, DocumentFilter, DocumentHead, unwanted_ranges
 from imglint.documents import node_span
 from imglint.extract.kustomize import KUSTOMIZATION_FILE_NAMES, is_kustomization_path
 from imglint.findings import InputError, Span
@@ -417,6 +418,10 @@ class Tree:
         self._built: dict[str, _Build] = {}
         self._outcomes: dict[tuple[str, int], EntryOutcome] = {}
         self._users: dict[str, list[str]] | None = None  # component folder -> its users
+        # Resources are composed without the documents that hold no image field; None: whole.
+        self._resource_documents: dict[str, list[Node] | None] = {}
+        self._resource_filter: DocumentFilter | None = None
+        self._resource_filter_decided = False
 
     # -- the linted set --------------------------------------------------------------------
 
@@ -438,14 +443,49 @@ class Tree:
             self._documents[real] = self._compose(real)
         return self._documents[real]
 
-    def _compose(self, real: str) -> list[Node] | None:
+    def _compose(self, real: str, wanted: DocumentFilter | None = None) -> list[Node] | None:
         source = self._source(real)
         if source is None:
             return None
         try:
-            return list(yaml.compose_all(source.text, Loader=_Loader))
+            text = source.text
+            skipped = unwanted_ranges(text, wanted) if wanted is not None else None
+            return list(
+                yaml.compose_all(BlankedText(text, skipped) if skipped else text, Loader=_Loader)
+            )
         except (yaml.YAMLError, RecursionError, SourceChanged):
             return None
+
+    def resource_documents(self, real: str) -> list[Node] | None:
+        """The documents of a linted file that a build reads as a resource: `documents`, with
+        those whose text shows they hold no image field the builds look at blanked (as the
+        reader skips documents: `imglint.document_filter`), so a base's CRDs and ConfigMaps
+        are not composed to find nothing. None when it is not linted or does not parse."""
+        wanted = self._filter_for_resources()
+        if wanted is None or real in self._documents:
+            return self.documents(real)
+        if real not in self._resource_documents:
+            self._resource_documents[real] = self._compose(real, wanted)
+        return self._resource_documents[real]
+
+    def _filter_for_resources(self) -> DocumentFilter | None:
+        """Which documents of a resource can hold an image field: a List, or an object whose
+        text holds a key that a field spec ends in (kustomize's `containers` and
+        `initContainers` walk, `image`, `reference`, and those of every `configurations:` file
+        of the set), except a CustomResourceDefinition (never transformed). None (compose
+        whole) when files are read from disk: the specs are not all known beforehand."""
+        if not self._resource_filter_decided:
+            self._resource_filter_decided = True
+            if not self._from_disk:
+                specs = list(self._field_specs)
+                for real, source in sorted(self._sources.items()):
+                    if is_kustomization_path(real) and "configurations" in _text_of(source):
+                        found = self.kustomization(real)
+                        if found is not None:
+                            for name in found.configurations:
+                                specs.extend(self._configuration_specs(found, name) or ())
+                self._resource_filter = _image_field_filter(specs)
+        return self._resource_filter
 
     def kustomization(self, real: str) -> Kustomization | None:
         if real not in self._kustomizations:
@@ -490,6 +530,7 @@ class Tree:
         settled every entry of a set of files no later entry builds on calls it, so that the
         model of a large set is held one part at a time, not all at once."""
         self._documents.clear()
+        self._resource_documents.clear()
         self._kustomizations.clear()
         self._fields.clear()  # keyed by node ids, which new nodes may take again
         self._built.clear()
@@ -670,7 +711,8 @@ class Tree:
     def _add_file(
         self, found: Kustomization, name: str, real: str, build: _Build, *, patch: bool
     ) -> None:
-        docs = self.documents(real)
+        # A patch is read whole: `$patch: delete` and JSON patches count, images or not.
+        docs = self.documents(real) if patch else self.resource_documents(real)
         if docs is None:
             where = "patch" if patch else "resource"
             state = (
@@ -727,26 +769,35 @@ class Tree:
             self._add_document(doc, found.display, build, found, True, node_span(node))
 
     def _add_configuration(self, found: Kustomization, name: str, build: _Build) -> None:
-        real = path_key(os.path.join(os.path.dirname(found.path), name))
-        docs = self.documents(real)
-        if docs is None:
+        specs = self._configuration_specs(found, name)
+        if specs is None:
             build.unknown.append(
                 f"{found.display}: configuration {name} is not among the linted files"
             )
             return
+        for spec in specs:
+            if spec not in build.specs:
+                build.specs.append(spec)
+
+    def _configuration_specs(self, found: Kustomization, name: str) -> list[FieldSpec] | None:
+        """The image field specs of a `configurations:` file (None: not linted or unreadable)."""
+        docs = self.documents(path_key(os.path.join(os.path.dirname(found.path), name)))
+        if docs is None:
+            return None
+        specs: list[FieldSpec] = []
         for doc in docs:
             for item in _items(child(doc, "images") if isinstance(doc, MappingNode) else None):
                 path = scalar(child(item, "path"))
-                if not path:
-                    continue
-                spec = FieldSpec(
-                    path,
-                    scalar(child(item, "kind")) or "",
-                    scalar(child(item, "group")) or "",
-                    scalar(child(item, "version")) or "",
-                )
-                if spec not in build.specs:
-                    build.specs.append(spec)
+                if path:
+                    specs.append(
+                        FieldSpec(
+                            path,
+                            scalar(child(item, "kind")) or "",
+                            scalar(child(item, "group")) or "",
+                            scalar(child(item, "version")) or "",
+                        )
+                    )
+        return specs
 
     def _image_fields(
         self, document: MappingNode, specs: tuple[FieldSpec, ...]
@@ -807,6 +858,25 @@ class Tree:
                 )
                 if match not in outcome.matches:
                     outcome.matches.append(match)
+
+
+def _image_field_filter(specs: Sequence[FieldSpec]) -> DocumentFilter | None:
+    """The documents a build's image fields can be in (see `Tree._filter_for_resources`);
+    None when a spec's last field is not a plain key."""
+    keys = set(kustomize.LEGACY_FIELDS)
+    for spec in specs:
+        last = kustomize.split_path(spec.path)[-1].partition("[")[0]
+        if not last.isidentifier():
+            return None
+        keys.add(last)
+    key_names = frozenset(keys)
+
+    def wants(head: DocumentHead) -> bool:
+        if head.kind.endswith("List"):
+            return True
+        return head.kind != kustomize.DENIED_KIND and not key_names.isdisjoint(head.key_names)
+
+    return DocumentFilter(wants, key_names)
 
 
 def _text_of(source: Source) -> str:

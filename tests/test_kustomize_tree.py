@@ -152,6 +152,40 @@ def test_components_run_in_order_over_the_real_base(tmp_path: Path) -> None:
     ]
 
 
+def test_resources_are_composed_without_documents_that_hold_no_image_field(
+    tmp_path: Path,
+) -> None:
+    """A base's ConfigMaps and CRDs are not composed to find nothing; a custom resource whose
+    image field a `configurations:` file of the set names still is."""
+    (tmp_path / "objects.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {greeting: hello}\n---\n"
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        "metadata: {name: crd}\nspec: {containers: []}\n---\n"
+        "apiVersion: example.com/v1\nkind: Runner\nmetadata: {name: r}\n"
+        "spec: {runImage: 'busybox:1.36'}\n---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+        "spec: {containers: [{name: a, image: 'nginx:1.25'}]}\n"
+    )
+    (tmp_path / "images-config.yaml").write_text("images:\n- path: spec/runImage\n  kind: Runner\n")
+    (tmp_path / "kustomization.yaml").write_text(
+        "resources: [objects.yaml]\nconfigurations: [images-config.yaml]\n"
+        "images:\n- {name: busybox, newTag: '1.37'}\n- {name: nginx, newTag: '1.27'}\n"
+    )
+    tree = _tree(tmp_path)
+    resources = tree.resource_documents(os.path.realpath(tmp_path / "objects.yaml"))
+    assert resources is not None
+    kinds = [
+        next(v.value for k, v in doc.value if k.value == "kind")
+        for doc in resources
+        if isinstance(doc, yaml.MappingNode)
+    ]
+    assert kinds == ["Runner", "Pod"]
+    kustomization = str(tmp_path / "kustomization.yaml")
+    assert tree.rendered_images(kustomization) == _kubectl_images(
+        tmp_path, tree.field_specs(kustomization)
+    )
+
+
 def test_unused_component_says_so() -> None:
     tree = _tree(REAL)
     demo = REAL / "microservices-demo" / "kustomize"
