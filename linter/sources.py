@@ -243,12 +243,19 @@ class Exclusions:
 
     def _match(self, absolute: str) -> tuple[str | None, Exclusions]:
         """The pattern that excludes `absolute`, and the exclusions that decided."""
-        deciding = self
-        if self.nearest is not None:
-            deciding = self.nearest(os.path.dirname(absolute)) or self
-        return deciding._own_match(absolute), deciding
+        deciding = self.in_folder(os.path.dirname(absolute))
+        return deciding.own_match(absolute), deciding
 
-    def _own_match(self, absolute: str) -> str | None:
+    def in_folder(self, absolute: str) -> Exclusions:
+        """The exclusions that decide for what is in the absolute folder (a walk asks once per
+        folder, then matches each entry with `own_match`)."""
+        if self.nearest is None:
+            return self
+        return self.nearest(absolute) or self
+
+    def own_match(self, absolute: str) -> str | None:
+        """The pattern of these exclusions (not a nearer configuration's) that excludes
+        `absolute`, if one does."""
         if not self.patterns:
             return None
         name = os.path.basename(absolute)
@@ -456,9 +463,17 @@ def _walk(
         if _is_chart_root(entries):
             _note(result, _chart_templates_note(_join(folder, "templates")))
         subfolders: list[str] = []
+        # What excludes an entry is decided per folder (its nearest configuration's globs).
+        absolute_folder = os.path.abspath(folder)
+        deciding = exclusions.in_folder(absolute_folder) if exclusions.active else None
+        if deciding is not None and not deciding.patterns:
+            deciding = None
         for entry in entries:
             path = _join(folder, entry.name)
-            if exclusions.active and exclusions.match(path) is not None:
+            if (
+                deciding is not None
+                and deciding.own_match(os.path.join(absolute_folder, entry.name)) is not None
+            ):
                 continue
             try:
                 is_dir = entry.is_dir()  # follows symlinks
