@@ -27,6 +27,7 @@ Workers:
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -109,6 +110,7 @@ def read_all(
     """Read every found file into `collected` (sources, errors, notes) and the result, in the
     files' order, then settle what needs the whole set."""
     from imglint import manifests
+    from imglint.documents import gc_paused
     from imglint.extract import document_filter
 
     if workers > 1 and settings.keep_texts:
@@ -120,12 +122,13 @@ def read_all(
         if workers > 1
         else _here(found, settings, wanted)
     )
-    for outcomes, part in reads:
-        for outcome in outcomes:
-            if isinstance(outcome, Source) and outcome.file_path is not None:
-                outcome.named_paths = collected.named_paths  # a worker's sources come without
-            collected.add(outcome)
-        result.add(part)
+    with gc_paused():  # results and what reading builds hold no cycles
+        for outcomes, part in reads:
+            for outcome in outcomes:
+                if isinstance(outcome, Source) and outcome.file_path is not None:
+                    outcome.named_paths = collected.named_paths  # a worker's come without
+                collected.add(outcome)
+            result.add(part)
     return manifests.settle(result, collected.sources)
 
 
@@ -278,6 +281,7 @@ class _ForkedWorkers:
         # The terminal's Ctrl-C goes to the whole process group: the parent stops the workers.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        gc.disable()  # as in read_all: reading builds no cycles, and the worker ends after it
         while True:
             message = _read_exactly(tasks, _TASK_SIZE)
             if len(message) < _TASK_SIZE:
