@@ -15,7 +15,6 @@ of images: `FileReading.run` hands each document to a callback (the extractors, 
 from __future__ import annotations
 
 import bisect
-import contextlib
 import gc
 import heapq
 import re
@@ -92,16 +91,17 @@ def compose_documents(text: str) -> list[Node]:
         return list(yaml.compose_all(text, Loader=_Loader))
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
+class gc_paused:
     """The cyclic garbage collector paused (as it was after): what is built meanwhile holds no
-    cycles, and each collection would walk every object the run keeps, again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
+    cycles, and each collection would walk every object the run keeps, again and again. (A
+    class, not contextlib's decorator: a one-file run does not load contextlib.)"""
+
+    def __enter__(self) -> None:
+        self._enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._enabled:
             gc.enable()
 
 

@@ -26,7 +26,6 @@ Workers:
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import os
 import sys
@@ -339,23 +338,27 @@ class _ForkedWorkers:
 
     def finish(self) -> None:
         """Tell every worker there is no more to read, and wait for each to end."""
+        import contextlib
         import struct
 
         for worker in self.workers:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):  # it ended already: reaped below
                 _write_all(worker.tasks, struct.pack(_TASK, _FINISHED))
         self._close_and_reap()
 
     def stop(self) -> None:
         """End every worker now (Ctrl-C, or a worker failed): none outlives the run."""
+        import contextlib
         import signal
 
         for worker in self.workers:
-            with contextlib.suppress(ProcessLookupError):
+            with contextlib.suppress(ProcessLookupError):  # it ended already: reaped below
                 os.kill(worker.pid, signal.SIGKILL)
         self._close_and_reap()
 
     def _close_and_reap(self) -> None:
+        import contextlib
+
         for worker in self.workers:
             for pipe in (worker.tasks, worker.results):
                 with contextlib.suppress(OSError):
