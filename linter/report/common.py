@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from imglint.findings import Declaration, Finding, Severity
 from imglint.report import Report
 
 TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
 if TYPE_CHECKING:
-    from typing import Any, TextIO
+    from typing import Any, TextIO, TypeVar
+
+    _T = TypeVar("_T")
 
 _NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -131,10 +133,29 @@ def summary_line(report: Report) -> str:
     return line
 
 
+class JsonArray(list):  # type: ignore[type-arg]
+    """A JSON array for `write_json` whose items are made one at a time, as the encoder
+    reaches them: `JsonArray(report.findings, finding_dict)` holds no dictionary per finding
+    (about 650 bytes each, all alive at once while the report was written). The encoder
+    writes lists only; this one is a list in name, with the length and items of `items`."""
+
+    def __init__(self, items: Sequence[_T], convert: Callable[[_T], Any]) -> None:
+        super().__init__()
+        self._items = items
+        self._convert = convert
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(self._convert, self._items)
+
+
 def write_json(document: Any, out: TextIO) -> None:
     """`json.dumps(document, indent=2, ensure_ascii=True)` and a newline, written in pieces of
     about 64 kB: the text of a large report as one list of its small pieces (what `dumps`
-    joins) was the run's high-water mark of memory, above everything it had read."""
+    joins) was the run's high-water mark of memory, above everything it had read. Arrays of
+    many items may be `JsonArray`s, made as they are written."""
     import json
 
     pieces: list[str] = []

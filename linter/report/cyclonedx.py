@@ -17,12 +17,11 @@ give the same bytes, so the file can be committed and diffed.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from imglint import __version__
-from imglint.report.common import object_label
+from imglint.report.common import object_label, write_json
 from imglint.report.inventory import Inventory, InventoryEntry, normalized
 
 if TYPE_CHECKING:
@@ -34,7 +33,7 @@ SCHEMA = "http://cyclonedx.org/schema/bom-1.6.schema.json"
 
 
 def render(inventory: Inventory, out: TextIO) -> None:
-    out.write(json.dumps(document(inventory), indent=2, ensure_ascii=True) + "\n")
+    write_json(document(inventory), out)
 
 
 def document(inventory: Inventory) -> dict[str, Any]:

@@ -25,13 +25,12 @@ escapes) and the JSON is ASCII, which every consumer's parser accepts.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any, TextIO
 
 from imglint.baseline import key, normal_path
 from imglint.findings import Finding, InputError, Severity, UnusedSuppression
 from imglint.report import Report
-from imglint.report.common import message_with_context, printable
+from imglint.report.common import message_with_context, printable, write_json
 
 # Errors stop a rollout or a pull; warnings are risks; info is advice.
 SEVERITIES = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}
@@ -41,7 +40,7 @@ UNUSED_SUPPRESSION = "imglint/unused-suppression"
 
 
 def render(report: Report, out: TextIO, *, color: bool = False, statistics: bool = False) -> None:
-    out.write(json.dumps(issues(report), indent=2, ensure_ascii=True) + "\n")
+    write_json(issues(report), out)
 
 
 def issues(report: Report) -> list[dict[str, Any]]:

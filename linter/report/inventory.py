@@ -33,14 +33,19 @@ do: `(from charts/shop/values.yaml:14 image.repository)` at the end of the text 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from imglint.findings import Declaration
 from imglint.records import dataclass
 from imglint.reference import Reference
-from imglint.report.common import SCHEMA_VERSION, declared_words, object_label, printable
+from imglint.report.common import (
+    SCHEMA_VERSION,
+    declared_words,
+    object_label,
+    printable,
+    write_json,
+)
 from imglint.sites import ImageSite
 
 if TYPE_CHECKING:
@@ -184,7 +189,7 @@ def render_json(inventory: Inventory, out: TextIO) -> None:
     document: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "images": images}
     if inventory.resolved:
         document["resolved"] = True
-    out.write(json.dumps(document, indent=2, ensure_ascii=True) + "\n")
+    write_json(document, out)
 
 
 def resolution_dict(entry: InventoryEntry, platforms: tuple[str, ...]) -> dict[str, Any] | None:

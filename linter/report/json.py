@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from imglint.findings import Declaration, Finding, InputError, UnusedSuppression
 from imglint.registry.model import RegistrySummary, rate_limit_fields
 from imglint.report import Report, rule_counts
-from imglint.report.common import SCHEMA_VERSION, write_json
+from imglint.report.common import SCHEMA_VERSION, JsonArray, write_json
 
 
 def render(report: Report, out: TextIO, *, color: bool = False, statistics: bool = False) -> None:
@@ -32,7 +32,7 @@ def render(report: Report, out: TextIO, *, color: bool = False, statistics: bool
             for c in rule_counts(report.findings)
         ]
     else:
-        document["findings"] = [finding_dict(f) for f in report.findings]
+        document["findings"] = JsonArray(report.findings, finding_dict)
     document["errors"] = [error_dict(e) for e in report.errors]
     if report.unused_suppressions is not None:
         document["unused_suppressions"] = [unused_dict(u) for u in report.unused_suppressions]

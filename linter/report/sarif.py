@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import json
 import os
 import re
 from collections.abc import Sequence
@@ -35,7 +34,7 @@ from urllib.parse import quote
 from imglint import __version__
 from imglint.findings import Finding, Severity
 from imglint.report import Report
-from imglint.report.common import message_with_context
+from imglint.report.common import message_with_context, write_json
 
 if TYPE_CHECKING:
     from imglint.rules import Rule
@@ -58,7 +57,7 @@ _HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*\s*$")
 
 
 def render(report: Report, out: TextIO, *, color: bool = False, statistics: bool = False) -> None:
-    out.write(json.dumps(sarif_log(report), indent=2, ensure_ascii=True) + "\n")
+    write_json(sarif_log(report), out)
 
 
 def sarif_log(report: Report) -> dict[str, Any]:
