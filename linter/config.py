@@ -539,7 +539,8 @@ class NearestConfigs:
     the command line's rule selection layered on each.
 
     Each folder is looked at once and each configuration file read once, however many files a
-    run lints (a dict by folder, one by configuration file, one by linted path).
+    run lints (a dict by folder, one by configuration file; the last linted path asked about is
+    remembered, as a file's sites ask in a row: a dict of every path would keep every path).
     """
 
     def __init__(self, run: Config, cwd: str, stdin_name: str | None = None) -> None:
@@ -561,7 +562,7 @@ class NearestConfigs:
             if folder == top or parent == folder:
                 break
             folder = parent
-        self._by_path: dict[str, Config | None] = {}
+        self._last_path: tuple[str, Config | None] | None = None
         self._read: dict[str, ConfigFile] = {file.path: file for file in run.chain}
         self._found: list[Config] = []
         self._exclusions: dict[int, Exclusions] = {}
@@ -571,10 +572,9 @@ class NearestConfigs:
     def for_path(self, path: str) -> Config | None:
         """The configuration nearest to the file `path` (stdin: the `--stdin-filename` path,
         or the working folder's), or None when that is the run's own."""
-        try:
-            return self._by_path[path]
-        except KeyError:
-            pass
+        last = self._last_path
+        if last is not None and last[0] == path:
+            return last[1]
         found = None
         if path != "-":
             absolute = os.path.abspath(os.path.join(self._cwd, path))
@@ -583,7 +583,7 @@ class NearestConfigs:
                 found = self.for_folder(absolute)
             else:
                 found = self.for_folder(os.path.dirname(absolute))
-        self._by_path[path] = found
+        self._last_path = (path, found)
         return found
 
     def for_folder(self, folder: str) -> Config | None:

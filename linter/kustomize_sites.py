@@ -39,9 +39,19 @@ from imglint.sources import Source
 UNMATCHED = "matches no image of its bases"
 
 
-def settle(sites: list[ImageSite], sources: Sequence[Source]) -> tuple[list[ImageSite], list[str]]:
+def kustomization_groups(sources: Sequence[Source]) -> dict[str, str]:
+    """Every kustomization file of `sources`, and every file and folder one names, by path
+    key, to its group (see `_groups`): the files of the set that settling may open."""
+    kustomizations = [s for s in sources if s.file_path and is_kustomization_path(s.path)]
+    return _groups(Tree(kustomizations), kustomizations)
+
+
+def settle(
+    sites: list[ImageSite], sources: Sequence[Source], groups: dict[str, str] | None = None
+) -> tuple[list[ImageSite], list[str]]:
     """The sites with kustomize entries settled against the linted set, and the details
-    (`-v`) about entries that could not be.
+    (`-v`) about entries that could not be. `groups`: `kustomization_groups(sources)`, when
+    the caller has it already.
 
     The model of the set's builds (composed bases, built folders) is held for one group of
     kustomizations at a time: those that build on one another (see `_groups`). Once every
@@ -52,8 +62,7 @@ def settle(sites: list[ImageSite], sources: Sequence[Source]) -> tuple[list[Imag
         return sites, []
     details: list[str] = []
     cwd = os.getcwd()
-    kustomizations = [s for s in sources if s.file_path and is_kustomization_path(s.path)]
-    group_of = _groups(Tree(kustomizations), kustomizations)
+    group_of = kustomization_groups(sources) if groups is None else groups
     # A build opens only kustomization files and the files they name: the model indexes those
     # alone (an index of every source of a large run grows with it).
     tree = Tree(

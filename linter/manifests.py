@@ -9,6 +9,7 @@ error: nothing of it is half linted.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
@@ -98,15 +99,54 @@ def load(
     return settle(result, sources)
 
 
-def settle(result: Manifests, sources: Sequence[Source]) -> Manifests:
+def settle(
+    result: Manifests, sources: Sequence[Source], groups: dict[str, str] | None = None
+) -> Manifests:
     """The steps that need every file of the set, once all are read: kustomize entries
-    depend on their bases, other files of the set."""
+    depend on their bases, other files of the set. `groups`: `settle_opens(...)`, when the
+    caller has it already."""
     if any(site.origin == "kustomize" for site in result.sites):
         from imglint.kustomize_sites import settle as settle_entries
 
-        result.sites, details = settle_entries(result.sites, sources)
+        result.sites, details = settle_entries(result.sites, sources, groups)
         result.details.extend(details)
     return result
+
+
+def settle_opens(result: Manifests, sources: Sequence[Source]) -> dict[str, str]:
+    """The files of the set that `settle` may open again (path keys of kustomization files and
+    of the files they name, to their group; empty when there is no kustomize entry), and what
+    `settle` then takes as `groups`. Every other source may be dropped before it."""
+    if not any(site.origin == "kustomize" for site in result.sites):
+        return {}
+    from imglint.kustomize_sites import kustomization_groups
+
+    return kustomization_groups(sources)
+
+
+def needed_sources(
+    result: Manifests, sources: Sequence[Source], opens: Mapping[str, object]
+) -> list[Source]:
+    """The sources a run keeps once every file is read: those its sites came from, stdin
+    (a rendered chart's findings are traced through its text), and those `settle` may open.
+    A file with nothing to report keeps nothing (its path, its stamp: about 400 bytes each)."""
+    with_sites = {id(site.source) for site in result.sites}
+    kept = []
+    cwd = os.getcwd() if opens else ""
+    for source in sources:
+        if (
+            source.file_path is None
+            or id(source) in with_sites
+            or (opens and _path_key(source.file_path, cwd) in opens)
+        ):
+            kept.append(source)
+    return kept
+
+
+def _path_key(path: str, cwd: str) -> str:
+    from imglint.kustomize_tree import path_key
+
+    return path_key(path, cwd)
 
 
 def read_source(

@@ -101,13 +101,17 @@ def worker_count(found: Sequence[Pending], requested: int | None) -> int:
 
 
 def read_all(
-    found: Sequence[Pending],
+    found: list[Pending],
     collected: Collected,
     settings: ReadSettings,
     workers: int = 1,
 ) -> Manifests:
     """Read every found file into `collected` (sources, errors, notes) and the result, in the
-    files' order, then settle what needs the whole set."""
+    files' order, then settle what needs the whole set.
+
+    What the run keeps is results: `found` is emptied once read, and `collected` keeps the
+    sources of files that have sites (or that settling opens, or stdin), not one per file
+    (unless a fix rewrites them)."""
     from imglint import manifests
     from imglint.documents import gc_paused
     from imglint.extract import document_filter
@@ -128,7 +132,11 @@ def read_all(
                     outcome.named_paths = collected.named_paths  # a worker's come without
                 collected.add(outcome)
             result.add(part)
-    return manifests.settle(result, collected.sources)
+    found.clear()  # the caller's list: a Pending per file would live as long as the run
+    opens = manifests.settle_opens(result, collected.sources)
+    if not settings.keep_texts:
+        collected.sources = manifests.needed_sources(result, collected.sources, opens)
+    return manifests.settle(result, collected.sources, opens)
 
 
 def read_one(

@@ -87,6 +87,11 @@ class SourceChanged(Exception):
     """A released source's file cannot be read again as it was (changed, moved or unreadable)."""
 
 
+# A source's stamp packs the file's size (below MAX_FILE_BYTES) under its modification time.
+_SIZE_BITS = 48
+_SIZE_MASK = (1 << _SIZE_BITS) - 1
+
+
 class Source:
     """One file (or stdin) decoded to text, and what writing it back needs.
 
@@ -99,7 +104,7 @@ class Source:
     keeps its text.
     """
 
-    __slots__ = ("_text", "bom", "encoding", "file_path", "named", "named_paths", "path", "stamp")
+    __slots__ = ("_stamp", "_text", "bom", "encoding", "file_path", "named", "named_paths", "path")
 
     def __init__(
         self,
@@ -122,11 +127,18 @@ class Source:
         # What the run named (shared by its sources): a rewrite must land inside its real
         # locations. None: a source not collected from paths, with no such bound.
         self.named_paths = named_paths
-        # (size, modification time in ns) of the file when it was read: what a re-read checks
-        self.stamp = stamp
+        # (size, modification time in ns) of the file when it was read: what a re-read checks;
+        # kept as one number (a tuple of two was 120 bytes a file, for every file of a run)
+        self._stamp = None if stamp is None else stamp[1] << _SIZE_BITS | stamp[0]
 
     def __repr__(self) -> str:
         return f"Source({self.path!r}, file_path={self.file_path!r})"
+
+    @property
+    def stamp(self) -> tuple[int, int] | None:
+        """(size, modification time in ns) of the file when it was read."""
+        packed = self._stamp
+        return None if packed is None else (packed & _SIZE_MASK, packed >> _SIZE_BITS)
 
     @property
     def text(self) -> str:
@@ -139,7 +151,7 @@ class Source:
 
     def release(self) -> None:
         """Drop the text (read again from the file on demand); stdin's text stays."""
-        if self.file_path is not None and self.stamp is not None:
+        if self.file_path is not None and self._stamp is not None:
             self._text = None
 
     def __getstate__(self) -> tuple[None, dict[str, object]]:
@@ -147,7 +159,7 @@ class Source:
         # every source: the parent gives its own back). As (None, slots), the form pickle sets
         # on its own, without a call back into Python per source.
         state = {name: getattr(self, name) for name in self.__slots__}
-        if self.file_path is not None and self.stamp is not None:
+        if self.file_path is not None and self._stamp is not None:
             state["_text"] = None
         state["named_paths"] = None
         return None, state
@@ -168,7 +180,7 @@ class Source:
         return decoded[0]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pending:
     """A manifest found and not read yet: a file (its size as found, to share work out by), or
     stdin, whose bytes are read when it is found."""
