@@ -30,17 +30,12 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint import kustomize
 from imglint.document_filter import BlankedText, DocumentFilter, DocumentHead, unwanted_ranges
-from imglint.documents import node_span
+from imglint.documents import ManifestLoader, gc_paused, node_span
 from imglint.extract.kustomize import KUSTOMIZATION_FILE_NAMES, is_kustomization_path
 from imglint.findings import InputError, Span
 from imglint.kustomize import FieldSpec, ImageOverride
 from imglint.records import dataclass, field
 from imglint.sources import MAX_FILE_BYTES, Source, SourceChanged, decode
-
-try:
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 KUSTOMIZE_GROUP = "kustomize.config.k8s.io"
 _STR = "tag:yaml.org,2002:str"
@@ -450,9 +445,12 @@ class Tree:
         try:
             text = source.text
             skipped = unwanted_ranges(text, wanted) if wanted is not None else None
-            return list(
-                yaml.compose_all(BlankedText(text, skipped) if skipped else text, Loader=_Loader)
-            )
+            with gc_paused():  # as the reader composes: many nodes, no cycles
+                return list(
+                    yaml.compose_all(
+                        BlankedText(text, skipped) if skipped else text, Loader=ManifestLoader
+                    )
+                )
         except (yaml.YAMLError, RecursionError, SourceChanged):
             return None
 
@@ -761,7 +759,7 @@ class Tree:
     def _add_inline_patch(self, found: Kustomization, node: Node, build: _Build) -> None:
         text = scalar(node) or ""
         try:
-            docs = list(yaml.compose_all(text, Loader=_Loader))
+            docs = list(yaml.compose_all(text, Loader=ManifestLoader))
         except (yaml.YAMLError, RecursionError):
             build.unknown.append(f"{found.display}: an inline patch does not parse")
             return

@@ -28,7 +28,7 @@ from imglint.document_filter import (
     only_markers_between,
     unwanted_ranges,
 )
-from imglint.documents import _Loader, compose_documents
+from imglint.documents import ManifestLoader, compose_documents
 from imglint.extract import (
     GENERIC_EXTRACTOR,
     OBJECT_EXTRACTORS,
@@ -313,9 +313,9 @@ def test_the_remembered_tags_are_pyyaml_s() -> None:
                 for part in item if isinstance(item, tuple) else (item,):
                     yield from tags(part)
 
-    assert not _Loader.yaml_path_resolvers
+    assert not ManifestLoader.yaml_path_resolvers
     for _ in range(2):  # the second time from the cache
-        ours = [list(tags(d)) for d in yaml.compose_all(text, Loader=_Loader)]
+        ours = [list(tags(d)) for d in yaml.compose_all(text, Loader=ManifestLoader)]
         pyyaml = [list(tags(d)) for d in yaml.compose_all(text, Loader=yaml.SafeLoader)]
         assert ours == pyyaml
 
