@@ -190,18 +190,6 @@ class Application:
         from imglint.sources import Collected, discover
 
         collected = Collected()
-        found = list(
-            discover(
-                self.options.paths,
-                collected,
-                stdin_name=self.options.stdin_filename or "-",
-                exclude=config.exclusions(),  # each folder's nearest configuration's
-            )
-        )
-        # Each file's nearest configuration, read once, here: before any worker starts (they
-        # inherit what is read), and a configuration error ends the run before any file is read.
-        for pending in found:
-            config.config_for(pending.path)
         resources = config.resources
         if self.options.verbose:  # -v: say which image-like fields nobody reads
             resources = replace(resources, survey=True)
@@ -212,9 +200,24 @@ class Application:
             resources,
             keep_texts=for_fix,
         )
-        # A fix rewrites the texts it read, with hooks that hold YAML nodes: one process.
-        workers = 1 if for_fix else parallel.worker_count(found, config.workers)
-        read = parallel.read_all(found, collected, settings, workers)
+        found = discover(
+            self.options.paths,
+            collected,
+            stdin_name=self.options.stdin_filename or "-",
+            exclude=config.exclusions(),  # each folder's nearest configuration's
+        )
+        # Read as they are found, in worker processes once the input is large enough (a fix
+        # rewrites the texts it read, with hooks that hold YAML nodes: one process). Each
+        # file's nearest configuration is read as it is found, before its file is read: a
+        # configuration error ends the run before anything is reported.
+        workers = 1 if for_fix else parallel.worker_limit(config.workers)
+        read = parallel.read_all(
+            found,
+            collected,
+            settings,
+            workers,
+            check=lambda pending: config.config_for(pending.path),
+        )
         # Placeholders are not references yet; an entry that matches nothing still has a rule.
         written = [s for s in read.sites if s.placeholder is None or s.unmatched is not None]
         return _Read(collected, read, written, engine.not_ignored(written, config))

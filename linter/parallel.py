@@ -29,7 +29,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from imglint.errors import ImglintError
 from imglint.findings import InputError
@@ -52,9 +52,11 @@ BYTES_PER_WORKER = 2 * 1024 * 1024
 # Workers are forked: on Linux only (macOS's system libraries are not safe to fork, Windows
 # cannot; spawning would start an interpreter per worker and send it the configuration).
 _CAN_FORK = sys.platform == "linux"
-# Runs of files per worker: enough that a worker that gets the slow files does not keep the
-# others waiting at the end, few enough that each run's results travel in one message.
-RUNS_PER_WORKER = 16
+# A run of files sent to a worker at once, in bytes' worth (`read_cost`; about 15 ms of
+# reading): runs are cut as files are found, before the input's size is known, small enough
+# that the last one keeps the other workers waiting little, large enough that sending them
+# and their results costs next to nothing.
+RUN_COST = 512 * 1024
 # What a file costs to read beyond its bytes, in bytes' worth: opening, decoding, judging its
 # documents and sending its result back. Fitted on the corpus's files (one process): a file of
 # under 1 KB took 0.19 ms, files over 100 KB 28 ns a byte; so a run of many small files is
@@ -90,28 +92,43 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def worker_count(found: Sequence[Pending], requested: int | None) -> int:
-    """Processes that read `found`: 1 means this process alone (no worker is started)."""
+def worker_limit(requested: int | None) -> int:
+    """The most processes that may read a run's files (`--workers`, else the cores)."""
     if not _CAN_FORK:
         return 1
-    wanted = available_cores() if requested is None else requested
+    return max(1, available_cores() if requested is None else requested)
+
+
+def worker_count(found: Sequence[Pending], requested: int | None) -> int:
+    """Processes that read `found`: 1 means this process alone (no worker is started)."""
     files = sum(1 for pending in found if pending.file_path is not None)
     size = sum(pending.size for pending in found)
-    return max(1, min(wanted, files, size // BYTES_PER_WORKER))
+    return _workers_for(files, size, worker_limit(requested))
+
+
+def _workers_for(files: int, size: int, limit: int) -> int:
+    return max(1, min(limit, files, size // BYTES_PER_WORKER))
 
 
 def read_all(
-    found: list[Pending],
+    found: Iterable[Pending],
     collected: Collected,
     settings: ReadSettings,
     workers: int = 1,
+    check: Callable[[Pending], object] | None = None,
 ) -> Manifests:
     """Read every found file into `collected` (sources, errors, notes) and the result, in the
     files' order, then settle what needs the whole set.
 
-    What the run keeps is results: `found` is emptied once read, and `collected` keeps the
-    sources of files that have sites (or that settling opens, or stdin), not one per file
-    (unless a fix rewrites them)."""
+    `found` may be a discovery still under way: `check` is called on each file as it comes (its
+    nearest configuration is read then, and may end the run before anything is reported).
+    `workers`: the most processes that read; fewer when the input is small (`worker_count`),
+    and this one alone for 1. Workers start reading as soon as the files found so far are
+    enough to pay for them, while the rest are still being found.
+
+    What the run keeps is results: a list given as `found` is emptied once read, and
+    `collected` keeps the sources of files that have sites (or that settling opens, or stdin),
+    not one per file (unless a fix rewrites them)."""
     from imglint import manifests
     from imglint.documents import gc_paused
     from imglint.extract import document_filter
@@ -120,11 +137,15 @@ def read_all(
         raise ValueError("texts a fix rewrites are read in one process")
     result = manifests.Manifests()
     wanted = document_filter(settings.resources)  # once per run, not per file
-    reads = (
-        _in_workers(found, settings, wanted, workers)
-        if workers > 1
-        else _here(found, settings, wanted)
-    )
+    reads: Iterator[RunRead]
+    if workers > 1:
+        reads = _in_workers(found, settings, wanted, workers, check)
+    else:
+        found = found if isinstance(found, list) else list(found)
+        if check is not None:
+            for pending in found:
+                check(pending)
+        reads = _here(found, settings, wanted)
     with gc_paused():  # results and what reading builds hold no cycles
         for outcomes, part in reads:
             for outcome in outcomes:
@@ -132,7 +153,8 @@ def read_all(
                     outcome.named_paths = collected.named_paths  # a worker's come without
                 collected.add(outcome)
             result.add(part)
-    found.clear()  # the caller's list: a Pending per file would live as long as the run
+    if isinstance(found, list):
+        found.clear()  # a Pending per file would live as long as the run
     opens = manifests.settle_opens(result, collected.sources)
     if not settings.keep_texts:
         collected.sources = manifests.needed_sources(result, collected.sources, opens)
@@ -156,7 +178,7 @@ def read_one(
 
 
 def _here(
-    found: Sequence[Pending], settings: ReadSettings, wanted: DocumentFilter
+    found: Iterable[Pending], settings: ReadSettings, wanted: DocumentFilter
 ) -> Iterator[RunRead]:
     from imglint.manifests import Manifests
 
@@ -168,50 +190,62 @@ def _here(
 # -- workers ---------------------------------------------------------------------------------
 
 
-def runs_of_files(found: Sequence[Pending], workers: int) -> list[list[Pending]]:
-    """found cut into runs of neighbouring files of about equal cost (`read_cost`), in order."""
-    target = max(1, sum(read_cost(p) for p in found) // (workers * RUNS_PER_WORKER))
-    runs: list[list[Pending]] = []
-    current: list[Pending] = []
-    cost = 0
-    for pending in found:
-        current.append(pending)
-        cost += read_cost(pending)
-        if cost >= target:
-            runs.append(current)
-            current, cost = [], 0
-    if current:
-        runs.append(current)
-    return runs
-
-
 def read_cost(pending: Pending) -> int:
     """About how long reading a found file takes, in bytes' worth."""
     return pending.size + FILE_COST_IN_BYTES
 
 
 def _in_workers(
-    found: Sequence[Pending], settings: ReadSettings, wanted: DocumentFilter, workers: int
+    found: Iterable[Pending],
+    settings: ReadSettings,
+    wanted: DocumentFilter,
+    limit: int,
+    check: Callable[[Pending], object] | None,
 ) -> Iterator[RunRead]:
-    runs = runs_of_files(found, workers)
-    longest_first = sorted(range(len(runs)), key=lambda i: -sum(map(read_cost, runs[i])))
-    pool = _ForkedWorkers(runs, settings, wanted)
+    """Each run's reads in the files' order: read here when the input stays too small for
+    workers, else by workers started as soon as it is large enough."""
+    listed: list[Pending] = []
+    files = size = 0
+    pool: _ForkedWorkers | None = None
+    run: list[Pending] = []
+    run_cost = 0
     try:
-        pool.start(workers)
-        yield from pool.results(longest_first)
-    except BaseException:  # Ctrl-C, a worker that died or raised, or the caller stopped
-        pool.stop()
+        for pending in found:
+            if check is not None:
+                check(pending)
+            listed.append(pending)
+            files += pending.file_path is not None
+            size += pending.size
+            count = _workers_for(files, size, limit)
+            if count < 2:
+                continue
+            if pool is None:
+                pool = _ForkedWorkers(settings, wanted)
+            pool.start(count)  # more workers as the input grows, up to the limit
+            for each in listed:
+                run.append(each)
+                run_cost += read_cost(each)
+                if run_cost >= RUN_COST:
+                    pool.send(run)
+                    run, run_cost = [], 0
+            listed = []
+        if pool is None:  # too small for workers: read here
+            yield from _here(listed, settings, wanted)
+            return
+        if run:
+            pool.send(run)
+        yield from pool.results()
+    except BaseException:  # Ctrl-C, a bad configuration, a worker that died or raised
+        if pool is not None:
+            pool.stop()
         raise
     pool.finish()
 
 
-# A message from a worker: the run's index (or _FAILED) and the length of the pickle after it
-# (struct formats: `struct` loads only when workers start).
-_RESULT_HEADER = "<iI"
-_RESULT_HEADER_SIZE = 8
-# A message to a worker: the index of the run to read next, or _FINISHED.
-_TASK = "<i"
-_TASK_SIZE = 4
+# A message: a run's index (or _FAILED, _FINISHED) and the length of the pickle after it (a
+# run of files to a worker, a run's reads from it). (struct loads only when workers start.)
+_HEADER = "<iI"
+_HEADER_SIZE = 8
 _FAILED = -1
 _FINISHED = -1
 # Runs a worker holds at once: the next is there as soon as it has sent one back.
@@ -223,9 +257,10 @@ class _Worker:
 
     def __init__(self, pid: int, tasks: int, results: int) -> None:
         self.pid = pid
-        self.tasks = tasks  # written here: run indexes
-        self.results = results  # read here: results
+        self.tasks = tasks  # written here: runs of files
+        self.results = results  # read here: their reads
         self.received = bytearray()
+        self.outgoing = bytearray()  # runs not yet taken by the pipe (it is not blocking)
         self.holding: list[int] = []  # runs sent and not yet answered
 
 
@@ -234,29 +269,35 @@ class _ForkedWorkers:
 
     Plain `os.fork` and pipes, not `concurrent.futures`: that module and multiprocessing take
     about 40 ms to import, and their feeder threads are what once made Ctrl-C hang at exit.
-    A worker inherits the runs, settings and filter (nothing but run indexes is sent to it)
-    and sends back each run's reads, pickled. Every process this creates ends before the
-    run goes on: `finish` when all is read, `stop` (SIGKILL) on any failure or interrupt."""
+    A worker inherits the settings and filter; runs of files go to it pickled, and each run's
+    reads come back pickled. Every process this creates ends before the run goes on: `finish`
+    when all is read, `stop` (SIGKILL) on any failure or interrupt."""
 
-    def __init__(
-        self, runs: Sequence[Sequence[Pending]], settings: ReadSettings, wanted: DocumentFilter
-    ) -> None:
-        self.runs = runs
+    def __init__(self, settings: ReadSettings, wanted: DocumentFilter) -> None:
+        from collections import deque
+
         self.settings = settings
         self.wanted = wanted
         self.workers: list[_Worker] = []
+        self.runs = 0  # runs sent or waiting
+        self.waiting: deque[tuple[int, bytes]] = deque()  # runs no worker holds yet, pickled
+        self.done: dict[int, RunRead] = {}
 
     def start(self, count: int) -> None:
+        """Fork workers until there are `count`."""
+        if len(self.workers) >= count:
+            return
         import signal
 
         # Forked with SIGINT blocked: a Ctrl-C meanwhile reaches this process (once unblocked)
         # and never a worker before it has learned to ignore it.
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            for _ in range(count):
+            while len(self.workers) < count:
                 self.workers.append(self._fork())
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        self._dispatch()
 
     def _fork(self) -> _Worker:
         tasks_read, tasks_write = os.pipe()
@@ -278,6 +319,8 @@ class _ForkedWorkers:
                 os._exit(code)
         os.close(tasks_read)
         os.close(results_write)
+        # Never blocked writing to a worker that is itself blocked writing its results here.
+        os.set_blocking(tasks_write, False)
         return _Worker(pid, tasks_write, results_read)
 
     def _work(self, tasks: int, results: int) -> None:
@@ -290,59 +333,79 @@ class _ForkedWorkers:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
         gc.disable()  # as in read_all: reading builds no cycles, and the worker ends after it
         while True:
-            message = _read_exactly(tasks, _TASK_SIZE)
-            if len(message) < _TASK_SIZE:
+            header = _read_exactly(tasks, _HEADER_SIZE)
+            if len(header) < _HEADER_SIZE:
                 return  # this process's side closed: it ended
-            (index,) = struct.unpack(_TASK, message)
+            index, length = struct.unpack(_HEADER, header)
             if index == _FINISHED:
                 return
+            run = pickle.loads(_read_exactly(tasks, length))
             try:
-                payload = pickle.dumps(_read_run(self.runs[index], self.settings, self.wanted))
+                payload = pickle.dumps(_read_run(run, self.settings, self.wanted))
             except Exception as exc:  # a bug: the parent raises it, and the command line says so
                 index, payload = _FAILED, _pickled_error(exc)
-            _write_all(results, struct.pack(_RESULT_HEADER, index, len(payload)) + payload)
+            _write_all(results, struct.pack(_HEADER, index, len(payload)) + payload)
             if index == _FAILED:
                 return
 
-    def results(self, order: Sequence[int]) -> Iterator[RunRead]:
+    def send(self, run: list[Pending]) -> None:
+        """A run of files to read (the next in order): to a worker with room for it, else
+        waiting for one; results that came back meanwhile are taken in."""
+        import pickle
+
+        self.waiting.append((self.runs, pickle.dumps(run)))
+        self.runs += 1
+        self._dispatch()
+        self._receive(timeout=0)
+
+    def results(self) -> Iterator[RunRead]:
         """Each run's reads, in the runs' order, as the workers send them back."""
+        next_run = 0
+        while next_run < self.runs:
+            while next_run in self.done:
+                yield self.done.pop(next_run)
+                next_run += 1
+            if next_run < self.runs:
+                self._receive(timeout=None)
+
+    def _dispatch(self) -> None:
+        """Runs waiting to each worker with room for them, as far as its pipe takes them."""
+        import struct
+
+        for worker in self.workers:
+            while self.waiting and len(worker.holding) < _RUNS_AHEAD:
+                index, payload = self.waiting.popleft()
+                worker.holding.append(index)
+                worker.outgoing += struct.pack(_HEADER, index, len(payload)) + payload
+            _write_some(worker)
+
+    def _receive(self, timeout: float | None) -> None:
+        """Take in what the workers sent and send on what their pipes would not take before
+        (waiting up to `timeout` seconds for either; None: until one comes), and give each
+        worker a new run for each it sent back."""
         import pickle
         import select
 
-        to_send = list(reversed(order))  # popped from the end: order's first run first
-        for _ in range(_RUNS_AHEAD):
-            for worker in self.workers:
-                self._send_next(worker, to_send)
-        done: dict[int, RunRead] = {}
-        next_run = 0
         by_pipe = {worker.results: worker for worker in self.workers}
-        while next_run < len(self.runs):
-            while next_run in done:
-                yield done.pop(next_run)
-                next_run += 1
-            if next_run == len(self.runs):
-                break
-            ready, _, _ = select.select(list(by_pipe), [], [])
-            for pipe in ready:
-                worker = by_pipe[pipe]
-                chunk = os.read(pipe, 1 << 20)
-                if not chunk:
-                    raise _stopped_unexpectedly()
-                worker.received += chunk
-                for index, payload in _messages(worker.received):
-                    if index == _FAILED:
-                        raise pickle.loads(payload)
-                    done[index] = pickle.loads(payload)
-                    worker.holding.remove(index)
-                    self._send_next(worker, to_send)
-
-    def _send_next(self, worker: _Worker, to_send: list[int]) -> None:
-        import struct
-
-        if to_send:
-            index = to_send.pop()
-            worker.holding.append(index)
-            _write_all(worker.tasks, struct.pack(_TASK, index))
+        blocked = {worker.tasks: worker for worker in self.workers if worker.outgoing}
+        readable, writable, _ = select.select(list(by_pipe), list(blocked), [], timeout)
+        for pipe in writable:
+            _write_some(blocked[pipe])
+        payloads: list[tuple[int, bytes]] = []
+        for pipe in readable:
+            worker = by_pipe[pipe]
+            chunk = os.read(pipe, 1 << 20)
+            if not chunk:
+                raise _stopped_unexpectedly()
+            worker.received += chunk
+            for index, payload in _messages(worker.received):
+                if index == _FAILED:
+                    raise pickle.loads(payload)
+                worker.holding.remove(index)
+                payloads.append((index, payload))
+        self._dispatch()  # the next runs first, then what came back is unpickled
+        for index, payload in payloads:
+            self.done[index] = pickle.loads(payload)
 
     def finish(self) -> None:
         """Tell every worker there is no more to read, and wait for each to end."""
@@ -351,7 +414,8 @@ class _ForkedWorkers:
 
         for worker in self.workers:
             with contextlib.suppress(OSError):  # it ended already: reaped below
-                _write_all(worker.tasks, struct.pack(_TASK, _FINISHED))
+                os.set_blocking(worker.tasks, True)  # it holds nothing: it is reading
+                _write_all(worker.tasks, struct.pack(_HEADER, _FINISHED, 0))
         self._close_and_reap()
 
     def stop(self) -> None:
@@ -380,13 +444,12 @@ def _messages(received: bytearray) -> Iterator[tuple[int, bytes]]:
     """The whole messages at the start of received, taken out of it."""
     import struct
 
-    header = _RESULT_HEADER_SIZE
-    while len(received) >= header:
-        index, length = struct.unpack_from(_RESULT_HEADER, received)
-        if len(received) < header + length:
+    while len(received) >= _HEADER_SIZE:
+        index, length = struct.unpack_from(_HEADER, received)
+        if len(received) < _HEADER_SIZE + length:
             return
-        payload = bytes(received[header : header + length])
-        del received[: header + length]
+        payload = bytes(received[_HEADER_SIZE : _HEADER_SIZE + length])
+        del received[: _HEADER_SIZE + length]
         yield index, payload
 
 
@@ -398,6 +461,18 @@ def _read_exactly(pipe: int, size: int) -> bytes:
             break
         data += chunk
     return data
+
+
+def _write_some(worker: _Worker) -> None:
+    """As much of what is owed to a worker as its pipe takes now."""
+    while worker.outgoing:
+        try:
+            written = os.write(worker.tasks, worker.outgoing)
+        except BlockingIOError:
+            return
+        except BrokenPipeError:  # it died
+            raise _stopped_unexpectedly() from None
+        del worker.outgoing[:written]
 
 
 def _write_all(pipe: int, data: bytes) -> None:

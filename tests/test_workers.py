@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -90,11 +91,34 @@ def test_workers_follow_cores_size_and_files(monkeypatch: pytest.MonkeyPatch) ->
     assert parallel.worker_count(pending(1, 30_000_000), None) == 1
 
 
-def test_runs_keep_the_files_order_and_cover_them_once() -> None:
-    found = pending(50, 1000) + pending(3, 200_000)
-    runs = parallel.runs_of_files(found, 2)
-    assert [p for run in runs for p in run] == found
-    assert len(runs) > 2
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_workers_read_while_files_are_still_being_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers start once the files found are enough to pay for them (here: two files), and
+    what they read comes back in the files' order, each file once."""
+    monkeypatch.setattr(parallel, "BYTES_PER_WORKER", 1)
+    monkeypatch.setattr(parallel, "RUN_COST", 1)  # a run per file: many runs, many messages
+    make_tree(tmp_path, 60, 10)
+    found = sorted(tmp_path.rglob("*.yaml"))
+    children_when_checked: list[int] = []
+    before = parallel_children()
+
+    def discovered() -> Iterator[Pending]:
+        for path in found:
+            yield Pending(str(path), str(path), False, path.stat().st_size)
+
+    def check(_: Pending) -> None:
+        children_when_checked.append(len(parallel_children() - before))
+
+    collected = Collected()
+    settings = parallel.ReadSettings({})
+    read = parallel.read_all(discovered(), collected, settings, 2, check=check)
+    assert children_when_checked[:2] == [0, 0]  # none before two files were found
+    assert children_when_checked[-1] == 2  # both reading before the last file was found
+    assert [source.path for source in collected.sources] == [str(p) for p in found]
+    assert len(read.sites) == 2 * 60  # two containers a Pod
+    assert parallel_children() <= before
 
 
 # -- the same report -----------------------------------------------------------------------------
@@ -268,13 +292,14 @@ def test_fix_reads_in_one_process(
     calls: list[tuple[bool, int]] = []
 
     def recorded(
-        found: list[Pending],
+        found: Iterable[Pending],
         collected: Collected,
         settings: parallel.ReadSettings,
         workers: int = 1,
+        check: Callable[[Pending], object] | None = None,
     ) -> Manifests:
         calls.append((settings.keep_texts, workers))
-        return read_all(found, collected, settings, workers)
+        return read_all(found, collected, settings, workers, check)
 
     monkeypatch.setattr(parallel, "read_all", recorded)
     _, _, err = run(["--fix", "--workers", "2", str(tmp_path)], capsys)
