@@ -41,7 +41,6 @@ order mark, or a stretch long enough to need its nodes counted.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Callable, Iterator, Sequence
 
@@ -177,6 +176,8 @@ def unwanted_ranges(
             body_start = marker.end()
         body = text[body_start:end]
         if action_lines:
+            import bisect  # only files with template lines get here
+
             first = bisect.bisect_left(action_lines, line)
             if first < len(action_lines) and action_lines[first] <= line + body.count("\n") + 1:
                 continue  # a template action: composed, to tell data from template

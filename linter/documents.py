@@ -14,9 +14,7 @@ of images: `FileReading.run` hands each document to a callback (the extractors, 
 
 from __future__ import annotations
 
-import bisect
 import gc
-import heapq
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
@@ -467,6 +465,8 @@ def scalar_text(node: Node | None) -> str | None:
 
 def _any_between(lines: list[int], first: int, last: int) -> bool:
     """Whether the sorted lines hold one from first to last (inclusive)."""
+    import bisect  # only files with template lines ask: a one-file run goes without it
+
     index = bisect.bisect_left(lines, first)
     return index < len(lines) and lines[index] <= last
 
@@ -509,6 +509,8 @@ def _longest_document(text: str) -> int:
     the start of a line inside any node, so each ends a document): no document can hold more
     nodes than half of it, so only a text with a longer stretch needs its events counted
     (C substring searches, instead of a Python pass over every event of a 30 MB stream)."""
+    import heapq  # only for a text composed whole
+
     longest, start = 0, 0
     for marker in heapq.merge(marker_lines(text, "---"), marker_lines(text, "...")):
         longest = max(longest, marker - start)

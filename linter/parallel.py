@@ -9,13 +9,17 @@ every ServiceAccount and Secret).
 
 Workers:
 - How many: `--workers N` / `workers:`, else one per core this process may run on; but one per
-  `BYTES_PER_WORKER` of input at most, and never more than there are files: a small input is
-  read here, in this process, as starting a worker costs more than it saves.
+  `BYTES_PER_WORKER` of input found so far at most, and never more than the files: a small
+  input is read here, in this process, as starting a worker costs more than it saves.
+- When: while the files are still being found. The first workers start as soon as the files
+  found are enough to pay for two, more as the input grows; the rest of the discovery (and
+  each file's nearest configuration) runs here meanwhile.
 - How: forked, on Linux (a worker starts in a few milliseconds and shares the modules already
-  imported; nothing heavy is in this process yet: only the configurations and the list of
-  files); elsewhere one process reads. Plain `os.fork` and a pair of pipes per worker: the
-  files go out as indexes of runs of neighbouring files of about equal cost, longest first,
-  to whichever worker sends a run back; each run's reads come back pickled.
+  imported; nothing heavy is in this process yet: only the configurations and the files found
+  so far); elsewhere one process reads. Plain `os.fork` and a pair of pipes per worker: runs of
+  neighbouring files of about `RUN_COST` go out pickled as they are cut, to whichever worker
+  has room, and each run's reads come back pickled; this process never blocks writing to a
+  worker (which may be blocked writing its results back).
 - What they send back must pickle and stay small: a source's text never travels (a worker
   releases it; `Source.text` reads the file again should a later step ask), and `rewrite`
   hooks (closures over YAML nodes) are dropped: --fix and --pin read in one process.

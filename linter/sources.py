@@ -11,7 +11,6 @@ image reference would only produce noise.
 from __future__ import annotations
 
 import codecs
-import fnmatch
 import os
 import re
 import stat
@@ -270,6 +269,8 @@ class Exclusions:
         `absolute`, if one does."""
         if not self.patterns:
             return None
+        import fnmatch  # only a configuration with `exclude` gets here
+
         name = os.path.basename(absolute)
         relative = self._relative(absolute)
         for pattern in self.patterns:

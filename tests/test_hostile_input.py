@@ -722,7 +722,7 @@ def test_deep_nesting(name: str, tmp_path: Path) -> None:
 
 def test_deep_nesting_with_the_pure_python_loader(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without libyaml the composer recurses in Python: a RecursionError, reported."""
-    monkeypatch.setattr(documents, "_Loader", yaml.SafeLoader)
+    monkeypatch.setattr(documents, "ManifestLoader", yaml.SafeLoader)
     texts = [CLEAN + "---\n" + NESTING[name] for name in NESTING]
     result = manifests.load([sources.Source(f"{i}.yaml", t) for i, t in enumerate(texts)])
     assert [str(e) for e in result.errors] == [

@@ -77,6 +77,11 @@ NOT_LOADED_OFFLINE = (
     # parallel reading, never for one small file
     "concurrent.futures",
     "multiprocessing",
+    "pickle",
+    "select",
+    # what only files with template lines, or composed whole, need
+    "heapq",
+    "bisect",
     # YAML libraries imglint does not run
     "ruamel",
     "ruamel.yaml",
