@@ -34,6 +34,9 @@ MAX_SITES_PER_FILE = 50_000
 # An image value longer than this is no reference (DNS names stop at 253 characters, paths at
 # 255, tags at 128, digests at 135): an input error, so no message quotes a megabyte of it.
 MAX_IMAGE_CHARS = 4096
+# The lines of every file that can hold no suppression comment: one shared empty list, never
+# changed (suppressions look a file's lines up by their identity only when there are some).
+_NO_LINES: list[str] = []
 
 
 @dataclass
@@ -196,7 +199,7 @@ class Sink:
         keeps none, so what a run keeps does not grow with the text it reads."""
         if self._lines is None:
             text = self.source.text
-            self._lines = text.splitlines() if "imglint" in text else []
+            self._lines = text.splitlines() if "imglint" in text else _NO_LINES
         return self._lines
 
     # -- for the reader ------------------------------------------------------------------------
