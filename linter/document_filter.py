@@ -259,17 +259,17 @@ class BlankedText:
 def only_markers_between(text: str, ranges: Sequence[tuple[int, int]]) -> bool:
     """Whether text outside ranges is nothing but `---` marker lines (each ends where a range
     starts): then composing the blanked text yields only empty documents."""
-    position = 0
-    for start, end in ranges:
-        if start != position:
-            marker = _BARE_START_LINE.match(text, position)
-            if marker is None or marker.end() != start:
-                return False
-        position = end
-    if position == len(text):
-        return True
-    marker = _BARE_START_LINE.match(text, position)
-    return marker is not None and marker.end() == len(text)
+    gap_starts = [0, *(end for _, end in ranges)]
+    gap_ends = [*(start for start, _ in ranges), len(text)]
+    return all(
+        start == end or _is_marker_line(text, start, end)
+        for start, end in zip(gap_starts, gap_ends, strict=True)
+    )
+
+
+def _is_marker_line(text: str, start: int, end: int) -> bool:
+    marker = _BARE_START_LINE.match(text, start)
+    return marker is not None and marker.end() == end
 
 
 def marker_lines(text: str, marker: str) -> Iterator[int]:
