@@ -103,14 +103,9 @@ def worker_limit(requested: int | None) -> int:
     return max(1, available_cores() if requested is None else requested)
 
 
-def worker_count(found: Sequence[Pending], requested: int | None) -> int:
-    """Processes that read `found`: 1 means this process alone (no worker is started)."""
-    files = sum(1 for pending in found if pending.file_path is not None)
-    size = sum(pending.size for pending in found)
-    return _workers_for(files, size, worker_limit(requested))
-
-
-def _workers_for(files: int, size: int, limit: int) -> int:
+def worker_count(files: int, size: int, limit: int) -> int:
+    """Processes that read `files` files of `size` bytes in all, at most `limit`: 1 means this
+    process alone (no worker is started)."""
     return max(1, min(limit, files, size // BYTES_PER_WORKER))
 
 
@@ -220,7 +215,7 @@ def _in_workers(
             listed.append(pending)
             files += pending.file_path is not None
             size += pending.size
-            count = _workers_for(files, size, limit)
+            count = worker_count(files, size, limit)
             if count < 2:
                 continue
             if pool is None:

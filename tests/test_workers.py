@@ -73,22 +73,29 @@ def pending(count: int, size: int) -> list[Pending]:
     return [Pending(f"f{i}.yaml", f"f{i}.yaml", False, size) for i in range(count)]
 
 
+def workers_for(found: list[Pending], requested: int | None) -> int:
+    """The processes that read found with `--workers requested` (None: not given)."""
+    files = sum(1 for p in found if p.file_path is not None)
+    size = sum(p.size for p in found)
+    return parallel.worker_count(files, size, parallel.worker_limit(requested))
+
+
 def test_a_small_input_is_read_in_this_process() -> None:
     small = pending(40, 20_000)  # 800 kB: a pre-commit run's few files
-    assert parallel.worker_count(small, None) == 1
-    assert parallel.worker_count(small, 8) == 1
+    assert workers_for(small, None) == 1
+    assert workers_for(small, 8) == 1
 
 
 def test_workers_follow_cores_size_and_files(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "available_cores", lambda: 4)
     big = pending(400, 50_000)  # 20 MB
-    assert parallel.worker_count(big, None) == 4
-    assert parallel.worker_count(big, 2) == 2
-    assert parallel.worker_count(big, 1) == 1
+    assert workers_for(big, None) == 4
+    assert workers_for(big, 2) == 2
+    assert workers_for(big, 1) == 1
     # one worker per BYTES_PER_WORKER of input at most
-    assert parallel.worker_count(pending(100, 50_000), None) == 2
+    assert workers_for(pending(100, 50_000), None) == 2
     # never more than the files: one huge file is read by one process
-    assert parallel.worker_count(pending(1, 30_000_000), None) == 1
+    assert workers_for(pending(1, 30_000_000), None) == 1
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
