@@ -108,11 +108,15 @@ class DocumentFilter:
 
 # A marker line with nothing after `---` but white space or a comment.
 _BARE_START_LINE = re.compile(r"---[ \t]*(?:[ \t]#[^\n]*)?\r?(?:\n|\Z)")
+# Blank and comment lines are taken whole, once: `(?=(X*))\1` is X* that is never given back
+# (an atomic group, written so that Python 3.10 reads it). A plain X* that fails after a licence
+# header gives its lines back a character at a time: 0.1-0.4 ms a document on real headers, 5%
+# of a run. Giving back a line could never match anyway (what follows needs another line start).
 # A stretch of nothing but blank lines and comments (spaces only: a tab at the start of a line
 # is a syntax error to libyaml, so a stretch with one is left to the parse that says so).
-_EMPTY_STRETCH = re.compile(r"(?:[ ]*(?:#[^\r\n]*)?\r?\n)*[ ]*(?:#[^\r\n]*)?")
+_EMPTY_STRETCH = re.compile(r"(?=((?:[ ]*(?:#[^\r\n]*)?\r?\n)*))\1[ ]*(?:#[^\r\n]*)?")
 # The first line with content starts at column 0, with what starts a plain key.
-_STARTS_AT_COLUMN_0 = re.compile(r"(?:[ \t]*(?:#[^\r\n]*)?\r?\n)*[A-Za-z0-9_]")
+_STARTS_AT_COLUMN_0 = re.compile(r"(?=((?:[ \t]*(?:#[^\r\n]*)?\r?\n)*))\1[A-Za-z0-9_]")
 # A line that starts at column 0 with neither a blank, a comment nor a sequence entry: a
 # top-level key, a `...` marker, or text inside a multi-line quoted scalar. (A literal first
 # character lets the search skip ahead in C.)
@@ -149,7 +153,7 @@ def unwanted_ranges(
         return None
     if text.startswith(("%", "\ufeff")) or "\n%" in text:
         return None  # directives apply to the documents after them; a BOM shifts offsets
-    if "\x85" in text or "\u2028" in text or "\u2029" in text:
+    if not text.isascii() and ("\x85" in text or "\u2028" in text or "\u2029" in text):
         return None  # line breaks to libyaml that the line tests here do not see
     if "\r" in text and text.count("\r") != text.count("\r\n"):
         return None

@@ -17,8 +17,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from yaml.nodes import MappingNode, Node
 
+import imglint.document_filter as text_filter
 from imglint import extract, manifests
 from imglint.cli import main
 from imglint.document_filter import (
@@ -490,3 +493,23 @@ def test_a_document_too_large_to_read_is_refused_as_before(
     path.write_text(CONFIG % (1, "x") + entries + "---\n" + POD % 2)
     code, out, _ = _agree([str(path), "--format", "json"], monkeypatch)
     assert code == 2 and "too large to read" in out
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["# c", "#", " ", "\t", "\n", "\r\n", "a", "-", ": ", "\r"]), max_size=24
+    ).map("".join)
+)
+def test_leading_comment_lines_are_judged_as_the_plain_patterns_judge_them(body: str) -> None:
+    # The filter's patterns take blank and comment lines without ever giving one back (linear
+    # on long licence headers); giving one back could never have matched, so they judge every
+    # text as the plain, backtracking forms do.
+    empty_stretch = r"(?:[ ]*(?:#[^\r\n]*)?\r?\n)*[ ]*(?:#[^\r\n]*)?"
+    starts_at_column_0 = r"(?:[ \t]*(?:#[^\r\n]*)?\r?\n)*[A-Za-z0-9_]"
+    assert bool(text_filter._EMPTY_STRETCH.fullmatch(body)) == bool(
+        re.fullmatch(empty_stretch, body)
+    )
+    plain = re.match(starts_at_column_0, body)
+    atomic = text_filter._STARTS_AT_COLUMN_0.match(body)
+    assert (plain and plain.end()) == (atomic and atomic.end())

@@ -9,12 +9,16 @@ controller (Argo CD ApplicationSets, Argo Workflows, Prometheus rules) is linted
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from imglint import sources
 from tests.cli_runner import run
 
 FIXTURES = Path(__file__).parent / "fixtures" / "templates"
@@ -316,3 +320,27 @@ def test_a_json_file_written_as_yaml_is_read_as_kubectl_reads_it(
     code, out, _ = run([path, "--select", "IMG002"], capsys)
     assert code == 1
     assert out.startswith("pod.json:5:33: IMG002")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["{{", "{", "}}", " ", "\t", "-", "\n", "\r\n", "a", "# ", ": "]),
+        max_size=30,
+    ).map("".join)
+)
+def test_lines_that_start_with_an_action_are_found_as_a_line_anchored_pattern_finds_them(
+    text: str,
+) -> None:
+    # The lines whose text before a `{{` is blanks and `-` only, by line (what `^[ \t-]*\{\{`
+    # with re.MULTILINE finds), with no Helm word in the text to add lines of its own.
+    expected = [
+        number for number, line in enumerate(text.split("\n")) if re.match(r"[ \t-]*\{\{", line)
+    ]
+    assert sources.template_action_lines(text) == expected
+
+
+def test_template_lines_of_long_lines_are_found_in_linear_time() -> None:
+    # One `{{` per line is looked at: a megabyte-long line of actions, then such lines.
+    text = "x: " + "{{ a }} " * 200_000 + "\n" + "  - {{ b }}{{ c }}\n" * 100_000
+    assert sources.template_action_lines(text) == list(range(1, 100_001))
