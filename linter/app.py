@@ -22,6 +22,7 @@ argument, its checks against other flags, and the field of `Options` it fills.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 
@@ -144,6 +145,14 @@ class Application:
         self._trace_errors: list[InputError] = []
 
     def run(self) -> int:
+        frozen = gc.get_freeze_count()
+        try:
+            return self._run()
+        finally:
+            if not frozen and gc.get_freeze_count():
+                gc.unfreeze()  # what reading froze (`parallel.read_all`) is the run's, no more
+
+    def _run(self) -> int:
         config = self.initialize()
         started = time.monotonic()
         read = self.read(config, for_fix=self.options.fix or self.options.pin)

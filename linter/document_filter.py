@@ -151,7 +151,8 @@ def unwanted_ranges(
     this needs its nodes counted, so the text is composed whole."""
     if _CParser is None or not text:
         return None
-    if text.startswith(("%", "\ufeff")) or "\n%" in text:
+    # (`%` alone first: one character is searched ten times as fast, and most texts have none)
+    if text.startswith(("%", "\ufeff")) or ("%" in text and "\n%" in text):
         return None  # directives apply to the documents after them; a BOM shifts offsets
     if not text.isascii() and ("\x85" in text or "\u2028" in text or "\u2029" in text):
         return None  # line breaks to libyaml that the line tests here do not see

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -286,3 +287,34 @@ def test_a_small_run_goes_without_the_garbage_collector_and_gives_it_back(
     assert main(paths) == 0
     assert seen == [not paused]
     assert gc.isenabled()
+
+
+def test_what_reading_keeps_is_frozen_for_the_run_and_thawed_after_it(tmp_path: Path) -> None:
+    # The collector need not walk what was read in every pass after reading; a caller that
+    # froze objects of its own keeps them frozen.
+    import gc
+
+    from imglint import engine
+
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a}]\n"
+    for number in range(3):
+        (tmp_path / f"pod{number}.yaml").write_text(pod)
+    frozen_while_checking: list[int] = []
+    run_rules = engine.run_rules
+
+    def checking(*args: Any, **kwargs: Any) -> Any:
+        frozen_while_checking.append(gc.get_freeze_count())
+        return run_rules(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine, "run_rules", checking)
+        assert gc.get_freeze_count() == 0
+        main([str(tmp_path), "--format", "json"])
+    assert frozen_while_checking and frozen_while_checking[0] > 0
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        main([str(tmp_path), "--format", "json"])
+        assert gc.get_freeze_count() > 0  # not thawed by the run
+    finally:
+        gc.unfreeze()
