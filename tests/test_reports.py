@@ -4,11 +4,15 @@ with the exit code unchanged; the flags it cannot go with are usage errors."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from imglint.report.common import JsonArray, write_json
 from tests.cli_runner import SHOP_WEB, run, shop_repository
 
 
@@ -87,3 +91,49 @@ def test_an_unwritable_report_is_an_error(
     code, _out, err = run(["--report", "sarif:no/such/dir/a.sarif", str(manifest)], capsys)
     assert code == 2
     assert "cannot write no/such/dir/a.sarif" in err
+
+
+_JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()  # NaN and the infinities too
+    | st.text()  # control characters, non-ASCII, lone surrogates
+)
+_JSON_VALUES = st.recursive(
+    _JSON_SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.dictionaries(
+            st.text() | st.integers() | st.floats(allow_nan=False) | st.booleans() | st.none(),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON_VALUES)
+def test_reports_are_written_as_json_writes_them_with_an_indent(document: object) -> None:
+    out = io.StringIO()
+    write_json(document, out)
+    assert out.getvalue() == json.dumps(document, indent=2, ensure_ascii=True) + "\n"
+
+
+def test_a_json_array_made_as_it_is_written_is_written_as_a_list() -> None:
+    items = [{"a": 1, "b": [1.5, None, "\u00e9"]}, {}, []]
+    out = io.StringIO()
+    write_json({"x": JsonArray(items, lambda item: item), "empty": JsonArray([], str)}, out)
+    expected = json.dumps({"x": items, "empty": []}, indent=2, ensure_ascii=True) + "\n"
+    assert out.getvalue() == expected
+
+
+def test_what_json_cannot_write_is_refused_as_json_refuses_it() -> None:
+    for document in ({"a": object()}, {(1, 2): "tuple key"}):
+        with pytest.raises(TypeError):
+            json.dumps(document, indent=2)
+        with pytest.raises(TypeError):
+            write_json(document, io.StringIO())
