@@ -7,12 +7,14 @@ import importlib
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from imglint import records, rules
-from imglint.context import Context
+from imglint.context import Context, ObjectIndex
 from imglint.findings import Severity
 from imglint.patterns import RegistryPattern
 from imglint.reference import parse
@@ -440,3 +442,42 @@ def test_registry_pattern_errors(pattern: str, reason: str) -> None:
     with pytest.raises(ValueError) as info:
         RegistryPattern.parse(pattern)
     assert str(info.value) == reason
+
+
+def test_an_object_named_without_a_namespace_is_the_first_of_its_name_in_the_set() -> None:
+    # A pod that names no namespace may run beside any object of the name it asks for: the
+    # first of the set is taken (in the order read), also once more objects are added, and
+    # whatever its latest value is (the last file that names it wins).
+    index = ObjectIndex()
+    index.service_accounts[("team-a", "builder")] = ["a-pull"]
+    index.service_accounts[("team-b", "builder")] = ["b-pull"]
+    assert index.service_account(None, "builder") == ["a-pull"]
+    assert index.service_account("team-b", "builder") == ["b-pull"]
+    assert index.service_account(None, "deployer") is None
+    index.service_accounts[(None, "deployer")] = ["d-pull"]
+    index.service_accounts[("team-c", "runner")] = ["c-pull"]
+    assert index.service_account(None, "deployer") == ["d-pull"]
+    assert index.service_account(None, "runner") == ["c-pull"]
+    index.service_accounts[("team-a", "builder")] = ["a-pull-2"]
+    assert index.service_account(None, "builder") == ["a-pull-2"]
+
+
+def test_looking_up_by_name_is_not_a_walk_through_every_object() -> None:
+    # 20,000 pods asking for a ServiceAccount by name among 20,000: counted dictionary reads,
+    # not timed (a walk per pod made this quadratic in the input's size).
+    class Counting(dict[tuple[str | None, str], list[str]]):
+        walks = 0
+
+        def __iter__(self) -> Iterator[tuple[str | None, str]]:
+            Counting.walks += 1
+            return super().__iter__()
+
+        def items(self) -> Any:
+            Counting.walks += 1
+            return super().items()
+
+    accounts = Counting({(f"ns{i}", f"account{i}"): [f"s{i}"] for i in range(20_000)})
+    index = ObjectIndex(service_accounts=accounts)
+    for i in range(20_000):
+        assert index.service_account(None, f"account{i}") == [f"s{i}"]
+    assert Counting.walks == 1
