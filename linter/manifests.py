@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from yaml.nodes import MappingNode, Node
 
@@ -125,7 +125,7 @@ def settle_opens(result: Manifests, sources: Sequence[Source]) -> dict[str, str]
 
 
 def needed_sources(
-    result: Manifests, sources: Sequence[Source], opens: Mapping[str, object]
+    result: Manifests, sources: Iterable[Source], opens: Mapping[str, object]
 ) -> list[Source]:
     """The sources a run keeps once every file is read: those its sites came from, stdin
     (a rendered chart's findings are traced through its text), and those `settle` may open.

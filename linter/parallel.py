@@ -31,6 +31,7 @@ Workers:
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -38,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from imglint.errors import ImglintError
 from imglint.findings import InputError
 from imglint.records import dataclass
-from imglint.sources import Collected, Pending, Skipped, Source, read
+from imglint.sources import Collected, PackedSources, Pending, Skipped, Source, read
 
 TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
 if TYPE_CHECKING:
@@ -69,9 +70,10 @@ FILE_COST_IN_BYTES = 6 * 1024
 
 # What reading one found file gave: the source (or why there is none), and what was read in it.
 FileRead = tuple[Source | InputError | Skipped, "Manifests | None"]
-# What reading a run of files gave: each file's source (or why there is none), in order, and
-# what was read in all of them, added up in that order (a worker sends one of these per run).
-RunRead = tuple[list[Source | InputError | Skipped], "Manifests"]
+# What reading a run of files gave: each file's source (or why there is none), in order, but
+# the sources of files with nothing to report, packed (`PackedSources.packed`), and what was
+# read in all of them, added up in that order (a worker sends one of these per run).
+RunRead = tuple[list[Source | InputError | Skipped], bytes, "Manifests"]
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,8 @@ def read_all(
 
     What the run keeps is results: a list given as `found` is emptied once read, and
     `collected` keeps the sources of files that have sites (or that settling opens, or stdin),
-    not one per file (unless a fix rewrites them)."""
+    not one per file (unless a fix rewrites them). While reading, a file with nothing to report
+    keeps its source packed (`PackedSources`): a kustomization read later may name it."""
     from imglint import manifests
     from imglint.documents import gc_paused
     from imglint.extract import document_filter
@@ -137,21 +140,28 @@ def read_all(
     result = manifests.Manifests()
     wanted = document_filter(settings.resources)  # once per run, not per file
     reads: Iterator[RunRead]
+    set_aside = collected.set_aside
     if workers > 1:
-        reads = _in_workers(found, settings, wanted, workers, check)
+        reads = _in_workers(found, settings, wanted, workers, check, set_aside)
     else:
-        found = found if isinstance(found, list) else list(found)
-        if check is not None:
-            for pending in found:
-                check(pending)
-        reads = _here(found, settings, wanted)
+        # Read as found (a list of every file found would live as long as the reading).
+        reads = _here(_checked(found, check), settings, wanted, set_aside)
+    # Files that could not be read, or are no manifests, are told after what discovery met (as
+    # when every file is found before any is read), however far discovery got meanwhile.
+    unread: list[InputError | Skipped] = []
     with gc_paused():  # results and what reading builds hold no cycles
-        for outcomes, part in reads:
+        for outcomes, packed, part in reads:
             for outcome in outcomes:
-                if isinstance(outcome, Source) and outcome.file_path is not None:
+                if not isinstance(outcome, Source):
+                    unread.append(outcome)
+                    continue
+                if outcome.file_path is not None:
                     outcome.named_paths = collected.named_paths  # a worker's come without
                 collected.add(outcome)
+            set_aside.extend(packed)
             result.add(part)
+    for outcome in unread:
+        collected.add(outcome)
     if isinstance(found, list):
         found.clear()  # a Pending per file would live as long as the run
     if not gc.get_freeze_count():
@@ -161,9 +171,23 @@ def read_all(
         gc.freeze()
     opens = manifests.settle_opens(result, collected.sources)
     if not settings.keep_texts:
-        collected.sources = manifests.needed_sources(result, collected.sources, opens)
+        # The packed sources are made again only when settling may open one of them.
+        every: Iterable[Source] = collected.sources
+        if opens:
+            every = itertools.chain(every, set_aside.sources(collected.named_paths))
+        collected.sources = manifests.needed_sources(result, every, opens)
+    collected.set_aside = PackedSources()
     with gc_paused():  # the builds' composed bases hold no cycles either
         return manifests.settle(result, collected.sources, opens)
+
+
+def _checked(
+    found: Iterable[Pending], check: Callable[[Pending], object] | None
+) -> Iterator[Pending]:
+    for pending in found:
+        if check is not None:
+            check(pending)
+        yield pending
 
 
 def read_one(
@@ -183,13 +207,35 @@ def read_one(
 
 
 def _here(
-    found: Iterable[Pending], settings: ReadSettings, wanted: DocumentFilter
+    found: Iterable[Pending],
+    settings: ReadSettings,
+    wanted: DocumentFilter,
+    set_aside: PackedSources,
 ) -> Iterator[RunRead]:
+    """Each file read in this process (a source with nothing to report packed in set_aside)."""
     from imglint.manifests import Manifests
 
     for pending in found:
         outcome, part = read_one(pending, settings, wanted)
-        yield [outcome], part if part is not None else Manifests()
+        outcomes = [] if _set_aside(outcome, part, set_aside) else [outcome]
+        yield outcomes, b"", part if part is not None else Manifests()
+
+
+def _set_aside(
+    outcome: Source | InputError | Skipped, part: Manifests | None, set_aside: PackedSources
+) -> bool:
+    """Whether outcome, a released source with nothing to report, is packed into set_aside
+    (a kustomization, which settling reads whether or not it has sites, never is)."""
+    from imglint.extract.kustomize import is_kustomization_path
+
+    return (
+        isinstance(outcome, Source)
+        and part is not None
+        and not part.sites
+        and PackedSources.can_pack(outcome)
+        and not is_kustomization_path(outcome.path)
+        and set_aside.add(outcome)
+    )
 
 
 # -- workers ---------------------------------------------------------------------------------
@@ -206,6 +252,7 @@ def _in_workers(
     wanted: DocumentFilter,
     limit: int,
     check: Callable[[Pending], object] | None,
+    set_aside: PackedSources,
 ) -> Iterator[RunRead]:
     """Each run's reads in the files' order: read here when the input stays too small for
     workers, else by workers started as soon as it is large enough."""
@@ -235,7 +282,7 @@ def _in_workers(
                     run, run_cost = [], 0
             listed = []
         if pool is None:  # too small for workers: read here
-            yield from _here(listed, settings, wanted)
+            yield from _here(listed, settings, wanted, set_aside)
             return
         if run:
             pool.send(run)
@@ -509,12 +556,14 @@ def _read_run(run: Sequence[Pending], settings: ReadSettings, wanted: DocumentFi
     from imglint.manifests import Manifests
 
     outcomes: list[Source | InputError | Skipped] = []
+    set_aside = PackedSources()
     read = Manifests()
     for pending in run:
         outcome, part = read_one(pending, settings, wanted)
-        outcomes.append(outcome)
+        if not _set_aside(outcome, part, set_aside):
+            outcomes.append(outcome)
         if part is not None:
             read.add(part)
     for site in read.sites:
         site.rewrite = None  # closures over YAML nodes: only --fix calls them (one process)
-    return outcomes, read
+    return outcomes, set_aside.packed(), read

@@ -178,6 +178,101 @@ class Source:
         return decoded[0]
 
 
+class PackedSources:
+    """Released sources that nothing of a run refers to, packed into bytes (about 30 a file
+    where a Source, its path and its stamp are about 300), in case a step after reading opens
+    one again: settling kustomize entries opens the files kustomizations name, which may be
+    read long before the kustomization that names them is. `sources()` makes them again.
+
+    Packed per file: its name (the folder it is in is written once for the files of a folder
+    that follow one another), the stamp a re-read checks, and whether it was named or had a
+    byte order mark. Only sources `can_pack` says fit: a released UTF-8 file, its path its
+    file path, and a path that the file system encoding writes back as it was read."""
+
+    __slots__ = ("_data", "_folder")
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._folder: str | None = None  # the folder of the last file packed
+
+    @staticmethod
+    def can_pack(source: Source) -> bool:
+        return (
+            source._text is None
+            and source.file_path == source.path
+            and source.encoding == "utf-8"
+            and source._stamp is not None
+        )
+
+    def add(self, source: Source) -> bool:
+        """Pack a source (`can_pack`); False, and nothing packed, when its path does not
+        fit (the caller keeps the Source)."""
+        path = source.path
+        cut = path.rfind(os.sep) + 1
+        folder, name = path[:cut], path[cut:]
+        try:
+            encoded_name = name.encode("utf-8", "surrogateescape")
+            encoded_folder = (
+                None if folder == self._folder else folder.encode("utf-8", "surrogateescape")
+            )
+        except UnicodeEncodeError:
+            return False
+        if b"\0" in encoded_name or (encoded_folder is not None and b"\0" in encoded_folder):
+            return False
+        data = self._data
+        if encoded_folder is not None:
+            data += _FOLDER_RECORD
+            data += encoded_folder
+            data += b"\0"
+            self._folder = folder
+        data.append(_FILE_RECORD | source.named | source.bom << 1)
+        data += encoded_name
+        data += b"\0"
+        assert source._stamp is not None  # can_pack
+        data += source._stamp.to_bytes(_STAMP_BYTES, "little", signed=True)
+        return True
+
+    def packed(self) -> bytes:
+        """What `extend` takes (a worker sends its sources so)."""
+        return bytes(self._data)
+
+    def extend(self, packed: bytes) -> None:
+        """Sources packed by another PackedSources (a worker's), after these."""
+        if packed:
+            self._data += packed
+            self._folder = None  # its records name the folder their files are in
+
+    def sources(self, named_paths: NamedPaths | None = None) -> Iterator[Source]:
+        """The sources packed, in the order they were, released (read again on demand)."""
+        data = self._data
+        folder = ""
+        position = 0
+        while position < len(data):
+            record = data[position]
+            end = data.index(0, position + 1)
+            text = data[position + 1 : end].decode("utf-8", "surrogateescape")
+            position = end + 1
+            if record == _FOLDER_RECORD[0]:
+                folder = text
+                continue
+            stamp_end = position + _STAMP_BYTES
+            stamp = int.from_bytes(data[position:stamp_end], "little", signed=True)
+            position = stamp_end
+            path = folder + text
+            source = Source(path, "", path, bom=bool(record & 2), named=bool(record & 1))
+            source.named_paths = named_paths
+            source._stamp = stamp
+            source._text = None
+            yield source
+
+
+# The records of PackedSources: one byte, then a name (or folder) ended by a NUL byte, which no
+# path holds; a file's byte holds its flags (named, bom) in its low bits and is never NUL.
+_FOLDER_RECORD = b"\x10"
+_FILE_RECORD = 0x20
+_STAMP_BYTES = 16  # size under the modification time in ns: 48 + 64 bits, and a sign
+
+
 @dataclass(frozen=True, slots=True)
 class Pending:
     """A manifest found and not read yet: a file (its size as found, to share work out by), or
@@ -205,6 +300,9 @@ class Collected:
     files_seen: int = 0
     # The run's named paths (shared by its sources; a rewrite must stay inside them).
     named_paths: NamedPaths | None = field(default=None, repr=False, compare=False)
+    # While reading: the sources of files with nothing to report, packed (`sources` keeps
+    # those a later step may open again once every file is read; see imglint.parallel).
+    set_aside: PackedSources = field(default_factory=PackedSources, repr=False, compare=False)
 
     def add(self, read: Source | InputError | Skipped) -> None:
         """What reading one pending file gave."""

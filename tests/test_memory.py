@@ -15,7 +15,16 @@ import pytest
 
 from imglint import parallel
 from imglint.manifests import Manifests
-from imglint.sources import Collected, NamedPaths, Pending, Source, SourceChanged, discover, read
+from imglint.sources import (
+    Collected,
+    NamedPaths,
+    PackedSources,
+    Pending,
+    Source,
+    SourceChanged,
+    discover,
+    read,
+)
 
 POD = """\
 apiVersion: v1
@@ -148,23 +157,68 @@ def test_a_file_with_nothing_to_report_keeps_no_source(tmp_path: Path) -> None:
     again (a kustomization and what it names), not one per file read."""
     (tmp_path / "pod.yaml").write_text(POD)
     (tmp_path / "settings.yaml").write_text("apiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n")
+    # read before the kustomization that names it: set aside packed, then made again
+    (tmp_path / "a-config").mkdir()
+    (tmp_path / "a-config" / "map.yaml").write_text(CONFIG_MAP.format(n=1))
     app = tmp_path / "app"
     app.mkdir()
     (app / "service.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: web}\n")
     (app / "kustomization.yaml").write_text(
-        "resources: [service.yaml, ../pod.yaml]\nimages:\n- {name: nginx, newTag: '1.26'}\n"
+        "resources: [service.yaml, ../pod.yaml, ../a-config/map.yaml]\n"
+        "images:\n- {name: nginx, newTag: '1.26'}\n"
     )
     collected, result = read_tree(tmp_path)
-    assert collected.files_seen == 4
+    assert collected.files_seen == 5
     assert sorted(os.path.relpath(s.path, tmp_path) for s in collected.sources) == [
+        "a-config/map.yaml",
         "app/kustomization.yaml",
         "app/service.yaml",
         "pod.yaml",
     ]
+    [made_again] = [s for s in collected.sources if s.path.endswith("map.yaml")]
+    assert made_again.released and made_again.text == CONFIG_MAP.format(n=1)
     assert [s.image for s in result.sites] == ["nginx:1.25", "nginx:1.26"]  # pod, entry
     # A fix rewrites what it read: it keeps every source.
     collected, _ = read_tree(tmp_path, keep_texts=True)
-    assert len(collected.sources) == 4
+    assert len(collected.sources) == 5
+
+
+def test_packed_sources_are_made_again_as_they_were(tmp_path: Path) -> None:
+    """What a run sets aside while reading (files with nothing to report, in case a
+    kustomization read later names them) comes back as the same released sources: path,
+    stamp, byte order mark, named or found; a worker's packed sources follow this process's."""
+    names = ["a.yaml", "b/c.yaml", "b/d é.yaml", "b/e/f.yaml", "g.yaml"]
+    sources = []
+    for number, name in enumerate(names):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes((b"\xef\xbb\xbf" if number == 2 else b"") + POD.encode())
+        source = read(Pending(str(path), str(path), number == 3, path.stat().st_size))
+        assert isinstance(source, Source)
+        source.release()
+        sources.append(source)
+    here, worker = PackedSources(), PackedSources()
+    assert all(PackedSources.can_pack(source) for source in sources)
+    for source in sources[:2]:
+        assert here.add(source)
+    for source in sources[2:]:
+        assert worker.add(source)
+    here.extend(worker.packed())
+    named_paths = NamedPaths([str(tmp_path)])
+    made = list(here.sources(named_paths))
+    assert [s.path for s in made] == [s.path for s in sources]
+    for again, was in zip(made, sources, strict=True):
+        assert (again.file_path, again.stamp, again.bom, again.named, again.encoding) == (
+            was.file_path,
+            was.stamp,
+            was.bom,
+            was.named,
+            was.encoding,
+        )
+        assert again.released and again.named_paths is named_paths and again.text == POD
+    # Stdin and kept texts are never packed.
+    assert not PackedSources.can_pack(Source("-", POD))
+    assert not PackedSources.can_pack(read(read_pending(tmp_path / "a.yaml")))  # type: ignore[arg-type]
 
 
 DEPLOYMENT = """\
