@@ -533,14 +533,19 @@ _PER_FILE_FIELDS = (
 )
 
 
+# Folders whose nearest configuration is remembered at most (see NearestConfigs._by_folder).
+_FOLDERS_REMEMBERED = 256
+
+
 class NearestConfigs:
     """For each linted file, the configuration nearest to it (ruff's hierarchical discovery),
     given the run's own `run`: per-file keys from the nearest file, run-wide ones from `run`,
     the command line's rule selection layered on each.
 
-    Each folder is looked at once and each configuration file read once, however many files a
-    run lints (a dict by folder, one by configuration file; the last linted path asked about is
-    remembered, as a file's sites ask in a row: a dict of every path would keep every path).
+    Each configuration file is read once, however many files a run lints, and each folder is
+    looked at about once (the last folders asked about are remembered, and a walk asks about a
+    folder after its parent; the last linted path asked about is remembered, as a file's sites
+    ask in a row: a dict of every path or folder would keep every one).
     """
 
     def __init__(self, run: Config, cwd: str, stdin_name: str | None = None) -> None:
@@ -549,15 +554,19 @@ class NearestConfigs:
         self._cwd = cwd
         self._stdin_name = stdin_name
         self._own = frozenset(file.path for file in run.chain)
+        # The folders looked at last (emptied when it holds _FOLDERS_REMEMBERED: a walk asks
+        # about a folder after its parent, so a few are all it asks again; a dict of every
+        # folder grew with the input)
         self._by_folder: dict[str, Config | None] = {}
         self._by_file: dict[str, Config | None] = {}  # None: the run's own configuration
         if run.chain:
             self._by_file[run.chain[0].path] = None
         # `load` walked up from the working folder to the run's file: those folders are known.
+        self._known: dict[str, Config | None] = {}
         top = os.path.dirname(run.chain[0].path) if run.chain else None
         folder = os.path.abspath(cwd)
         while True:
-            self._by_folder[folder] = None
+            self._known[folder] = None
             parent = os.path.dirname(folder)
             if folder == top or parent == folder:
                 break
@@ -594,6 +603,9 @@ class NearestConfigs:
             if current in self._by_folder:
                 found = self._by_folder[current]
                 break
+            if current in self._known:
+                found = self._known[current]
+                break
             walked.append(current)
             file = _config_file_in(current)
             if file is not None:
@@ -604,6 +616,8 @@ class NearestConfigs:
                 found = None  # none up to the root: the run's own applies
                 break
             current = parent
+        if len(self._by_folder) + len(walked) > _FOLDERS_REMEMBERED:
+            self._by_folder.clear()
         for each in walked:
             self._by_folder[each] = found
         return found

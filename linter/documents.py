@@ -30,7 +30,7 @@ from imglint.document_filter import (
     only_markers_between,
     unwanted_ranges,
 )
-from imglint.findings import InputError, Span
+from imglint.findings import EMPTY, InputError, Span
 from imglint.sites import K8sObject
 from imglint.sources import HELM_HINT, Source, template_action_lines
 
@@ -248,7 +248,7 @@ class FileReading:
             api_version=api_version,
             name=scalar_text(meta_keys.get("name")),
             namespace=scalar_text(meta_keys.get("namespace")),
-            annotations=annotations,
+            annotations=annotations or EMPTY,
             path=self.source.path,
             line=node.start_mark.line + 1,
             generate_name=scalar_text(meta_keys.get("generateName")),

@@ -185,15 +185,17 @@ class PackedSources:
     read long before the kustomization that names them is. `sources()` makes them again.
 
     Packed per file: its name (the folder it is in is written once for the files of a folder
-    that follow one another), the stamp a re-read checks, and whether it was named or had a
-    byte order mark. Only sources `can_pack` says fit: a released UTF-8 file, its path its
-    file path, and a path that the file system encoding writes back as it was read."""
+    that follow one another, as what differs from the folder before), the stamp a re-read
+    checks, and whether it was named or had a byte order mark. Only sources `can_pack` says
+    fit: a released UTF-8 file, its path its file path, and a path that the file system
+    encoding writes back as it was read."""
 
-    __slots__ = ("_data", "_folder")
+    __slots__ = ("_data", "_folder", "_folder_bytes")
 
     def __init__(self) -> None:
         self._data = bytearray()
         self._folder: str | None = None  # the folder of the last file packed
+        self._folder_bytes = b""  # and as written
 
     @staticmethod
     def can_pack(source: Source) -> bool:
@@ -221,10 +223,13 @@ class PackedSources:
             return False
         data = self._data
         if encoded_folder is not None:
+            shared = _shared_start(encoded_folder, self._folder_bytes)
             data += _FOLDER_RECORD
-            data += encoded_folder
+            data += shared.to_bytes(2, "little")
+            data += encoded_folder[shared:]
             data += b"\0"
             self._folder = folder
+            self._folder_bytes = encoded_folder
         data.append(_FILE_RECORD | source.named | source.bom << 1)
         data += encoded_name
         data += b"\0"
@@ -241,20 +246,26 @@ class PackedSources:
         if packed:
             self._data += packed
             self._folder = None  # its records name the folder their files are in
+            self._folder_bytes = b""  # and the first one all of it
 
     def sources(self, named_paths: NamedPaths | None = None) -> Iterator[Source]:
         """The sources packed, in the order they were, released (read again on demand)."""
         data = self._data
         folder = ""
+        folder_bytes = b""
         position = 0
         while position < len(data):
             record = data[position]
+            if record == _FOLDER_RECORD[0]:
+                shared = int.from_bytes(data[position + 1 : position + 3], "little")
+                end = data.index(0, position + 3)
+                folder_bytes = folder_bytes[:shared] + data[position + 3 : end]
+                folder = folder_bytes.decode("utf-8", "surrogateescape")
+                position = end + 1
+                continue
             end = data.index(0, position + 1)
             text = data[position + 1 : end].decode("utf-8", "surrogateescape")
             position = end + 1
-            if record == _FOLDER_RECORD[0]:
-                folder = text
-                continue
             stamp_end = position + _STAMP_BYTES
             stamp = int.from_bytes(data[position:stamp_end], "little", signed=True)
             position = stamp_end
@@ -266,11 +277,24 @@ class PackedSources:
             yield source
 
 
-# The records of PackedSources: one byte, then a name (or folder) ended by a NUL byte, which no
-# path holds; a file's byte holds its flags (named, bom) in its low bits and is never NUL.
+# The records of PackedSources: one byte, then a name (or, after two bytes that say how much of
+# the folder before it starts it, the rest of a folder) ended by a NUL byte, which no path holds;
+# a file's byte holds its flags (named, bom) in its low bits and is never NUL.
 _FOLDER_RECORD = b"\x10"
 _FILE_RECORD = 0x20
 _STAMP_BYTES = 16  # size under the modification time in ns: 48 + 64 bits, and a sign
+
+
+def _shared_start(one: bytes, other: bytes) -> int:
+    """How many bytes one and other start with alike (at most 65535), found by halving."""
+    low, high = 0, min(len(one), len(other), 0xFFFF)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if one[:middle] == other[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 @dataclass(frozen=True, slots=True)

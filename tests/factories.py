@@ -47,7 +47,7 @@ def make_site(
         )
     pod = PullSecretHolder(
         obj=obj,
-        image_pull_secrets=list(pull_secrets),
+        image_pull_secrets=tuple(pull_secrets),
         service_account=service_account,
         line=1,
     )

@@ -54,10 +54,10 @@ def test_pod_spec_details_are_kept() -> None:
     sites = manifests.load(collected.sources).sites
     pod_main, deploy = sites[0], sites[6]
     assert pod_main.obj.namespace == "ns1"
-    assert pod_main.holder.image_pull_secrets == ["regcred"]
+    assert pod_main.holder.image_pull_secrets == ("regcred",)
     assert pod_main.pull_policy == "IfNotPresent"
     assert deploy.holder.service_account == "builder"
-    assert deploy.holder.image_pull_secrets == []
+    assert deploy.holder.image_pull_secrets == ()
     assert sites[3].pull_policy == "IfNotPresent"  # the image volume's pullPolicy
 
 

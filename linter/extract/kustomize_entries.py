@@ -25,7 +25,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from imglint import kustomize
 from imglint.documents import NULL_TAG, STR_TAG, mapping_keys, node_span, scalar_text
 from imglint.extract.sink import MAX_IMAGE_CHARS, FoundObject, Sink
-from imglint.findings import Span
+from imglint.findings import EMPTY, Span
 from imglint.kustomize_tree import (
     NEEDS_BASE,
     Entry,
@@ -55,7 +55,7 @@ def extract_kustomization(document: Node, sink: Sink) -> None:
         api_version=scalar_text(keys.get("apiVersion")) or "",
         name=None,
         namespace=None,
-        annotations={},
+        annotations=EMPTY,
         path=sink.source.path,
         line=document.start_mark.line + 1,
     )

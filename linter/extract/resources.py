@@ -68,7 +68,7 @@ def holder(
 ) -> PullSecretHolder:
     return PullSecretHolder(
         obj=obj,
-        image_pull_secrets=list(secrets),
+        image_pull_secrets=tuple(secrets),
         service_account=service_account,
         line=node.start_mark.line + 1,
         service_account_applies=service_account_applies,

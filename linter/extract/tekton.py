@@ -247,7 +247,7 @@ class _PipelineRunHolders:
         self.account = scalar_text(template.get("serviceAccountName")) or scalar_text(
             keys.get("serviceAccountName")
         )
-        self.per_task: dict[str, tuple[list[str], str | None]] = {}
+        self.per_task: dict[str, tuple[tuple[str, ...], str | None]] = {}
         for _index, entry in items_of(keys.get("taskRunSpecs")):
             ekeys = keys_of(entry)
             task = scalar_text(ekeys.get("pipelineTaskName"))
@@ -260,7 +260,7 @@ class _PipelineRunHolders:
             self.per_task[task] = (reference_names(keys_of(pod).get("imagePullSecrets")), account)
 
     def for_task(self, task: str) -> PullSecretHolder:
-        secrets, account = self.per_task.get(task, ([], None))
+        secrets, account = self.per_task.get(task, ((), None))
         return holder(self.found.obj, self.spec, secrets or self.secrets, account or self.account)
 
 
