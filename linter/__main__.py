@@ -1,5 +1,5 @@
 """`python -m imglint` runs the command line."""
 
-from imglint.cli import main
+from imglint.cli import run
 
-raise SystemExit(main())
+run()

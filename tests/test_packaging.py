@@ -52,7 +52,7 @@ def _metadata(wheel: zipfile.ZipFile) -> email.message.Message:
 
 def test_console_script_and_runtime_dependencies(wheel: zipfile.ZipFile) -> None:
     entry_points = wheel.read(f"{_dist_info(wheel)}/entry_points.txt").decode()
-    assert "imglint = imglint.cli:main" in entry_points
+    assert "imglint = imglint.cli:run" in entry_points
     requires = sorted(
         re.sub(r"\s+", " ", line)
         for line in _metadata(wheel).get_all("Requires-Dist", [])

@@ -38,6 +38,13 @@ NOT_LOADED_OFFLINE = (
     "imglint.rules.img009_docker_hub_anonymous",
     "imglint.rules.img010_pull_policy_mutable_tag",
     "imglint.rules.img014_pull_policy_not_always",
+    # rules that find nothing until a setting is configured, or without Secrets in the set
+    "imglint.rules.img006_missing_pull_secret",
+    "imglint.rules.img007_pull_secret_registry_mismatch",
+    "imglint.rules.img008_disallowed_registry",
+    "imglint.rules.img012_disallowed_tag",
+    "imglint.rules._shared",
+    "imglint.keyring",
     # extractors of custom resources: loaded when an object of their kinds is met; image-fields
     # entries and -v's survey
     "imglint.extract.argo",
@@ -146,3 +153,55 @@ def test_an_extractor_module_loads_when_an_object_of_its_kinds_is_met(tmp_path: 
     assert result.returncode == 0, result.stderr
     assert "docker.io/library/golang:1.22" in result.stdout
     assert result.stdout.splitlines()[-1] == "0 True False"
+
+
+# imglint's own command line (`run`, what the console script and `python -m imglint` call) in
+# a process that says when it is left to the interpreter's usual exit (and its teardown).
+_PROCESS = (
+    "import sys\n"
+    "{setup}\n"
+    "from imglint.cli import run\n"
+    "try:\n"
+    "    run()\n"
+    "except SystemExit:\n"
+    "    print('interpreter exit')\n"
+    "    raise\n"
+)
+
+_WAITING_FOR_TEARDOWN = {
+    "nothing": "",
+    "an exit handler": "import atexit; atexit.register(print, 'exit handler')",
+    "a profiler": "sys.setprofile(lambda *args: None)",
+    "a tracer": "sys.settrace(lambda *args: None)",
+    # (a daemon thread waiting for ever: still there at the end, whatever the machine's load)
+    "a thread": "import threading; threading.Thread(target=threading.Event().wait, daemon=True)"
+    ".start()",
+}
+
+
+@pytest.mark.parametrize("waiting", sorted(_WAITING_FOR_TEARDOWN))
+def test_the_process_ends_without_teardown_only_when_nothing_waits_for_it(
+    tmp_path: Path, waiting: str
+) -> None:
+    """The interpreter's teardown is skipped (`os._exit`) when nothing waits for it; the report
+    is complete even in a file (block-buffered), and the exit code is the run's."""
+    path = tmp_path / "p.yaml"
+    path.write_text(MANIFESTS["a pod and a CRD"])  # nginx:latest: findings, exit 1
+    report = tmp_path / "report.txt"
+    with report.open("w") as out:
+        result = subprocess.run(
+            [sys.executable, "-c", _PROCESS.format(setup=_WAITING_FOR_TEARDOWN[waiting]), path],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )
+    assert result.returncode == 1, result.stderr
+    lines = report.read_text().splitlines()
+    after_report = [] if waiting == "nothing" else ["interpreter exit"]
+    if waiting == "an exit handler":
+        after_report.append("exit handler")
+    assert "IMG002" in lines[0]
+    assert lines[-1 - len(after_report)] == "2 findings (1 error, 1 warning) in 1 file, 1 image"
+    assert lines[len(lines) - len(after_report) :] == after_report
