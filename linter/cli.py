@@ -13,9 +13,10 @@ import os
 import stat
 import sys
 
-from imglint import arguments
 from imglint.errors import ImglintError, UsageError
-from imglint.findings import EXIT_ERROR, EXIT_OK
+
+# imglint's other modules are imported in the functions that use them: `main` pauses the
+# collector before any of them loads (see there).
 
 # typing itself is not imported at run time: it is a large module the start-up path can skip.
 TYPE_CHECKING = False
@@ -79,8 +80,15 @@ def _end_process(code: int) -> NoReturn:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The collector is paused while the command line is read and imglint's modules load: they
+    # keep all they make, and its passes over them found nothing to free (2 M of a one-file
+    # run's instructions). `_main` gives it back to a run that needs it.
+    collecting = gc.isenabled()
+    gc.disable()
+    from imglint.findings import EXIT_ERROR
+
     try:
-        return _main(sys.argv[1:] if argv is None else list(argv))
+        return _main(sys.argv[1:] if argv is None else list(argv), collecting)
     except KeyboardInterrupt:
         print("imglint: interrupted", file=sys.stderr)
         if argv is None:  # the process's own command line: it ends here
@@ -110,9 +118,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             # collects at exit only when the collector is on; 3.6 M of a one-file run's 222 M
             # instructions, more for a large run).
             gc.disable()
+        elif collecting:
+            gc.enable()
 
 
-def _main(argv: list[str]) -> int:
+def _main(argv: list[str], collecting: bool) -> int:
+    """The run of a command line; `collecting`: whether the collector was on before `main`
+    paused it."""
+    from imglint import arguments
+    from imglint.findings import EXIT_ERROR
+
     # Manifest text (paths, images) may hold anything; a terminal in a C locale must not crash us.
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
@@ -148,14 +163,9 @@ def _main(argv: list[str]) -> int:
         color=lambda out: _use_color(args.color, out),
     )
     # (not with the registry check: its requests may run for a minute, and leave cycles)
-    paused = gc.isenabled() and not (args.resolve or args.pin) and _small_input(args.paths)
-    if paused:
-        gc.disable()
-    try:
-        return Application(options(args), streams).run()
-    finally:
-        if paused:
-            gc.enable()
+    if collecting and (args.resolve or args.pin or not _small_input(args.paths)):
+        gc.enable()
+    return Application(options(args), streams).run()
 
 
 def _small_input(paths: Sequence[str]) -> bool:
@@ -315,9 +325,8 @@ def _show_settings(path: str, config_file: str | None) -> int:
     """`--show-settings FILE`: the configuration that applies to FILE (the nearest one, or
     --config) and the files it extends, the overrides and per-file-ignores whose files match
     FILE, and the rules that run on it (ruff's --show-settings, per file)."""
-    import os
-
     from imglint import config as configuration
+    from imglint.findings import EXIT_OK
 
     cwd = os.getcwd()
     run = configuration.load(config_file, cwd)
@@ -349,6 +358,7 @@ def _show_settings(path: str, config_file: str | None) -> int:
 
 def _rule_docs(args: Arguments) -> int:
     from imglint import rules
+    from imglint.findings import EXIT_OK
 
     if args.explain:
         rule = rules.lookup(args.explain)

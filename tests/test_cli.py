@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -162,7 +163,7 @@ def test_internal_errors_never_show_a_traceback(
 ) -> None:
     from imglint import cli
 
-    def boom(argv: list[str]) -> int:
+    def boom(*args: object) -> int:
         raise RuntimeError("kaboom")
 
     monkeypatch.setattr(cli, "_main", boom)
@@ -318,3 +319,17 @@ def test_what_reading_keeps_is_frozen_for_the_run_and_thawed_after_it(tmp_path: 
         assert gc.get_freeze_count() > 0  # not thawed by the run
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--list-rules"], ["--no-such-option", "x"], []])
+def test_main_gives_the_garbage_collector_back_whatever_the_command_line(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """main() pauses the collector while it reads the command line and loads; it is on again
+    after an in-process run however that run ends (argparse's SystemExit included)."""
+    import gc
+
+    assert gc.isenabled()
+    with contextlib.suppress(SystemExit):
+        main(argv)
+    assert gc.isenabled()
