@@ -89,6 +89,10 @@ NOT_LOADED_OFFLINE = (
     # what only files with template lines, or composed whole, need
     "heapq",
     "bisect",
+    # importlib.import_module: importing importlib loads warnings too (`python -m` loads both
+    # anyway, for runpy)
+    "importlib",
+    "warnings",
     # YAML libraries imglint does not run
     "ruamel",
     "ruamel.yaml",

@@ -8,7 +8,7 @@ asked for, which keeps `json` and `xml` off the start-up path of a plain text ru
 
 from __future__ import annotations
 
-import importlib
+import sys
 from collections.abc import Sequence
 
 from imglint.findings import Finding, InputError, Severity, UnusedSuppression, exit_code
@@ -106,7 +106,10 @@ def render(
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
-    module = importlib.import_module(f"imglint.report.{fmt}")
+    # (`__import__`, not importlib.import_module: importing importlib loads warnings too)
+    name = f"imglint.report.{fmt}"
+    __import__(name)
+    module = sys.modules[name]
     module.render(report, out, color=color, statistics=statistics)
 
 
