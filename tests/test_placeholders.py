@@ -7,6 +7,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from imglint.placeholders import POD_IMAGE_SYNTAXES, Syntax, placeholder_kind
 from tests.cli_runner import run
@@ -89,3 +91,12 @@ def test_kubernetes_variable_in_a_pod_image_is_an_invalid_reference(
     assert f"{manifest}:7:14: IMG001" in out and "InvalidImageName" in out
     assert f"{manifest}:9:14: IMG001" in out
     assert ":11:" not in out  # ${TAG} is envsubst's: a placeholder, not linted
+
+
+@given(st.text(alphabet="${}ko:/_aZ9-.@ ", max_size=20))
+def test_a_syntax_marker_decides_only_what_its_pattern_would(value: str) -> None:
+    """A value without a syntax's marker is decided without its pattern: exactly as the
+    pattern decides it (each marker is in every match)."""
+    for syntax in POD_IMAGE_SYNTAXES:
+        matches = [m.group() for m in re.finditer(syntax.pattern.pattern, value, re.DOTALL)]
+        assert syntax.found_in(value) == any(m != syntax.escape for m in matches)
