@@ -66,7 +66,7 @@ _DURATION = LazyPattern(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 _AGE = LazyPattern(r"0*(\d{1,6})\s*(h|d|w)", re.ASCII)
 _AGE_UNITS = {"h": 3600.0, "d": 86400.0, "w": 7 * 86400.0}
-_PYPROJECT_TABLE = re.compile(r"^\s*\[\s*tool\s*\.\s*imglint\s*[\].]", re.MULTILINE)
+_PYPROJECT_TABLE = LazyPattern(r"^\s*\[\s*tool\s*\.\s*imglint\s*[\].]", re.MULTILINE)
 
 
 def default_codes() -> frozenset[str]:

@@ -15,7 +15,6 @@ line); the rules and the engine receive them built and never parse configuration
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterable
 
@@ -43,7 +42,11 @@ def _has_glob(text: str) -> bool:
 
 def _glob_equal(pattern: str, text: str) -> bool:
     # Plain labels compare exactly: an IPv6 host such as "[::1]" must not become a glob class.
-    return fnmatch.fnmatchcase(text, pattern) if _has_glob(pattern) else pattern == text
+    if not _has_glob(pattern):
+        return pattern == text
+    import fnmatch  # (fnmatch loads only for a configuration that has globs)
+
+    return fnmatch.fnmatchcase(text, pattern)
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,8 @@ class ImageGlobs:
         globs = tuple(texts)
         if not globs:
             return cls()
+        import fnmatch
+
         regex = re.compile("|".join(f"(?:{fnmatch.translate(g)})" for g in globs))
         return cls(globs, regex)
 
@@ -183,6 +188,8 @@ class TagPattern:
         else:
             if not value or any(c.isspace() or c in "/@:" for c in value):
                 raise ValueError(f"{text!r} is not a tag or tag glob")
+            import fnmatch
+
             regex = re.compile(fnmatch.translate(value))
         return cls(value, scope, regex)
 

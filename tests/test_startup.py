@@ -89,6 +89,8 @@ NOT_LOADED_OFFLINE = (
     # what only files with template lines, or composed whole, need
     "heapq",
     "bisect",
+    # globs in the configuration (registry patterns, tag globs, exclude)
+    "fnmatch",
     # importlib.import_module: importing importlib loads warnings too (`python -m` loads both
     # anyway, for runpy)
     "importlib",
