@@ -101,14 +101,17 @@ def run_rules(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintR
     severities = {r.code: config.severity_of(r) for r in active}
     secret_rules = [r for r in active if r.subject == "pull-secret"]
     active = [r for r in active if r.subject == "image"]
+    # A rule that can report nothing with the run's settings and objects is not run (nor its
+    # module loaded); where settings vary (overrides), each site's decide.
+    varies = config.varies
+    runs = active if varies else [r for r in active if r.may_report(ctx.settings, ctx.objects)]
     # Rules about the site itself (a kustomize entry that matches nothing) run whatever it holds.
-    for_any = [r for r in active if r.checks_placeholders]
-    for_invalid = [r for r in active if r.code == INVALID_REFERENCE] + for_any
-    for_valid = [r for r in active if r.code != INVALID_REFERENCE]
+    for_any = [r for r in runs if r.checks_placeholders]
+    for_invalid = [r for r in runs if r.code == INVALID_REFERENCE] + for_any
+    for_valid = [r for r in runs if r.code != INVALID_REFERENCE]
     suppressions = Suppressions()
     findings: list[Finding] = []
     linted: list[ImageSite] = []  # the references: where suppressions may be unused
-    varies = config.varies
     choices: dict[tuple[str, str | None], SiteChoice] = {}  # per file and namespace
     for site in sites:
         if site.placeholder is not None:
@@ -120,7 +123,12 @@ def run_rules(sites: Sequence[ImageSite], ctx: Context, config: Config) -> LintR
         if varies:
             key = (site.path, site.obj.namespace)
             choice = choices.get(key) or choices.setdefault(key, config.choice_for(site))
-            chosen = [r for r in chosen if r.code in choice.enabled]
+            settings = ctx.settings_for(site)
+            chosen = [
+                r
+                for r in chosen
+                if r.code in choice.enabled and r.may_report(settings, ctx.objects)
+            ]
             site_severity = {r.code: choice.severity.get(r.code, r.severity) for r in chosen}
         for rule in chosen:
             for message in rule.check(site, ctx):

@@ -16,19 +16,24 @@ key. A check reads its settings with `ctx.settings_for(site)` (patterns already 
 configuration) and the registry's typed answer with `ctx.answer_for(site)`; it never reads
 configuration text or message text. A new rule takes the code reserved for it in RESERVED
 below, if any. A rule whose findings are supply-chain risks also declares `security_severity`.
+A rule that finds nothing until something is configured names those settings (`configured_by`,
+fields of `RuleSettings`), and one that finds nothing without Secrets in the set says so
+(`needs_secrets`): where they are missing (`may_report`), its check is not run, and a run that
+never needs it never loads its module.
 """
 
 from __future__ import annotations
 
 import sys
 
+from imglint.context import RuleSettings
 from imglint.findings import Severity
 
 TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from imglint.context import Context, PullSecret
+    from imglint.context import Context, ObjectIndex, PullSecret
     from imglint.sites import Component, ImageSite
 
     CheckFunction = Callable[[ImageSite, Context], Iterable[str]]
@@ -81,6 +86,8 @@ class Rule:
         security_severity: float | None = None,
         subject: str = "image",
         check_pull_secret: SecretCheckFunction | None = None,
+        configured_by: tuple[str, ...] = (),
+        needs_secrets: bool = False,
     ) -> None:
         """`doc`, `check` and `check_pull_secret` come from the rule's module unless one of them
         is given (a rule made in place, as tests make them: the others are then empty)."""
@@ -101,6 +108,11 @@ class Rule:
         values["security_severity"] = security_severity
         # What the rule looks at: "image" (each image site) or "pull-secret" (each pull Secret).
         values["subject"] = subject
+        # The settings (`RuleSettings` fields) without which it reports nothing: with each of
+        # them as an empty configuration leaves it, its check would find nothing to report.
+        values["configured_by"] = configured_by
+        # It reports nothing when the linted set holds no Secret (of any type).
+        values["needs_secrets"] = needs_secrets
         if doc is not None or check is not None or check_pull_secret is not None:
             values["doc"] = doc or ""
             values["check"] = check or _no_image_check
@@ -116,6 +128,8 @@ class Rule:
         checks_placeholders: bool
         security_severity: float | None
         subject: str
+        configured_by: tuple[str, ...]
+        needs_secrets: bool
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"a Rule is read-only: cannot set {name!r}")
@@ -138,6 +152,15 @@ class Rule:
             check_pull_secret=getattr(module, "check_pull_secret", None),
         )
 
+    def may_report(self, settings: RuleSettings, objects: ObjectIndex) -> bool:
+        """Whether the check can report anything with these settings and this object index
+        (False: running it would find nothing, so it need not run, nor its module load)."""
+        if self.needs_secrets and not (objects.secrets or objects.other_secrets):
+            return False
+        return not self.configured_by or any(
+            getattr(settings, name) != getattr(_UNCONFIGURED, name) for name in self.configured_by
+        )
+
     @property
     def summary(self) -> str:
         return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
@@ -152,6 +175,8 @@ class Rule:
         return f"{self.code}-{self.name}".lower()
 
 
+# The settings of an empty configuration (what `configured_by` compares with).
+_UNCONFIGURED = RuleSettings()
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
 # The rules, in code order. A rule's module is `img<code>_<name>.py` (tests/test_rules.py checks
@@ -180,7 +205,14 @@ RULES: tuple[Rule, ...] = (
         # A supply-chain risk: what runs may change without review (a security alert, medium).
         security_severity=5.0,
     ),
-    Rule("IMG006", "missing-pull-secret", ERROR, default_enabled=True, needs_registry=False),
+    Rule(
+        "IMG006",
+        "missing-pull-secret",
+        ERROR,
+        default_enabled=True,
+        needs_registry=False,
+        configured_by=("private_registries",),
+    ),
     Rule(
         "IMG007",
         "pull-secret-registry-mismatch",
@@ -188,6 +220,7 @@ RULES: tuple[Rule, ...] = (
         default_enabled=True,
         needs_registry=False,
         concerns="registry",
+        needs_secrets=True,
     ),
     Rule(
         "IMG008",
@@ -196,6 +229,7 @@ RULES: tuple[Rule, ...] = (
         default_enabled=True,
         needs_registry=False,
         concerns="registry",
+        configured_by=("allowed_registries", "allowed_images"),
         # A supply-chain risk: the image comes from outside the trusted registries (a security
         # alert, high).
         security_severity=7.5,
@@ -231,6 +265,7 @@ RULES: tuple[Rule, ...] = (
         default_enabled=True,  # silent until denied-tags or allowed-tags is configured
         needs_registry=False,
         concerns="tag",
+        configured_by=("denied_tags", "allowed_tags"),
     ),
     Rule(
         "IMG013",
@@ -286,6 +321,7 @@ RULES: tuple[Rule, ...] = (
         WARNING,
         default_enabled=True,  # reports nothing until max-image-age is configured
         needs_registry=True,
+        configured_by=("max_image_age",),
     ),
 )
 

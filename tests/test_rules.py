@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from imglint import records, rules
-from imglint.context import Context, ObjectIndex
+from imglint.context import Context, ObjectIndex, RuleSettings
 from imglint.findings import Severity
+from imglint.manifests import load
 from imglint.patterns import RegistryPattern
 from imglint.reference import parse
 from imglint.rules import (
@@ -30,10 +31,12 @@ from imglint.rules import (
     img009_docker_hub_anonymous,
     img010_pull_policy_mutable_tag,
 )
+from imglint.sources import collect
 from tests.factories import (
     DIGEST,
     FIXTURES,
     expected_findings,
+    fixture_config,
     lint_fixture,
     make_context,
     make_site,
@@ -102,6 +105,45 @@ def test_a_rules_module_is_imported_only_when_its_check_or_doc_is_read() -> None
     assert result.stdout.strip() == (
         "[] ['imglint.rules.img002_latest_tag', 'imglint.rules.img011_invalid_pull_secret']"
     )
+
+
+def test_what_a_rule_needs_to_report_names_real_settings() -> None:
+    settings = {spec.name for spec in records.fields(RuleSettings)}
+    for rule in rules.RULES:
+        assert set(rule.configured_by) <= settings, rule.code
+
+
+# The fixtures' objects and sites: pull Secrets, ServiceAccounts, allowed and denied images.
+_QUIET_CASES = [
+    *sorted((FIXTURES.parent / "rules").glob("*.yaml")),
+    FIXTURES.parent / "workloads" / "all-kinds.yaml",
+]
+
+
+@pytest.mark.parametrize("path", _QUIET_CASES, ids=lambda p: p.name)
+def test_a_rule_that_may_not_report_finds_nothing(path: Path) -> None:
+    """`may_report` False (nothing it needs configured, no Secret in the set) means the check
+    finds nothing there: the engine skips only checks that would report nothing."""
+    text = path.read_text(encoding="utf-8")
+    configured = fixture_config(text).rule_settings if text.startswith("# test-config:") else None
+    collected = collect([str(path)])
+    manifests = load(collected.sources)
+    without_secrets = ObjectIndex(service_accounts=manifests.objects.service_accounts)
+    quiet_checked = set()
+    for settings, objects in (
+        (RuleSettings(), manifests.objects),
+        (configured or RuleSettings(), without_secrets),
+        (RuleSettings(), without_secrets),
+    ):
+        ctx = Context(objects=objects, settings=settings)
+        for rule in rules.RULES:
+            if rule.subject != "image" or rule.may_report(settings, objects):
+                continue
+            quiet_checked.add(rule.code)
+            for site in manifests.sites:
+                if site.placeholder is None and site.error is None:
+                    assert list(rule.check(site, ctx)) == [], (rule.code, site.image)
+    assert quiet_checked >= {"IMG006", "IMG007", "IMG008", "IMG012", "IMG108"}
 
 
 def test_a_rule_is_read_only() -> None:
