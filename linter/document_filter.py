@@ -46,6 +46,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 import yaml
 
+from imglint.lazy_pattern import LazyPattern
+
 try:  # libyaml's parser, run without building Python objects (only with PyYAML's C extension)
     from yaml._yaml import CParser as _CParser
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
@@ -106,17 +108,22 @@ class DocumentFilter:
         self.key_names = key_names
 
 
+# These three are compiled on first use: the usual texts are told by their first characters
+# (`---\n`, what a plain key or a stretch of comments starts with), and a one-file run need not
+# compile them at start-up.
 # A marker line with nothing after `---` but white space or a comment.
-_BARE_START_LINE = re.compile(r"---[ \t]*(?:[ \t]#[^\n]*)?\r?(?:\n|\Z)")
+_BARE_START_LINE = LazyPattern(r"---[ \t]*(?:[ \t]#[^\n]*)?\r?(?:\n|\Z)")
 # Blank and comment lines are taken whole, once: `(?=(X*))\1` is X* that is never given back
 # (an atomic group, written so that Python 3.10 reads it). A plain X* that fails after a licence
 # header gives its lines back a character at a time: 0.1-0.4 ms a document on real headers, 5%
 # of a run. Giving back a line could never match anyway (what follows needs another line start).
 # A stretch of nothing but blank lines and comments (spaces only: a tab at the start of a line
 # is a syntax error to libyaml, so a stretch with one is left to the parse that says so).
-_EMPTY_STRETCH = re.compile(r"(?=((?:[ ]*(?:#[^\r\n]*)?\r?\n)*))\1[ ]*(?:#[^\r\n]*)?")
+_EMPTY_STRETCH = LazyPattern(r"(?=((?:[ ]*(?:#[^\r\n]*)?\r?\n)*))\1[ ]*(?:#[^\r\n]*)?")
+_EMPTY_STRETCH_STARTS = ("", " ", "#", "\r", "\n")  # what such a stretch can start with
 # The first line with content starts at column 0, with what starts a plain key.
-_STARTS_AT_COLUMN_0 = re.compile(r"(?=((?:[ \t]*(?:#[^\r\n]*)?\r?\n)*))\1[A-Za-z0-9_]")
+_STARTS_AT_COLUMN_0 = LazyPattern(r"(?=((?:[ \t]*(?:#[^\r\n]*)?\r?\n)*))\1[A-Za-z0-9_]")
+_PLAIN_KEY_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 # A line that starts at column 0 with neither a blank, a comment nor a sequence entry: a
 # top-level key, a `...` marker, or text inside a multi-line quoted scalar. (A literal first
 # character lets the search skip ahead in C.)
@@ -174,7 +181,9 @@ def unwanted_ranges(
             line += text.count("\n", previous, start)
             previous = start
         body_start = start
-        if text.startswith("---", start):
+        if text.startswith("---\n", start):
+            body_start = start + 4  # (the usual marker line, told without the pattern)
+        elif text.startswith("---", start):
             marker = _BARE_START_LINE.match(text, start)
             if marker is None:
                 continue  # content after `---` (`--- |`, `--- {...}`): composed
@@ -186,7 +195,7 @@ def unwanted_ranges(
             first = bisect.bisect_left(action_lines, line)
             if first < len(action_lines) and action_lines[first] <= line + body.count("\n") + 1:
                 continue  # a template action: composed, to tell data from template
-        if not _EMPTY_STRETCH.fullmatch(body):
+        if body[:1] not in _EMPTY_STRETCH_STARTS or not _EMPTY_STRETCH.fullmatch(body):
             head = _head(body, key_names)
             if head is None or wanted.wants(head):
                 continue
@@ -273,6 +282,8 @@ def only_markers_between(text: str, ranges: Sequence[tuple[int, int]]) -> bool:
 
 
 def _is_marker_line(text: str, start: int, end: int) -> bool:
+    if end - start == 4 and text.startswith("---\n", start):
+        return True  # the usual one, told without the pattern
     marker = _BARE_START_LINE.match(text, start)
     return marker is not None and marker.end() == end
 
@@ -322,7 +333,7 @@ _AFTER_MERGE_KEY = frozenset(("", ":", "\n", "\r", ",", "}", "]", "#"))
 def _head(body: str, key_names: frozenset[str]) -> DocumentHead | None:
     """The document's head when its text says it for certain (see the module docstring);
     None: compose it, and let the composed document say."""
-    if not _STARTS_AT_COLUMN_0.match(body):
+    if body[:1] not in _PLAIN_KEY_START and not _STARTS_AT_COLUMN_0.match(body):
         return None
     keys = _kind_and_api_version(body)
     if keys is None or may_hold_merge_key(body) or _has_anchor_or_alias(body):
