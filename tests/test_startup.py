@@ -54,6 +54,8 @@ NOT_LOADED_OFFLINE = (
     "imglint.extract.prometheus",
     "imglint.extract.fields",
     "imglint.extract.resources",
+    # a pod's placement, read only when it says where it runs (nodeSelector, affinity)
+    "imglint.extract.placement",
     # rewriting files
     "imglint.fix",
     "imglint.pin",

@@ -13,10 +13,13 @@ from collections.abc import Iterator
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint.documents import mapping_keys, scalar_text
-from imglint.extract.placement import read_placement
 from imglint.extract.sink import FoundObject, ObjectExtractor, Sink
 from imglint.pull_secrets import reference_names
 from imglint.sites import PullSecretHolder
+
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
+if TYPE_CHECKING:
+    from imglint.sites import NodePlacement
 
 # A path inside the object as a chain of (parent, key or index): built per node walked, turned
 # into text (`spec.template.spec`) only for the pod specs found.
@@ -36,6 +39,16 @@ EXTRACTOR = ObjectExtractor(
 )
 
 
+def _placement(pod_keys: dict[str, Node]) -> NodePlacement | None:
+    """`read_placement`, whose module loads only for a pod that says where it runs (it reads
+    nothing but these two keys)."""
+    if "nodeSelector" not in pod_keys and "affinity" not in pod_keys:
+        return None
+    from imglint.extract.placement import read_placement
+
+    return read_placement(pod_keys)
+
+
 def _pod(
     found: FoundObject,
     pod_node: MappingNode,
@@ -51,7 +64,7 @@ def _pod(
         image_pull_secrets=reference_names(pod_keys.get("imagePullSecrets")),
         service_account=service_account,
         line=pod_node.start_mark.line + 1,
-        placement=read_placement(pod_keys),
+        placement=_placement(pod_keys),
     )
     prefix = pod_path + "." if pod_path else ""
     for field_name in ("initContainers", "containers", "ephemeralContainers"):
