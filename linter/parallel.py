@@ -226,7 +226,7 @@ def _set_aside(
 ) -> bool:
     """Whether outcome, a released source with nothing to report, is packed into set_aside
     (a kustomization, which settling reads whether or not it has sites, never is)."""
-    from imglint.extract.kustomize import is_kustomization_path
+    from imglint.extract import is_kustomization_path
 
     return (
         isinstance(outcome, Source)

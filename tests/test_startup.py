@@ -53,6 +53,9 @@ NOT_LOADED_OFFLINE = (
     "imglint.extract.crossplane",
     "imglint.extract.prometheus",
     "imglint.extract.fields",
+    # kustomization and Helm values extractors: loaded when a file or object of theirs is met
+    "imglint.extract.kustomize",
+    "imglint.extract.helm",
     "imglint.extract.resources",
     # a pod's placement, read only when it says where it runs (nodeSelector, affinity)
     "imglint.extract.placement",

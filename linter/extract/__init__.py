@@ -44,47 +44,90 @@ scalar sets `ImageSite.components` (where a finding about its tag, digest... goe
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping
 
 from imglint.document_filter import DocumentFilter, DocumentHead
 
-# kustomize and helm are read for their file extractors anyway; pods runs on every object.
-from imglint.extract import helm, kustomize, pods
+# pods runs on every object.
+from imglint.extract import pods
 from imglint.extract.sink import FileExtractor, FoundObject, ObjectExtractor, Sink
 from imglint.image_fields import ResourceSettings
 from imglint.pull_secrets import INDEXED_KINDS
 from imglint.sites import K8sObject
 from imglint.sources import Source
 
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
+if TYPE_CHECKING:
+    from typing import Any
+
 
 class Deferred:
-    """The `extract` of an extractor module (`imglint.extract.<module>`), imported the first
-    time an object of the extractor's kinds is met."""
+    """A function of an extractor module (`imglint.extract.<module>`, `extract` unless named),
+    imported the first time an object or file the extractor reads is met."""
 
-    __slots__ = ("loaded", "module")
+    __slots__ = ("function", "loaded", "module")
 
-    def __init__(self, module: str) -> None:
+    def __init__(self, module: str, function: str = "extract") -> None:
         self.module = f"imglint.extract.{module}"
-        self.loaded: Callable[[FoundObject, Sink], None] | None = None
+        self.function = function
+        self.loaded: Callable[..., None] | None = None
 
-    def __call__(self, found: FoundObject, sink: Sink) -> None:
+    def __call__(self, *arguments: Any) -> None:
         if self.loaded is None:
             __import__(self.module)
-            self.loaded = sys.modules[self.module].extract
-        self.loaded(found, sink)
+            self.loaded = getattr(sys.modules[self.module], self.function)
+        self.loaded(*arguments)
 
 
 def kinds_of(group: str, *kinds: str) -> frozenset[tuple[str, str]]:
     return frozenset((group, kind) for kind in kinds)
 
 
+# The files the file extractors below read, by name (their modules, `kustomize` and `helm`,
+# load when such a file is met: most runs meet none).
+KUSTOMIZATION_FILE_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+HELM_VALUES_FILE_NAMES = ("values.yaml", "values.yml")
+HELM_CHART_FILE = "Chart.yaml"
+
+
+def is_kustomization_path(path: str) -> bool:
+    return os.path.basename(path) in KUSTOMIZATION_FILE_NAMES
+
+
+def is_values_file(source: Source) -> bool:
+    """A chart's own values file: `values.yaml` (or `.yml`) with a Chart.yaml beside it."""
+    if source.file_path is None:
+        return False  # stdin is rendered output, not values
+    if os.path.basename(source.path) not in HELM_VALUES_FILE_NAMES:
+        return False
+    folder = os.path.dirname(os.path.abspath(source.file_path))
+    return os.path.isfile(os.path.join(folder, HELM_CHART_FILE))
+
+
 # Extractors for particular (group, kind) pairs, in the order they run on an object.
 OBJECT_EXTRACTORS: tuple[ObjectExtractor, ...] = (
-    kustomize.FLUX,
-    kustomize.ARGO,
-    helm.FLUX_VALUES,
-    helm.ARGO_VALUES,
+    ObjectExtractor(
+        "Flux Kustomization images",
+        kinds_of("kustomize.toolkit.fluxcd.io", "Kustomization"),
+        Deferred("kustomize", "flux_images"),
+    ),
+    ObjectExtractor(
+        "Argo CD kustomize images",
+        kinds_of("argoproj.io", "Application", "ApplicationSet"),
+        Deferred("kustomize", "argo_images"),
+    ),
+    ObjectExtractor(
+        "Flux HelmRelease values",
+        kinds_of("helm.toolkit.fluxcd.io", "HelmRelease"),
+        Deferred("helm", "flux_values"),
+    ),
+    ObjectExtractor(
+        "Argo CD Helm values",
+        kinds_of("argoproj.io", "Application"),
+        Deferred("helm", "argo_values"),
+    ),
     ObjectExtractor(
         "tekton",
         kinds_of(
@@ -127,9 +170,23 @@ OBJECT_EXTRACTORS: tuple[ObjectExtractor, ...] = (
 GENERIC_EXTRACTOR: ObjectExtractor = pods.EXTRACTOR
 # Extractors for files by name or role, in the order they run on a file.
 FILE_EXTRACTORS: tuple[FileExtractor, ...] = (
-    kustomize.KUSTOMIZATION_FILES,
-    helm.VALUES_FILES,
-    helm.KUSTOMIZE_HELM_CHARTS,
+    FileExtractor(
+        "kustomization images",
+        lambda source: is_kustomization_path(source.path),
+        Deferred("kustomize", "kustomization_images"),
+    ),
+    FileExtractor(
+        "Helm values files",
+        is_values_file,
+        Deferred("helm", "values_file"),
+        template_actions_are_data=True,
+        selected_by="helm-values",
+    ),
+    FileExtractor(
+        "kustomize helmCharts values",
+        lambda source: is_kustomization_path(source.path),
+        Deferred("helm", "kustomization_values"),
+    ),
 )
 
 # Objects never searched for images. Policies hold `containers:` lists whose images are

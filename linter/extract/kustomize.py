@@ -8,54 +8,43 @@
   and an `ApplicationSet`'s `spec.template.spec.source(s)`: strings that Argo CD passes to
   `kustomize edit set image` (`[NAME=]NEWNAME[:TAG][@DIGEST]`).
 
-The work is in imglint.extract.kustomize_entries (sites) and imglint.kustomize_sites (settled
-against the bases once every file is read), imported only when a file holds entries: a run
-over plain manifests does not pay for them at start-up.
+`imglint.extract` declares these extractors (the files and kinds they read) and imports this
+module when one of them is first met; the work is in imglint.extract.kustomize_entries (sites)
+and imglint.kustomize_sites (settled against the bases once every file is read), imported only
+when a file holds entries: a run over plain manifests pays for neither at start-up.
 """
 
 from __future__ import annotations
 
-import os
-
 from yaml.nodes import Node
 
-from imglint.extract.sink import FileExtractor, FoundObject, ObjectExtractor, Sink
+# (declared beside the file extractors, which tell a kustomization by its name without this
+# module; re-exported for the kustomize readers)
+from imglint.extract import KUSTOMIZATION_FILE_NAMES, is_kustomization_path
+from imglint.extract.sink import FoundObject, Sink
 
-KUSTOMIZATION_FILE_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-FLUX_GROUP = "kustomize.toolkit.fluxcd.io"
-ARGO_GROUP = "argoproj.io"
+__all__ = [
+    "KUSTOMIZATION_FILE_NAMES",
+    "argo_images",
+    "flux_images",
+    "is_kustomization_path",
+    "kustomization_images",
+]
 
 
-def is_kustomization_path(path: str) -> bool:
-    return os.path.basename(path) in KUSTOMIZATION_FILE_NAMES
-
-
-def _kustomization(document: Node, sink: Sink) -> None:
+def kustomization_images(document: Node, sink: Sink) -> None:
     from imglint.extract.kustomize_entries import extract_kustomization
 
     extract_kustomization(document, sink)
 
 
-def _flux(found: FoundObject, sink: Sink) -> None:
+def flux_images(found: FoundObject, sink: Sink) -> None:
     from imglint.extract.kustomize_entries import extract_flux
 
     extract_flux(found, sink)
 
 
-def _argo(found: FoundObject, sink: Sink) -> None:
+def argo_images(found: FoundObject, sink: Sink) -> None:
     from imglint.extract.kustomize_entries import extract_argo
 
     extract_argo(found, sink)
-
-
-KUSTOMIZATION_FILES = FileExtractor(
-    "kustomization images", lambda source: is_kustomization_path(source.path), _kustomization
-)
-FLUX = ObjectExtractor(
-    "Flux Kustomization images", frozenset({(FLUX_GROUP, "Kustomization")}), _flux
-)
-ARGO = ObjectExtractor(
-    "Argo CD kustomize images",
-    frozenset({(ARGO_GROUP, "Application"), (ARGO_GROUP, "ApplicationSet")}),
-    _argo,
-)
