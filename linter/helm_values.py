@@ -22,11 +22,9 @@ is the registry of split-shape mappings that have none (ingress-nginx's `merge`)
 
 from __future__ import annotations
 
-import decimal
 import math
 import re
 from collections.abc import Iterator, Sequence
-from typing import Literal
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -49,8 +47,14 @@ _SOURCE_KEYS = frozenset({"url", "branch", "revision", "path", "ref", "chart", "
 # Values trees deeper than this are not searched further (real charts: under 15 levels).
 MAX_DEPTH = 64
 
-Shape = Literal["mapping", "split", "string"]
-PinKind = Literal["digest", "sha-hex", "append"]
+# (typing and decimal are not loaded at run time: a run that meets a values file, the
+# corpus's worker processes among them, spent more on importing them than on the file)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Shape = Literal["mapping", "split", "string"]
+    PinKind = Literal["digest", "sha-hex", "append"]
 
 
 @dataclass(frozen=True)
@@ -635,6 +639,8 @@ def go_number(written: str) -> str:
         return "NaN"
     if value == 0:
         return "-0" if math.copysign(1.0, value) < 0 else "0"
+    import decimal  # only for a float written in a values file
+
     # repr() gives the shortest digits that round-trip, as Go's strconv with precision -1.
     sign, digit_tuple, exponent = decimal.Decimal(repr(value)).normalize().as_tuple()
     assert isinstance(exponent, int)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,3 +139,27 @@ def test_what_json_cannot_write_is_refused_as_json_refuses_it() -> None:
             json.dumps(document, indent=2)
         with pytest.raises(TypeError):
             write_json(document, io.StringIO())
+
+
+@pytest.mark.parametrize("format_name", ["json", "sarif", "gitlab", "junit", "github"])
+def test_a_report_loads_no_typing_nor_decimal(format_name: str, tmp_path: Path) -> None:
+    # typing is type checkers' business: importing it cost more than writing a corpus's report.
+    # A values file is among the inputs (decimal loads only to write a float of one).
+    values = tmp_path / "chart" / "values.yaml"
+    values.parent.mkdir()
+    (values.parent / "Chart.yaml").write_text("apiVersion: v2\nname: shop\nversion: 1.0.0\n")
+    values.write_text("image:\n  repository: nginx\n  tag: '1.25'\nreplicas: 2\n")
+    (tmp_path / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+        "spec:\n  containers: [{name: a, image: 'nginx:latest'}]\n"
+    )
+    program = (
+        "import sys\n"
+        "from imglint.cli import main\n"
+        f"main([{str(tmp_path)!r}, '--format', {format_name!r}, '--output-file', 'out'])\n"
+        "print(sorted({'typing', 'decimal'} & set(sys.modules)))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", program], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]", loaded.stderr

@@ -12,8 +12,6 @@ it for the command line.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from imglint.registry.model import (
     Answers,
     AuthError,
@@ -29,7 +27,10 @@ from imglint.registry.model import (
     platform_available,
 )
 
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
 if TYPE_CHECKING:
+    from typing import Any
+
     from imglint.registry.client import Resolver, resolve_all
 
 __all__ = [

@@ -9,20 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
 
 from imglint import __version__
 from imglint.errors import ImglintError
 from imglint.records import dataclass, field
 
-Status = Literal[
-    "ok",
-    "tag-not-found",
-    "repository-not-found",
-    "auth-failed",
-    "digest-not-found",
-    "unreachable",
-]
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
+if TYPE_CHECKING:
+    from typing import Any, Literal
+
+    Status = Literal[
+        "ok",
+        "tag-not-found",
+        "repository-not-found",
+        "auth-failed",
+        "digest-not-found",
+        "unreachable",
+    ]
+else:
+    Status = str  # what a status is at run time (the report renders it without importing typing)
 
 MISSING_STATUSES = ("tag-not-found", "repository-not-found", "digest-not-found")
 HUB_MISSING_OR_PRIVATE = "Docker Hub answers 401 for missing and private repositories alike"

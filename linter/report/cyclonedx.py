@@ -17,14 +17,16 @@ give the same bytes, so the file can be committed and diffed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from imglint import __version__
 from imglint.report.common import object_label, write_json
 from imglint.report.inventory import Inventory, InventoryEntry, normalized
 
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
 if TYPE_CHECKING:
+    from typing import Any, TextIO
+
     from imglint.reference import Reference
     from imglint.registry.model import Resolution
 

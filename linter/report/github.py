@@ -12,11 +12,13 @@ log). Columns are only sent when the finding starts and ends on one line: GitHub
 
 from __future__ import annotations
 
-from typing import TextIO
-
 from imglint.findings import Finding, InputError, Severity, UnusedSuppression
 from imglint.report import Report
 from imglint.report.common import message_with_context, printable, summary_line
+
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

@@ -25,12 +25,15 @@ escapes) and the JSON is ASCII, which every consumer's parser accepts.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, TextIO
 
 from imglint.baseline import key, normal_path
 from imglint.findings import Finding, InputError, Severity, UnusedSuppression
 from imglint.report import Report
 from imglint.report.common import message_with_context, printable, write_json
+
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 # Errors stop a rollout or a pull; warnings are risks; info is advice.
 SEVERITIES = {Severity.ERROR: "major", Severity.WARNING: "minor", Severity.INFO: "info"}

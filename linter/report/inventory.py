@@ -34,7 +34,6 @@ do: `(from charts/shop/values.yaml:14 image.repository)` at the end of the text 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TextIO
 
 from imglint.findings import Declaration
 from imglint.records import dataclass
@@ -48,7 +47,10 @@ from imglint.report.common import (
 )
 from imglint.sites import ImageSite
 
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
 if TYPE_CHECKING:
+    from typing import Any, TextIO
+
     from imglint.registry.model import Resolution
 
 

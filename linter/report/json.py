@@ -16,12 +16,15 @@ Keys are always present (empty list or null rather than missing) so consumers ne
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TextIO
 
 from imglint.findings import Declaration, Finding, InputError, UnusedSuppression
 from imglint.registry.model import RegistrySummary, rate_limit_fields
 from imglint.report import Report, rule_counts
 from imglint.report.common import SCHEMA_VERSION, JsonArray, write_json
+
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 
 def render(report: Report, out: TextIO, *, color: bool = False, statistics: bool = False) -> None:

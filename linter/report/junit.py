@@ -19,11 +19,14 @@ as character references), and free of characters XML 1.0 forbids, whatever a man
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import TextIO
 
 from imglint.findings import Finding, InputError
 from imglint.report import Report
 from imglint.report.common import finding_context, message_with_context, printable, summary_line
+
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 def render(report: Report, out: TextIO, *, color: bool = False, statistics: bool = False) -> None:

@@ -28,7 +28,6 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from imglint import __version__
@@ -36,7 +35,10 @@ from imglint.findings import Finding, Severity
 from imglint.report import Report
 from imglint.report.common import message_with_context, write_json
 
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
 if TYPE_CHECKING:
+    from typing import Any, TextIO
+
     from imglint.rules import Rule
 
 SCHEMA_URI = (
