@@ -164,20 +164,18 @@ def read_all(
         collected.add(outcome)
     if isinstance(found, list):
         found.clear()  # a Pending per file would live as long as the run
-    if not gc.get_freeze_count():
-        # What was read lives until the run ends: the collector's passes need not walk it again
-        # (the first pass after reading walked every result: 50 ms on the corpus). The run
-        # thaws it when it ends (`Application.run`).
-        gc.freeze()
-    opens = manifests.settle_opens(result, collected.sources)
-    if not settings.keep_texts:
-        # The packed sources are made again only when settling may open one of them.
-        every: Iterable[Source] = collected.sources
-        if opens:
-            every = itertools.chain(every, set_aside.sources(collected.named_paths))
-        collected.sources = manifests.needed_sources(result, every, opens)
-    collected.set_aside = PackedSources()
-    with gc_paused():  # the builds' composed bases hold no cycles either
+    # Still paused while settling: the builds' composed bases hold no cycles either, and a pass
+    # now would walk every result read (50 ms on the corpus). The caller may freeze them
+    # (`Application.read`).
+    with gc_paused():
+        opens = manifests.settle_opens(result, collected.sources)
+        if not settings.keep_texts:
+            # The packed sources are made again only when settling may open one of them.
+            every: Iterable[Source] = collected.sources
+            if opens:
+                every = itertools.chain(every, set_aside.sources(collected.named_paths))
+            collected.sources = manifests.needed_sources(result, every, opens)
+        collected.set_aside = PackedSources()
         return manifests.settle(result, collected.sources, opens)
 
 

@@ -296,6 +296,9 @@ def test_what_reading_keeps_is_frozen_for_the_run_and_thawed_after_it(tmp_path: 
     import gc
 
     from imglint import engine
+    from imglint.image_fields import ResourceSettings
+    from imglint.parallel import ReadSettings, read_all
+    from imglint.sources import Collected, discover
 
     pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a}]\n"
     for number in range(3):
@@ -312,6 +315,10 @@ def test_what_reading_keeps_is_frozen_for_the_run_and_thawed_after_it(tmp_path: 
         assert gc.get_freeze_count() == 0
         main([str(tmp_path), "--format", "json"])
     assert frozen_while_checking and frozen_while_checking[0] > 0
+    assert gc.get_freeze_count() == 0
+    # Reading through the library freezes nothing: only a run knows when its results die.
+    collected = Collected()
+    read_all(discover([str(tmp_path)], collected), collected, ReadSettings({}, ResourceSettings()))
     assert gc.get_freeze_count() == 0
     gc.freeze()
     try:
