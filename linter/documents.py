@@ -15,7 +15,6 @@ of images: `FileReading.run` hands each document to a callback (the extractors, 
 from __future__ import annotations
 
 import gc
-import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 
@@ -31,6 +30,7 @@ from imglint.document_filter import (
     unwanted_ranges,
 )
 from imglint.findings import EMPTY, InputError, Span
+from imglint.lazy_pattern import LazyPattern
 from imglint.sites import K8sObject
 from imglint.sources import HELM_HINT, Source, template_action_lines
 
@@ -75,7 +75,7 @@ MAX_ERRORS_PER_FILE = 1_000
 # 100,000 nodes). A node takes at least two characters, so only longer texts are counted first.
 MAX_NODES_PER_DOCUMENT = 1_000_000
 # Text that any Kubernetes object has, in YAML or JSON form.
-_MENTIONS_OBJECT = re.compile(r"""["']?\bapiVersion["']?\s*:""")
+_MENTIONS_OBJECT = LazyPattern(r"""["']?\bapiVersion["']?\s*:""")  # (only a .json file that fails)
 
 
 def compose_documents(text: str) -> list[Node]:
