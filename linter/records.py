@@ -128,16 +128,57 @@ else:
         namespace.pop("__dict__", None)
         namespace.pop("__weakref__", None)
         namespace["__slots__"] = names
-        namespace["__getstate__"] = _getstate
-        namespace["__setstate__"] = _setstate
-        return type(cls)(cls.__name__, cls.__bases__, namespace)
+        namespace["__getstate__"] = _state_getter(names)
+        slotted = type(cls)(cls.__name__, cls.__bases__, namespace)
+        slotted.__setstate__ = _deferred_setstate(slotted, names)
+        return slotted
 
-    def _getstate(self: Any) -> tuple[Any, ...]:
-        return tuple(getattr(self, f.name) for f in self.__record_fields__)
+    # Workers send their results pickled, thousands of records a run: the state is read by
+    # one C call (attrgetter) and written by a function compiled per class that calls each
+    # slot's own setter (a loop of object.__setattr__ by name was most of the parent's
+    # unpickling: 2-3x slower both ways).
+    def _state_getter(names: tuple[str, ...]) -> Any:
+        import operator
 
-    def _setstate(self: Any, state: tuple[Any, ...]) -> None:
-        for spec, value in zip(self.__record_fields__, state, strict=True):
-            object.__setattr__(self, spec.name, value)  # frozen records too
+        if len(names) == 1:
+            single = operator.attrgetter(names[0])
+
+            def __getstate__(self: Any) -> tuple[Any, ...]:
+                return (single(self),)
+
+        elif names:
+            several = operator.attrgetter(*names)
+
+            def __getstate__(self: Any) -> tuple[Any, ...]:
+                return several(self)  # type: ignore[no-any-return]
+
+        else:
+
+            def __getstate__(self: Any) -> tuple[Any, ...]:
+                return ()
+
+        return __getstate__
+
+    def _deferred_setstate(cls: Any, names: tuple[str, ...]) -> Any:
+        """`__setstate__`, compiled when the class is first unpickled (most runs never are)."""
+
+        def __setstate__(self: Any, state: tuple[Any, ...]) -> None:
+            setstate = _make_setstate(cls, names)
+            cls.__setstate__ = setstate
+            setstate(self, state)
+
+        return __setstate__
+
+    def _make_setstate(cls: Any, names: tuple[str, ...]) -> Any:
+        # Each slot's descriptor sets it directly: frozen records too (their __setattr__ is
+        # not called), and a state of the wrong length fails as unpacking it does.
+        setters = {f"_set{index}": cls.__dict__[name].__set__ for index, name in enumerate(names)}
+        values = "".join(f"_v{index}, " for index in range(len(names)))
+        lines = [f"({values}) = state", *(f"_set{i}(self, _v{i})" for i in range(len(names)))]
+        exec("def __setstate__(self, state):\n    " + "\n    ".join(lines), setters)
+        setstate = setters["__setstate__"]
+        setstate.__qualname__ = f"{cls.__qualname__}.__setstate__"
+        return setstate
 
     def _check_order(specs: list[Field]) -> None:
         seen_default = False

@@ -209,3 +209,29 @@ def test_slots_records_pickle_as_their_fields() -> None:
     assert (copy, copy.tags) == (point, ("a",))
     bag = pickle.loads(pickle.dumps(SlimBag([1], "n")))
     assert bag == SlimBag([1], "n")
+
+
+@records.dataclass(slots=True)
+class SlimEmpty:
+    pass
+
+
+@records.dataclass(frozen=True, slots=True)
+class SlimOne:
+    value: int
+
+
+def test_slots_records_pickle_with_any_number_of_fields_many_times() -> None:
+    import pickle
+
+    # The state is the tuple of the fields (the same bytes as before the setter was compiled
+    # for the class), and restoring it sets the slots of frozen records too, again and again.
+    for _ in range(3):
+        assert pickle.loads(pickle.dumps(SlimEmpty())) == SlimEmpty()
+        assert pickle.loads(pickle.dumps(SlimOne(7))) == SlimOne(7)
+        points = [SlimPoint(x, -x, (str(x),)) for x in range(50)]
+        assert pickle.loads(pickle.dumps(points)) == points
+    assert SlimOne(7).__getstate__() == (7,)  # type: ignore[attr-defined]
+    assert SlimPoint(1, 2, ("a",)).__getstate__() == (1, 2, ("a",))  # type: ignore[attr-defined]
+    with pytest.raises(ValueError):
+        SlimOne(1).__setstate__((1, 2))  # type: ignore[attr-defined]
