@@ -88,17 +88,21 @@ class ObjectIndex:
     other_secrets: dict[tuple[str | None, str], str] = field(default_factory=dict)
 
     def service_account(self, namespace: str | None, name: str) -> list[str] | None:
-        return self._lookup(self.service_accounts, namespace, name)
+        return self._lookup("service_accounts", self.service_accounts, namespace, name)
 
     def secret(self, namespace: str | None, name: str) -> PullSecret | None:
-        return self._lookup(self.secrets, namespace, name)
+        return self._lookup("secrets", self.secrets, namespace, name)
 
     def other_secret(self, namespace: str | None, name: str) -> str | None:
         """The type of a Secret of the set that is not a pull secret (None: no such Secret)."""
-        return self._lookup(self.other_secrets, namespace, name)
+        return self._lookup("other_secrets", self.other_secrets, namespace, name)
 
     def _lookup(
-        self, table: Mapping[tuple[str | None, str], _T], namespace: str | None, name: str
+        self,
+        table_name: str,
+        table: Mapping[tuple[str | None, str], _T],
+        namespace: str | None,
+        name: str,
     ) -> _T | None:
         found = table.get((namespace, name))
         if found is None and namespace is not None:
@@ -106,25 +110,25 @@ class ObjectIndex:
         if found is None and namespace is None:
             # The pod does not name its namespace: any object of that name could be the one
             # (the first of the set).
-            first = self._first_keys(table).get(name)
+            first = self._first_keys(table_name, table).get(name)
             if first is not None:
                 return table[first]
         return found
 
     def _first_keys(
-        self, table: Mapping[tuple[str | None, str], object]
+        self, table_name: str, table: Mapping[tuple[str | None, str], object]
     ) -> dict[str, tuple[str | None, str]]:
-        """Each name's first key in table: looked up by name, not found by a walk through
+        """Each name's first key in the table: looked up by name, not found by a walk through
         every key for every pod (sites times objects: quadratic in the input's size). Made
         again when keys were added (no key is ever removed); not a field of the record."""
-        made: dict[int, tuple[int, dict[str, tuple[str | None, str]]]]
+        made: dict[str, tuple[int, dict[str, tuple[str | None, str]]]]
         made = self.__dict__.setdefault("_first_keys_by_table", {})
-        known = made.get(id(table))
+        known = made.get(table_name)
         if known is None or known[0] != len(table):
             first: dict[str, tuple[str | None, str]] = {}
             for key in table:
                 first.setdefault(key[1], key)
-            known = made[id(table)] = (len(table), first)
+            known = made[table_name] = (len(table), first)
         return known[1]
 
     def pod_secrets(self, site: ImageSite) -> PodSecrets:

@@ -523,3 +523,17 @@ def test_looking_up_by_name_is_not_a_walk_through_every_object() -> None:
     for i in range(20_000):
         assert index.service_account(None, f"account{i}") == [f"s{i}"]
     assert Counting.walks == 1
+
+
+def test_an_index_read_back_from_a_pickle_finds_objects_by_name_as_before() -> None:
+    # What the name lookup remembers is keyed by table, not by object identity: an index that
+    # travelled (pickled after a lookup) still answers for its own tables.
+    import pickle
+
+    index = ObjectIndex()
+    index.service_accounts[("team-a", "builder")] = ["a-pull"]
+    assert index.service_account(None, "builder") == ["a-pull"]
+    travelled = pickle.loads(pickle.dumps(index))
+    travelled.service_accounts[("team-b", "runner")] = ["b-pull"]
+    assert travelled.service_account(None, "runner") == ["b-pull"]
+    assert travelled.service_account(None, "builder") == ["a-pull"]
