@@ -25,6 +25,7 @@ from imglint.findings import InputError
 from imglint.image_fields import ResourceSettings
 from imglint.pull_secrets import index_object
 from imglint.records import dataclass
+from imglint.reference import Reference
 from imglint.sites import ImageSite
 from imglint.sources import Source
 
@@ -46,9 +47,11 @@ class Manifests:
     # image-like fields of kinds no extractor reads).
     details: list[str] = records.field(default_factory=list)
 
-    def add(self, part: Manifests) -> None:
-        """One more file's sites and objects (files in order: the last of a name wins)."""
-        _share_strings(part.sites)
+    def add(self, part: Manifests, references: dict[Reference, Reference] | None = None) -> None:
+        """One more file's sites and objects (files in order: the last of a name wins).
+        `references`: a table the run's parts share parsed references through (parts that
+        come from workers: in one process, parsing is cached and they are shared already)."""
+        _share_strings(part.sites, references)
         self.sites.extend(part.sites)
         for index_field in records.fields(ObjectIndex):  # every table of the index
             getattr(self.objects, index_field.name).update(getattr(part.objects, index_field.name))
@@ -58,14 +61,19 @@ class Manifests:
         self.object_count += part.object_count
 
 
-def _share_strings(sites: Sequence[ImageSite]) -> None:
+def _share_strings(
+    sites: Sequence[ImageSite], references: dict[Reference, Reference] | None = None
+) -> None:
     """One string for each text the run keeps many times: images, field paths, container names,
-    kinds, names are written again and again across files (each composed scalar, and each
-    worker's result as it is unpickled, is a string of its own). Interned strings are freed
-    with their last user."""
+    kinds, names, service accounts are written again and again across files (each composed
+    scalar, and each worker's result as it is unpickled, is a string of its own). Interned
+    strings are freed with their last user. With `references`, one parsed reference (frozen)
+    for equal ones."""
     intern = sys.intern
     objects = set()
     for site in sites:
+        if references is not None and site.reference is not None:
+            site.reference = references.setdefault(site.reference, site.reference)
         site.image = intern(site.image)
         site.field_path = intern(site.field_path)
         if site.container is not None:
@@ -74,7 +82,10 @@ def _share_strings(sites: Sequence[ImageSite]) -> None:
             site.pull_policy = intern(site.pull_policy)
         if site.label is not None:
             site.label = intern(site.label)
-        obj = site.holder.obj
+        holder = site.holder
+        if holder.service_account is not None:
+            holder.service_account = intern(holder.service_account)
+        obj = holder.obj
         if id(obj) not in objects:
             objects.add(id(obj))
             obj.kind = intern(obj.kind)

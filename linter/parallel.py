@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from imglint.document_filter import DocumentFilter
     from imglint.image_fields import ResourceSettings
     from imglint.manifests import Manifests
+    from imglint.reference import Reference
 
 # The input one more worker must have to pay for itself. Measured with the corpus's files
 # (fresh processes, user+system CPU of the run and its workers): reading costs about 50 ms of CPU
@@ -149,6 +150,7 @@ def read_all(
     # Files that could not be read, or are no manifests, are told after what discovery met (as
     # when every file is found before any is read), however far discovery got meanwhile.
     unread: list[InputError | Skipped] = []
+    references: dict[Reference, Reference] | None = {} if workers > 1 else None
     with gc_paused():  # results and what reading builds hold no cycles
         for outcomes, packed, part in reads:
             for outcome in outcomes:
@@ -159,7 +161,7 @@ def read_all(
                     outcome.named_paths = collected.named_paths  # a worker's come without
                 collected.add(outcome)
             set_aside.extend(packed)
-            result.add(part)
+            result.add(part, references)
     for outcome in unread:
         collected.add(outcome)
     if isinstance(found, list):

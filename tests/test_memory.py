@@ -280,3 +280,24 @@ def test_what_a_run_keeps_grows_by_less_than_1_kb_a_file(tmp_path: Path) -> None
     files = 7 * FILES_PER_COPY
     assert (kept_eight - kept_one) / files < 800
     assert (peak_eight - peak_one) / files < 1050
+
+
+@pytest.mark.skipif(not parallel._CAN_FORK, reason="workers are forked (Linux)")
+def test_what_workers_send_back_shares_equal_references_and_packs_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each run of files a worker reads comes back unpickled as objects of its own: equal
+    parsed references are made one again (one process shares them through parse's cache), and
+    a file with nothing to report comes back packed, not as a Source."""
+    monkeypatch.setattr(parallel, "BYTES_PER_WORKER", 1)
+    monkeypatch.setattr(parallel, "RUN_COST", 1)  # a run per file
+    for n in range(6):
+        (tmp_path / f"pod{n}.yaml").write_text(POD.replace("web", f"web{n}"))
+        (tmp_path / f"settings{n}.yaml").write_text(CONFIG_MAP.format(n=n))
+    collected = Collected()
+    found = discover([str(tmp_path)], collected)
+    read = parallel.read_all(found, collected, parallel.ReadSettings({}), 2)
+    assert len({id(site.reference) for site in read.sites}) == 1
+    assert sorted(os.path.basename(s.path) for s in collected.sources) == [
+        f"pod{n}.yaml" for n in range(6)
+    ]
