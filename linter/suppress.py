@@ -18,7 +18,7 @@ registry rule in a run without the registry check, is not a mistake.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from imglint import rules
 from imglint.findings import UnusedSuppression
@@ -139,15 +139,15 @@ class Suppressions:
             self._keep.append(lines)
         return cached
 
-    def _annotation(self, obj: K8sObject) -> list[Suppression]:
+    def _annotation(self, obj: K8sObject) -> Sequence[Suppression]:
+        value = obj.annotations.get(ANNOTATION)
+        if value is None:
+            return ()  # most objects: nothing remembered for them (a list each grew the run)
         key = id(obj)
         cached = self._objects.get(key)
         if cached is None:
-            cached = []
-            value = obj.annotations.get(ANNOTATION)
-            if value is not None:
-                codes, written, unknown = parse_codes(value)
-                cached.append(Suppression(obj.path, obj.line, None, codes, written, unknown))
+            codes, written, unknown = parse_codes(value)
+            cached = [Suppression(obj.path, obj.line, None, codes, written, unknown)]
             self._objects[key] = cached
             self._object_refs.append(obj)
         return cached
