@@ -47,6 +47,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from typing import BinaryIO
 
 # The floor runs in its own process and must not import imglint: this is its whole program.
 # Suffixes are those imglint reads from a folder (imglint.sources.MANIFEST_SUFFIXES).
@@ -107,23 +108,43 @@ def run_process(command: Sequence[str]) -> Sample:
 
 def warm_up(name: str, command: Sequence[str]) -> None:
     """Run `command` once, unmeasured, and refuse to go on if it did not do its work: a ratio
-    of a process that died at once (a stale install: "internal error") would be a lie."""
+    of a process that died at once (a stale install: "internal error") would be a lie.
+
+    The report goes to a file and only its summary is read: a process this one starts reports
+    at least this one's peak memory (see `report`), and holding and parsing 8 copies' report
+    here (5 MB of JSON, 30 MiB as Python objects) made every later row report that peak."""
     env = users_environment()
-    done = subprocess.run(list(command), capture_output=True, text=True, check=False, env=env)
+    with tempfile.TemporaryFile() as stdout:
+        done = subprocess.run(
+            list(command), stdout=stdout, stderr=subprocess.PIPE, text=True, check=False, env=env
+        )
+        summary = _json_summary(stdout) if "--format" in command and "json" in command else {}
     problem = None
     if done.returncode not in (0, 1, 2) or "internal error" in done.stderr:
         problem = f"exit {done.returncode}"
-    elif "--format" in command and "json" in command:
-        try:
-            report = json.loads(done.stdout)
-        except ValueError:
-            problem = "its JSON report does not parse"
-        else:
-            if not isinstance(report, dict) or not report.get("summary", {}).get("files"):
-                problem = "its JSON report read no file"
+    elif summary is None:
+        problem = "its JSON report has no summary"
+    elif "--format" in command and not summary.get("files"):
+        problem = "its JSON report read no file"
     if problem is not None:
         last = (done.stderr.strip().splitlines() or [""])[-1]
         raise SystemExit(f"bench_lint: {name} did not run properly ({problem}): {last}")
+
+
+def _json_summary(report: BinaryIO) -> dict[str, object] | None:
+    """The `summary` object of an imglint JSON report (its last key), read from its end."""
+    size = report.seek(0, os.SEEK_END)
+    report.seek(max(0, size - 65536))
+    tail = report.read().decode("utf-8", "replace")
+    start = tail.rfind('"summary": {')
+    body = tail[start + len('"summary": ') :].rstrip()
+    if start < 0 or not body.endswith("}"):
+        return None
+    try:
+        summary = json.loads(body[:-1])  # without the document's own closing brace
+    except ValueError:
+        return None
+    return summary if isinstance(summary, dict) else None
 
 
 def floor_command(folders: Sequence[str]) -> list[str]:
