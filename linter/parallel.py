@@ -151,7 +151,11 @@ def read_all(
     # when every file is found before any is read), however far discovery got meanwhile.
     unread: list[InputError | Skipped] = []
     references: dict[Reference, Reference] | None = {} if workers > 1 else None
-    with gc_paused():  # results and what reading builds hold no cycles
+    # The collector stays paused from the first file read to the last entry settled: results,
+    # what reading builds and the builds' composed bases hold no cycles, and a pass in between
+    # would walk every result read (50 ms on the corpus). The caller may freeze them
+    # (`Application.read`).
+    with gc_paused():
         for outcomes, packed, part in reads:
             for outcome in outcomes:
                 if not isinstance(outcome, Source):
@@ -162,14 +166,10 @@ def read_all(
                 collected.add(outcome)
             set_aside.extend(packed)
             result.add(part, references)
-    for outcome in unread:
-        collected.add(outcome)
-    if isinstance(found, list):
-        found.clear()  # a Pending per file would live as long as the run
-    # Still paused while settling: the builds' composed bases hold no cycles either, and a pass
-    # now would walk every result read (50 ms on the corpus). The caller may freeze them
-    # (`Application.read`).
-    with gc_paused():
+        for outcome in unread:
+            collected.add(outcome)
+        if isinstance(found, list):
+            found.clear()  # a Pending per file would live as long as the run
         opens = manifests.settle_opens(result, collected.sources)
         if not settings.keep_texts:
             # The packed sources are made again only when settling may open one of them.
