@@ -181,13 +181,11 @@ def unwanted_ranges(
             line += text.count("\n", previous, start)
             previous = start
         body_start = start
-        if text.startswith("---\n", start):
-            body_start = start + 4  # (the usual marker line, told without the pattern)
-        elif text.startswith("---", start):
-            marker = _BARE_START_LINE.match(text, start)
-            if marker is None:
+        if text.startswith("---", start):
+            marker_end = _marker_line_end(text, start)
+            if marker_end is None:
                 continue  # content after `---` (`--- |`, `--- {...}`): composed
-            body_start = marker.end()
+            body_start = marker_end
         body = text[body_start:end]
         if action_lines:
             import bisect  # only files with template lines get here
@@ -282,10 +280,15 @@ def only_markers_between(text: str, ranges: Sequence[tuple[int, int]]) -> bool:
 
 
 def _is_marker_line(text: str, start: int, end: int) -> bool:
-    if end - start == 4 and text.startswith("---\n", start):
-        return True  # the usual one, told without the pattern
+    return _marker_line_end(text, start) == end
+
+
+def _marker_line_end(text: str, start: int) -> int | None:
+    """Where the bare `---` marker line at start ends (None: no such line there)."""
+    if text.startswith("---\n", start):
+        return start + 4  # the usual one, told without the pattern
     marker = _BARE_START_LINE.match(text, start)
-    return marker is not None and marker.end() == end
+    return None if marker is None else marker.end()
 
 
 def marker_lines(text: str, marker: str) -> Iterator[int]:
