@@ -136,8 +136,9 @@ def summary_line(report: Report) -> str:
 class JsonArray(list):  # type: ignore[type-arg]
     """A JSON array for `write_json` whose items are made one at a time, as the encoder
     reaches them: `JsonArray(report.findings, finding_dict)` holds no dictionary per finding
-    (about 650 bytes each, all alive at once while the report was written). The encoder
-    writes lists only; this one is a list in name, with the length and items of `items`."""
+    (about 650 bytes each, all alive at once while the report was written). `write_json`
+    writes lists and tuples as arrays; this one is a list in name, with the length and items of
+    `items`."""
 
     def __init__(self, items: Sequence[_T], convert: Callable[[_T], Any]) -> None:
         super().__init__()
