@@ -81,9 +81,7 @@ class RenderedSources:
         if place is None:
             return None
         template, offset = place
-        return template, records.replace(
-            span, line=span.line - offset, end_line=span.end_line - offset
-        )
+        return template, span.moved_up(offset)
 
     def findings(self, findings: Sequence[Finding]) -> list[Finding]:
         """Findings moved to their templates (naming the values keys that declared their

@@ -12,8 +12,11 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from imglint import parallel
+from imglint.findings import Span
 from imglint.manifests import Manifests
 from imglint.sources import (
     Collected,
@@ -301,3 +304,60 @@ def test_what_workers_send_back_shares_equal_references_and_packs_sources(
     assert sorted(os.path.basename(s.path) for s in collected.sources) == [
         f"pod{n}.yaml" for n in range(6)
     ]
+
+
+# -- spans: six numbers packed in one ---------------------------------------------------------
+
+_SPAN_NUMBER = st.integers(min_value=0, max_value=(1 << 40) - 1)
+
+
+@given(
+    line=_SPAN_NUMBER,
+    column=_SPAN_NUMBER,
+    lines=_SPAN_NUMBER,
+    end_column=_SPAN_NUMBER,
+    start=_SPAN_NUMBER,
+    length=_SPAN_NUMBER,
+)
+def test_a_span_gives_back_every_number_it_was_made_of(
+    line: int, column: int, lines: int, end_column: int, start: int, length: int
+) -> None:
+    end_line, end = line + lines, start + length
+    if (end_line | end) >> 40:
+        return  # out of range: the next test
+    span = Span(line, column, end_line, end_column, start, end)
+    fields = (span.line, span.column, span.end_line, span.end_column, span.start, span.end)
+    assert fields == (line, column, end_line, end_column, start, end)
+    assert all(type(value) is int for value in fields)  # plain numbers for every renderer
+    copy = pickle.loads(pickle.dumps(span))
+    assert type(copy) is Span and copy == span and hash(copy) == hash(span)
+    assert span == Span(*fields) and repr(span) == (
+        f"Span(line={line}, column={column}, end_line={end_line}, end_column={end_column}, "
+        f"start={start}, end={end})"
+    )
+
+
+def test_spans_differ_when_any_number_differs_and_refuse_what_they_cannot_hold() -> None:
+    base = (3, 5, 4, 9, 100, 104)
+    spans = {Span(*base)}
+    for index in range(6):
+        changed = list(base)
+        changed[index] += 1
+        spans.add(Span(*changed))
+    assert len(spans) == 7
+    assert Span(10, 1, 12, 4, 0, 30).moved_up(4) == Span(6, 1, 8, 4, 0, 30)
+    for wrong in (
+        (1, 1, 0, 1, 0, 1),
+        (1, 1, 1, 1, 5, 4),
+        (-1, 1, 1, 1, 0, 1),
+        (1, 1 << 40, 1, 1, 0, 1),
+    ):
+        with pytest.raises(ValueError, match="span out of range"):
+            Span(*wrong)
+
+
+def test_a_span_is_smaller_than_its_numbers_were() -> None:
+    import sys
+
+    # A scalar on line 1,200 at offset 1.5 MB: six fields and their numbers were ~170 bytes.
+    assert sys.getsizeof(Span(1200, 30, 1200, 60, 1_500_000, 1_500_030)) <= 64
