@@ -20,6 +20,12 @@ unhashable mutable records. No inheritance between records, no ordering, no `__p
 no `__dict__`: a field takes 8 bytes instead of a dictionary entry; they pickle as the tuple of
 their fields' values (workers send them back). Such a class may not use zero-argument `super()`
 (the class is built again with its slots, as `dataclasses` does without fixing that either).
+
+A slots record may name fields that are seldom set, `__seldom__ = ("error", "label")`: those
+share one slot, which holds a small record of them, one instance shared by every record that
+leaves them all at their defaults (a run's 10,000 image sites had eleven such fields: 88 bytes
+a site for nothing). They read as fields (in C, through the shared slot) and are fields in
+every other way; each needs a plain default, which is shared, so it must be immutable.
 """
 
 from __future__ import annotations
@@ -96,8 +102,11 @@ else:
                 else:
                     setattr(cls, name, spec.default)
             specs.append(spec)
+        seldom = tuple(cls.__dict__.get("__seldom__", ()))
+        if seldom:
+            _check_seldom(cls, specs, seldom, slots)
         if slots:
-            cls = _with_slots(cls, specs)
+            cls = _with_slots(cls, specs, seldom)
         own = cls.__dict__
         # A hash the class wrote itself stays (defining __eq__ alone sets __hash__ to None).
         class_hash = own.get("__hash__", _MISSING)
@@ -107,7 +116,7 @@ else:
         _check_order(specs)
         # Like dataclasses: methods the class defines itself are kept.
         for name, method in (
-            ("__init__", _deferred_init(cls, specs, frozen)),
+            ("__init__", _deferred_init(cls, specs, frozen, seldom)),
             ("__repr__", _repr),
             ("__eq__", _eq),
         ):
@@ -120,18 +129,100 @@ else:
             cls.__hash__ = _hash if frozen else None
         return cls
 
-    def _with_slots(cls: Any, specs: list[Field]) -> Any:
+    def _with_slots(cls: Any, specs: list[Field], seldom: tuple[str, ...] = ()) -> Any:
         """The class made again with a slot per field (slots exist only from a class's creation
-        on). Defaults live in `__init__`: a class attribute may not share a slot's name."""
-        names = tuple(spec.name for spec in specs)
-        namespace = {k: v for k, v in cls.__dict__.items() if k not in names}
+        on), the seldom set ones sharing one. Defaults live in `__init__`: a class attribute
+        may not share a slot's name."""
+        names = tuple(spec.name for spec in specs if spec.name not in seldom)
+        every = {spec.name for spec in specs}
+        namespace = {k: v for k, v in cls.__dict__.items() if k not in every}
         namespace.pop("__dict__", None)
         namespace.pop("__weakref__", None)
+        if seldom:
+            names += (_SELDOM,)
+            namespace.update(_seldom_fields(cls, specs, seldom))
         namespace["__slots__"] = names
         namespace["__getstate__"] = _state_getter(names)
         slotted = type(cls)(cls.__name__, cls.__bases__, namespace)
         slotted.__setstate__ = _deferred_setstate(slotted, names)
         return slotted
+
+    _SELDOM = "_seldom"  # the slot the seldom set fields share
+
+    def _check_seldom(cls: Any, specs: list[Field], seldom: tuple[str, ...], slots: bool) -> None:
+        by_name = {spec.name: spec for spec in specs}
+        for name in seldom:
+            spec = by_name.get(name)
+            if not slots or spec is None or spec.default is _MISSING:
+                raise TypeError(
+                    f"{cls.__name__}.__seldom__: {name!r} is no field with a plain default "
+                    "of a slots record"
+                )
+
+    def _seldom_fields(cls: Any, specs: list[Field], seldom: tuple[str, ...]) -> dict[str, Any]:
+        """The record the seldom set fields live in (`Class._Seldom`, its one instance with
+        every default `Class._Seldom.DEFAULTS`), and a property for each: read by attrgetter
+        (in C), written by making a new record of them (instances are shared)."""
+        import operator
+
+        defaults = tuple(spec.default for spec in specs if spec.name in seldom)
+        order = tuple(spec.name for spec in specs if spec.name in seldom)
+        holder = type(
+            "_Seldom",
+            (),
+            {
+                "__slots__": order,
+                "__module__": cls.__module__,
+                "__qualname__": f"{cls.__qualname__}._Seldom",
+                "__getstate__": _state_getter(order),
+                "__repr__": lambda self: f"_Seldom{operator.attrgetter(*order)(self)!r}",
+            },
+        )
+        holder.__setstate__ = _deferred_setstate(holder, order)
+        holder.DEFAULTS = _seldom_record(holder, order, defaults)
+        shared_name = f"{holder.__qualname__}.DEFAULTS"
+
+        def __reduce_ex__(self: Any, protocol: Any) -> Any:
+            # The shared defaults unpickle as the shared defaults (not one copy per message).
+            return shared_name if self is holder.DEFAULTS else object.__reduce_ex__(self, protocol)
+
+        holder.__reduce_ex__ = __reduce_ex__
+        namespace: dict[str, Any] = {"_Seldom": holder}
+        for index, name in enumerate(order):
+            namespace[name] = property(
+                operator.attrgetter(f"{_SELDOM}.{name}"),
+                _seldom_setter(holder, order, defaults, index),
+            )
+        return namespace
+
+    def _seldom_record(holder: Any, order: tuple[str, ...], values: tuple[Any, ...]) -> Any:
+        record = holder.__new__(holder)
+        for name, value in zip(order, values, strict=True):
+            object.__setattr__(record, name, value)
+        return record
+
+    def _seldom_setter(
+        holder: Any, order: tuple[str, ...], defaults: tuple[Any, ...], index: int
+    ) -> Any:
+        import operator
+
+        read = operator.attrgetter(*order)
+        name = order[index]
+
+        def set_seldom(self: Any, value: Any) -> None:
+            current = getattr(self, _SELDOM)
+            if getattr(current, name) is value:
+                return
+            values = list(read(current)) if len(order) > 1 else [read(current)]
+            values[index] = value
+            fresh = (
+                holder.DEFAULTS
+                if all(v is d for v, d in zip(values, defaults, strict=True))
+                else _seldom_record(holder, order, tuple(values))
+            )
+            object.__setattr__(self, _SELDOM, fresh)
+
+        return set_seldom
 
     # Workers send their results pickled, thousands of records a run: the state is read by
     # one C call (attrgetter) and written by a function compiled per class that calls each
@@ -188,7 +279,9 @@ else:
             elif seen_default:
                 raise TypeError(f"non-default argument {spec.name!r} follows default argument")
 
-    def _deferred_init(cls: Any, specs: list[Field], frozen: bool) -> Any:
+    def _deferred_init(
+        cls: Any, specs: list[Field], frozen: bool, seldom: tuple[str, ...] = ()
+    ) -> Any:
         """The generic `__init__`, which puts the generated one in its place after
         COMPILE_AFTER instances. It binds only calls the generated one accepts; any other call
         (a missing, unknown or repeated argument) goes to the generated one, whose TypeError is
@@ -198,7 +291,7 @@ else:
         made = 0
 
         def generated() -> Any:
-            init = _make_init(cls, specs, frozen)
+            init = _make_init(cls, specs, frozen, seldom)
             cls.__init__ = init
             return init
 
@@ -208,6 +301,8 @@ else:
             if made >= COMPILE_AFTER or len(args) > len(specs) or not _binds(args, kwargs):
                 generated()(self, *args, **kwargs)
                 return
+            if seldom:  # the shared defaults first: each seldom field's setter starts from them
+                object.__setattr__(self, _SELDOM, cls._Seldom.DEFAULTS)
             for index, value in enumerate(args):
                 assign(self, specs[index].name, value)
             for spec in specs[len(args) :]:
@@ -234,7 +329,7 @@ else:
         __init__.__qualname__ = f"{cls.__qualname__}.__init__"
         return __init__
 
-    def _make_init(cls: Any, specs: list[Field], frozen: bool) -> Any:
+    def _make_init(cls: Any, specs: list[Field], frozen: bool, seldom: tuple[str, ...] = ()) -> Any:
         params, body, scope = [], [], {"__setattr": object.__setattr__}
         for spec in specs:
             name = spec.name
@@ -247,8 +342,21 @@ else:
                 body.append(f" if {name} is __missing: {name} = __factory_{name}()")
             else:
                 params.append(name)
+            if name in seldom:
+                continue
             assign = f"__setattr(self, {name!r}, {name})" if frozen else f"self.{name} = {name}"
             body.append(f" {assign}")
+        if seldom:
+            order = [spec.name for spec in specs if spec.name in seldom]
+            scope["__seldom"] = cls._Seldom
+            scope["__seldom_record"] = _seldom_record
+            scope["__seldom_order"] = tuple(order)
+            all_default = " and ".join(f"{name} is __default_{name}" for name in order)
+            values = "".join(f"{name}, " for name in order)
+            body.append(
+                f" __setattr(self, {_SELDOM!r}, __seldom.DEFAULTS if {all_default} else "
+                f"__seldom_record(__seldom, __seldom_order, ({values})))"
+            )
         scope["__missing"] = _MISSING
         source = f"def __init__(self, {', '.join(params)}):\n" + "\n".join(body or [" pass"])
         namespace: dict[str, Any] = {}

@@ -111,6 +111,12 @@ class NodePlacement:
     source: str  # what said so, for messages: "nodeSelector kubernetes.io/arch: arm64"
 
 
+# The lines of every file that can hold no suppression comment (no `imglint` in it): one empty
+# list shared by all their sites and objects, never changed (suppressions look a file's lines
+# up by their identity only when there are some).
+NO_LINES: list[str] = []
+
+
 @dataclass(slots=True)
 class PullSecretHolder:
     """Where the kubelet takes the pull secrets for a site's image from.
@@ -131,6 +137,9 @@ class PullSecretHolder:
     # The pod's own platform demands (nodeSelector, required node affinity); None: it has none,
     # or the holder is not a pod spec, and the configured `platforms` apply.
     placement: NodePlacement | None = None
+
+    # (one slot for these: most holders leave them at their defaults; see imglint.records)
+    __seldom__ = ("service_account_applies", "known", "placement")
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +196,7 @@ class ImageSite:
     placeholder: str | None = None  # set when the value is a template/variable, not a reference
     # Lines of the source text, for suppression comments; shared by all sites of a file (none
     # kept for a file without the word `imglint`, which can hold no suppression comment).
-    source_lines: list[str] = records.field(default_factory=list, repr=False, compare=False)
+    source_lines: list[str] = records.field(default=NO_LINES, repr=False, compare=False)
     source: Source | None = records.field(default=None, repr=False, compare=False)
     origin: Origin = "pod"
     # The path inside the object (or file): `spec.template.spec.containers[0].image`.
@@ -210,6 +219,22 @@ class ImageSite:
     # A placeholder that is exactly a parameter whose value the file gives (a default, a bound
     # value): where that value is written, checked as a site of its own. None for the others.
     value_checked_at: Span | None = None
+
+    # One slot for the fields most sites leave at their defaults (see imglint.records): a run
+    # keeps every site, and eleven slots of None were 88 bytes a site.
+    __seldom__ = (
+        "error",
+        "placeholder",
+        "source_lines",
+        "origin",
+        "label",
+        "key",
+        "components",
+        "default_registry",
+        "rewrite",
+        "unmatched",
+        "value_checked_at",
+    )
 
     @property
     def unchecked_placeholder(self) -> bool:

@@ -235,3 +235,70 @@ def test_slots_records_pickle_with_any_number_of_fields_many_times() -> None:
     assert SlimPoint(1, 2, ("a",)).__getstate__() == (1, 2, ("a",))  # type: ignore[attr-defined]
     with pytest.raises(ValueError):
         SlimOne(1).__setstate__((1, 2))  # type: ignore[attr-defined]
+
+
+@records.dataclass(slots=True)
+class Sparse:
+    name: str
+    note: str | None = None
+    tags: tuple[str, ...] = ()
+    count: int = 0
+    __seldom__ = ("note", "tags")
+
+
+@records.dataclass(frozen=True, slots=True)
+class FrozenSparse:
+    name: str
+    note: str | None = None
+    __seldom__ = ("note",)
+
+
+def test_seldom_fields_share_one_slot_and_one_instance_of_their_defaults() -> None:
+    for _ in range(12):  # before and after the class compiles its init (after 8 instances)
+        plain, noted = Sparse("a"), Sparse("b", note="n")
+        assert Sparse.__slots__ == ("name", "count", "_seldom")
+        assert (plain.note, plain.tags, noted.note, noted.tags) == (None, (), "n", ())
+        assert plain._seldom is Sparse("c")._seldom  # type: ignore[attr-defined]
+        assert noted._seldom is not plain._seldom  # type: ignore[attr-defined]
+        # Set, they change this record alone; set back to their defaults, it shares them again.
+        plain.tags = ("x",)
+        assert (plain.tags, Sparse("c").tags) == (("x",), ())
+        plain.tags = ()
+        assert plain._seldom is Sparse("c")._seldom  # type: ignore[attr-defined]
+        # Fields in every other way: equality, hash of frozen ones, repr, replace, match.
+        assert noted == Sparse("b", "n") and noted != Sparse("b")
+        assert repr(noted) == "Sparse(name='b', note='n', tags=(), count=0)"
+        assert records.replace(noted, tags=("t",)) == Sparse("b", "n", ("t",))
+        assert [f.name for f in records.fields(Sparse)] == ["name", "note", "tags", "count"]
+        frozen = FrozenSparse("f", note="n")
+        assert frozen == FrozenSparse("f", "n") and hash(frozen) == hash(FrozenSparse("f", "n"))
+        with pytest.raises(records.FrozenInstanceError):
+            frozen.note = "other"  # type: ignore[misc]
+
+
+def test_seldom_fields_pickle_and_the_shared_defaults_stay_shared() -> None:
+    import pickle
+
+    records_ = [Sparse("a"), Sparse("b", note="n"), FrozenSparse("c"), FrozenSparse("d", "n")]
+    for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+        copies = pickle.loads(pickle.dumps(records_, protocol=protocol))
+        assert copies == records_
+        assert copies[0]._seldom is Sparse("x")._seldom  # type: ignore[attr-defined]
+        assert copies[2]._seldom is FrozenSparse("x")._seldom  # type: ignore[attr-defined]
+        assert copies[1].note == "n" and copies[3].note == "n"
+
+
+def test_seldom_fields_need_a_plain_default_in_a_slots_record() -> None:
+    with pytest.raises(TypeError, match="'items'"):
+
+        @records.dataclass(slots=True)
+        class Factory:
+            items: list[int] = field(default_factory=list)
+            __seldom__ = ("items",)
+
+    with pytest.raises(TypeError, match="'name'"):
+
+        @records.dataclass
+        class NotSlots:
+            name: str | None = None
+            __seldom__ = ("name",)

@@ -18,7 +18,7 @@ from imglint.documents import node_span as node_span  # extractors build their s
 from imglint.image_fields import ResourceSettings
 from imglint.placeholders import POD_IMAGE_SYNTAXES, Syntax, placeholder_kind
 from imglint.records import dataclass
-from imglint.sites import ImageSite, K8sObject, PullSecretHolder, parse_image
+from imglint.sites import NO_LINES, ImageSite, K8sObject, PullSecretHolder, parse_image
 from imglint.sources import Source
 
 TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
@@ -34,9 +34,6 @@ MAX_SITES_PER_FILE = 50_000
 # An image value longer than this is no reference (DNS names stop at 253 characters, paths at
 # 255, tags at 128, digests at 135): an input error, so no message quotes a megabyte of it.
 MAX_IMAGE_CHARS = 4096
-# The lines of every file that can hold no suppression comment: one shared empty list, never
-# changed (suppressions look a file's lines up by their identity only when there are some).
-_NO_LINES: list[str] = []
 
 
 @dataclass
@@ -199,7 +196,7 @@ class Sink:
         keeps none, so what a run keeps does not grow with the text it reads."""
         if self._lines is None:
             text = self.source.text
-            self._lines = text.splitlines() if "imglint" in text else _NO_LINES
+            self._lines = text.splitlines() if "imglint" in text else NO_LINES
         return self._lines
 
     # -- for the reader ------------------------------------------------------------------------
