@@ -692,10 +692,7 @@ def read(pending: Pending, named_paths: NamedPaths | None = None) -> Source | In
     stamp: tuple[int, int] | None = None
     if pending.file_path is not None:
         try:
-            with open(pending.file_path, "rb") as handle:
-                st = os.fstat(handle.fileno())
-                stamp = (st.st_size, st.st_mtime_ns)
-                data = _read_up_to_limit(handle, st.st_size)
+            stamp, data = _read_file(pending.file_path)
         except OSError as exc:
             return InputError(pending.path, _os_reason(exc))
         if len(data) > MAX_FILE_BYTES:  # grew since found, or a size stat cannot tell
@@ -866,6 +863,31 @@ def _unmarked_encoding(data: bytes) -> str | None:
         ):
             return encoding
     return None
+
+
+def _read_file(file_path: str) -> tuple[tuple[int, int], bytes]:
+    """A file's stamp (size and modification time, of the file opened) and its bytes, at most
+    one past the size limit (`_read_up_to_limit`'s way). Plain system calls: open() makes a
+    file object, a buffer, and asks the file one more stat and whether it is a terminal, for
+    every file a run reads (about 40% of the time reading the corpus's files took)."""
+    descriptor = os.open(file_path, os.O_RDONLY)
+    try:
+        st = os.fstat(descriptor)
+        limit = min(st.st_size, MAX_FILE_BYTES) + 1
+        data = os.read(descriptor, limit)
+        # Read on to the end of the file: a read may give less than it was asked before the
+        # end. Beyond the size it had when opened only when it grew (or a size says nothing:
+        # a /proc file), and at most one past the limit, so a file over it is told.
+        while len(data) <= MAX_FILE_BYTES:
+            chunk = os.read(
+                descriptor, (limit if len(data) < limit else MAX_FILE_BYTES + 1) - len(data)
+            )
+            if not chunk:
+                break
+            data += chunk
+        return (st.st_size, st.st_mtime_ns), data
+    finally:
+        os.close(descriptor)
 
 
 def _read_up_to_limit(handle: BinaryIO, size: int) -> bytes:

@@ -39,6 +39,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import pytest
@@ -861,19 +862,19 @@ def test_unreadable_files_and_folders(
     root = case_dir(tmp_path, {"secret.yaml": GOOD.encode()})
     (root / "locked").mkdir()
     (root / "locked" / "inner.yaml").write_text(GOOD)
-    real_open, real_scandir = open, os.scandir
+    real_open, real_scandir = os.open, os.scandir
 
-    def refusing_open(file: str, *args: object, **kwargs: object) -> object:
+    def refusing_open(file: str, *args: Any, **kwargs: Any) -> int:
         if str(file).endswith("secret.yaml"):
             raise PermissionError(13, "Permission denied", file)
-        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+        return real_open(file, *args, **kwargs)
 
     def refusing_scandir(path: str) -> object:
         if str(path).endswith("locked"):
             raise PermissionError(13, "Permission denied", path)
         return real_scandir(path)
 
-    monkeypatch.setattr(sources, "open", refusing_open, raising=False)
+    monkeypatch.setattr(os, "open", refusing_open)
     monkeypatch.setattr(os, "scandir", refusing_scandir)
     monkeypatch.chdir(root)
     monkeypatch.setenv("NO_COLOR", "1")

@@ -5,10 +5,13 @@ from __future__ import annotations
 import codecs
 import os
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from imglint import fix, manifests, sources
+from imglint.findings import InputError
 from tests.cli_runner import run
 
 POD = "apiVersion: v1\nkind: Pod\nspec:\n  containers: [{image: 'nginx:1'}]\n"
@@ -78,11 +81,15 @@ def test_unreadable_file_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyP
     path = tmp_path / "secret.yaml"
     path.write_text(POD)
 
-    def denied(*args: object, **kwargs: object) -> None:
-        raise PermissionError(13, "Permission denied")
+    real_open = os.open
 
-    # Tests run as root in CI, where chmod 000 does not stop a read: make open() refuse instead.
-    monkeypatch.setattr(sources, "open", denied, raising=False)
+    def denied(file: str, *args: Any, **kwargs: Any) -> int:
+        if file == str(path):
+            raise PermissionError(13, "Permission denied")
+        return real_open(file, *args, **kwargs)
+
+    # Tests run as root in CI, where chmod 000 does not stop a read: make open refuse instead.
+    monkeypatch.setattr(os, "open", denied)
     collected = sources.collect([str(path), "-"], stdin_bytes=POD.encode())
     assert [str(e) for e in collected.errors] == [f"{path}: permission denied"]
     assert [s.path for s in collected.sources] == ["-"]
@@ -189,6 +196,42 @@ def test_oversized_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert [e.message for e in collected.errors] == [
         "file too large (2,048 bytes, limit 1,024); not a manifest?"
     ]
+
+
+def _pending(path: Path) -> sources.Pending:
+    return sources.Pending(str(path), str(path), True, path.stat().st_size)
+
+
+def test_a_file_is_read_to_its_end_however_short_each_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "pod.yaml"
+    path.write_text(POD)
+    real_read = os.read
+    monkeypatch.setattr(os, "read", lambda fd, size: real_read(fd, min(size, 7)))
+    source = sources.read(_pending(path))
+    assert isinstance(source, sources.Source)
+    assert source.text == POD
+
+
+def test_a_file_that_grew_since_its_stat_is_read_whole_up_to_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "pod.yaml"
+    path.write_text(POD)
+    real_fstat = os.fstat
+
+    def smaller(fd: int) -> SimpleNamespace:  # as if the file grew after it was opened
+        return SimpleNamespace(st_size=10, st_mtime_ns=real_fstat(fd).st_mtime_ns)
+
+    monkeypatch.setattr(os, "fstat", smaller)
+    source = sources.read(_pending(path))
+    assert isinstance(source, sources.Source)
+    assert source.text == POD
+    monkeypatch.setattr(sources, "MAX_FILE_BYTES", 20)
+    refused = sources.read(_pending(path))
+    assert isinstance(refused, InputError)
+    assert refused.message == "file too large (over 20 bytes); not a manifest?"
 
 
 # -- symbolic links: a walk stays inside what was named, and so does a rewrite -------------------
