@@ -317,9 +317,10 @@ def may_hold_merge_key(text: str, start: int = 0, end: int | None = None) -> boo
         text.find("!merge", start, end) >= 0 or text.find(":merge", start, end) >= 0
     ):
         return True
-    if text.find("<", start, end) < 0:
+    first = text.find("<", start, end)
+    if first < 0:
         return False
-    found = text.find("<<", start, end)
+    found = text.find("<<", first, end)
     while found >= 0:
         after = found + 2
         while text[after : after + 1] in (" ", "\t"):
