@@ -19,11 +19,14 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 import yaml
+from yaml.error import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint.document_filter import (
     BlankedText,
     DocumentFilter,
+    ShiftedName,
+    composed_stretch,
     marker_lines,
     may_hold_merge_key,
     only_markers_between,
@@ -150,7 +153,9 @@ class FileReading:
                 self._check_document_sizes(text)
             elif skipped and not action_lines and only_markers_between(text, skipped):
                 return True  # every document is skipped: composing the blanks finds nothing
-            composed: str | BlankedText = BlankedText(text, skipped) if skipped else text
+            composed: str | BlankedText = text
+            if skipped:
+                composed = BlankedText(text, skipped, *composed_stretch(text, skipped))
             with gc_paused():
                 self._compose(composed, visit, action_lines, covered)
         except yaml.MarkedYAMLError as exc:
@@ -196,7 +201,7 @@ class FileReading:
             if action_lines and _any_between(action_lines, start.line, end.line):
                 _cover_multiline_scalars(document, covered)
             self.written = {}
-            if may_hold_merge_key(text, start.index, end.index):
+            if may_hold_merge_key(text, mark_index(start), mark_index(end)):
                 self._expand_merges(document)
             visit(document)
         self.written = {}
@@ -499,9 +504,19 @@ def node_span(node: Node) -> Span:
         column=start.column + 1,
         end_line=end.line + 1,
         end_column=end.column + 1,
-        start=start.index,
-        end=end.index,
+        start=mark_index(start),
+        end=mark_index(end),
     )
+
+
+def mark_index(mark: Mark) -> int:
+    """A mark's offset in the text read. A reading that composes a text from a later start on
+    (`imglint.document_filter.BlankedText`) names it with how many characters before that
+    start the composer was not given (`ShiftedName`): its marks' lines and columns are the
+    text's own, their offsets that much short. Every offset of a composed node that is
+    compared with the text or with a Span is read through this."""
+    name = mark.name
+    return mark.index + name.shift if isinstance(name, ShiftedName) else mark.index
 
 
 def _longest_document(text: str) -> int:

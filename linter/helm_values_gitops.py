@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from imglint.documents import mark_index
 from imglint.records import dataclass
 
 STR_TAG = "tag:yaml.org,2002:str"
@@ -113,8 +114,8 @@ def _values_string(node: ScalarNode, text: str, prefix: str, what: str) -> Embed
         )
     # Blank out everything but the block's content, keeping every character's offset, line and
     # column: the content, still indented, is a YAML document at the very same positions.
-    content_start = text.find("\n", node.start_mark.index) + 1
-    content_end = node.end_mark.index
+    content_start = text.find("\n", mark_index(node.start_mark)) + 1
+    content_end = mark_index(node.end_mark)
     if content_start <= 0 or content_end <= content_start:
         return EmbeddedValues(None, prefix, what, None, node)
     blanked = _blank(text[:content_start]) + text[content_start:content_end]

@@ -22,16 +22,17 @@ from hypothesis import strategies as st
 from yaml.nodes import MappingNode, Node
 
 import imglint.document_filter as text_filter
-from imglint import extract, manifests
+from imglint import extract, manifests, sources
 from imglint.cli import main
 from imglint.document_filter import (
     BlankedText,
     DocumentHead,
+    composed_stretch,
     may_hold_merge_key,
     only_markers_between,
     unwanted_ranges,
 )
-from imglint.documents import ManifestLoader, compose_documents
+from imglint.documents import ManifestLoader, compose_documents, mark_index
 from imglint.extract import (
     GENERIC_EXTRACTOR,
     OBJECT_EXTRACTORS,
@@ -41,7 +42,7 @@ from imglint.extract import (
     document_filter,
 )
 from imglint.extract.fields import SURVEY_KEY_NAMES
-from imglint.image_fields import ImageField, PathStep, ResourceSettings
+from imglint.image_fields import ImageField, PathStep, ResourceSettings, parse_entries
 from imglint.pull_secrets import INDEXED_KINDS
 from imglint.sites import PullSecretHolder
 from imglint.sources import Source
@@ -513,3 +514,197 @@ def test_leading_comment_lines_are_judged_as_the_plain_patterns_judge_them(body:
     plain = re.match(starts_at_column_0, body)
     atomic = text_filter._STARTS_AT_COLUMN_0.match(body)
     assert (plain and plain.end()) == (atomic and atomic.end())
+
+
+# -- composing only the stretch between the documents left out ------------------------------
+
+
+def _marks(
+    stream: str | BlankedText,
+) -> list[tuple[str, tuple[int, int, int], tuple[int, int, int]]]:
+    """Every node of the documents composed that hold something, in order: its tag, and where
+    it starts and ends (line, column, offset in the text)."""
+    found = []
+    for document in yaml.compose_all(stream, Loader=ManifestLoader):
+        if document.tag == "tag:yaml.org,2002:null" and document.value == "":
+            continue  # an empty document: what a blanked one composes to
+        stack: list[Node] = [document]
+        while stack:
+            node = stack.pop()
+            start, end = node.start_mark, node.end_mark
+            found.append(
+                (
+                    node.tag,
+                    (start.line, start.column, mark_index(start)),
+                    (end.line, end.column, mark_index(end)),
+                )
+            )
+            if isinstance(node.value, list):
+                for item in reversed(node.value):
+                    stack.extend(reversed(item) if isinstance(item, tuple) else (item,))
+    return found
+
+
+KEEP_CHOMPING_POD = POD % 1 + "note: |+\n  x\n\n"
+STRETCHES = {
+    "configs around a pod": CONFIG % (1, "x")
+    + "---\n"
+    + CONFIG % (2, "y")
+    + "---\n"
+    + POD % 3
+    + "---\n"
+    + CONFIG % (4, "z"),
+    "licence, comment markers": LICENCE
+    + "---\n"
+    + CONFIG % (1, "x")
+    + "--- # a comment\n"
+    + POD % 2
+    + "--- # another\n"
+    + CONFIG % (3, "'ünï ☃'")
+    + "---\n"
+    + LICENCE,
+    "crlf": (CONFIG % (1, "x") + "---\n" + POD % 2 + "---\n" + CONFIG % (3, "y")).replace(
+        "\n", "\r\n"
+    ),
+    "unicode before": CONFIG % (1, "'ünïcödé ☃ 🐳'") + "---\n" + POD % 2,
+    "keep chomping at the end": KEEP_CHOMPING_POD + "---\n" + CONFIG % (2, "y"),
+    "no final line break": CONFIG % (1, "x")
+    + "---\n"
+    + POD % 2
+    + "---\n"
+    + CONFIG % (3, "y")
+    + "  j: no final line break",
+    "an empty last document": CONFIG % (1, "x") + "---\n" + POD % 2 + "---\n",
+    "an end marker kept": CONFIG % (1, "x") + "---\n" + POD % 2 + "...\n---\n" + CONFIG % (3, "y"),
+    "pods apart": CONFIG % (1, "x")
+    + "---\n"
+    + POD % 2
+    + "---\n"
+    + CONFIG % (3, "y")
+    + "---\n"
+    + POD % 4
+    + "---\n"
+    + CONFIG % (5, "z"),
+}
+
+
+@pytest.mark.parametrize("text", list(STRETCHES.values()), ids=list(STRETCHES))
+def test_composing_only_the_stretch_kept_puts_every_node_where_the_blanked_text_does(
+    text: str,
+) -> None:
+    ranges = unwanted_ranges(text, extract.document_filter())
+    assert ranges
+    start, stop = composed_stretch(text, ranges)
+    assert (start, stop) != (0, len(text))  # something is left out
+    whole = BlankedText(text, ranges).whole()
+    kept = BlankedText(text, ranges, start, stop)
+    assert _marks(kept) == _marks(whole) != []
+    chunked = BlankedText(text, ranges, start, stop)  # as the composer reads it
+    assert "".join(iter(lambda: chunked.read(5), "")) == kept.whole()
+
+
+def test_the_stretch_composed_starts_and_ends_at_marker_lines() -> None:
+    text = CONFIG % (1, "x") + "---\n" + POD % 2 + "--- # a comment\n" + CONFIG % (3, "y")
+    ranges = unwanted_ranges(text, extract.document_filter())
+    assert ranges is not None
+    start, stop = composed_stretch(text, ranges)
+    assert text[start:stop] == "---\n" + POD % 2
+    # Nothing left out before a kept document, or after one: the whole text.
+    text = POD % 1 + "---\n" + CONFIG % (2, "x") + "---\n" + POD % 3
+    ranges = unwanted_ranges(text, extract.document_filter())
+    assert ranges and composed_stretch(text, ranges) == (0, len(text))
+    # Everything left out: the whole text (composing it finds nothing).
+    text = CONFIG % (1, "x") + "---\n" + CONFIG % (2, "y")
+    ranges = unwanted_ranges(text, extract.document_filter())
+    assert ranges and composed_stretch(text, ranges) == (0, len(text))
+
+
+ARGO_VALUES = """apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: app, namespace: argocd}
+spec:
+  source:
+    repoURL: https://charts.example.com
+    chart: web
+    targetRevision: 1.0.0
+    helm:
+      values: |
+        image:
+          repository: nginx
+          tag: "1.25"
+"""
+GADGET = """apiVersion: example.com/v1
+kind: Gadget
+metadata: {name: g}
+spec:
+  template:
+    spec:
+      containers: [{name: a, image: "redis:7"}]
+  sidecar: {image: "busybox:1.36"}
+"""
+WIDGET = """apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w}
+spec:
+  runner: {image: "busybox:1.36"}
+  helper:
+    image: alpine
+"""
+
+
+def _sites_and_errors(
+    paths: list[str], full: bool, monkeypatch: pytest.MonkeyPatch, settings: ResourceSettings
+) -> tuple[list[tuple[object, ...]], list[str]]:
+    monkeypatch.setattr(manifests, "COMPOSE_EVERY_DOCUMENT", full)
+    collected = sources.collect(paths)
+    read = manifests.load(collected.sources, settings=settings)
+    places: list[tuple[object, ...]] = [
+        (s.path, s.image, s.span, s.value_checked_at, tuple(sorted(s.components.items())))
+        for s in read.sites
+    ]
+    return places, [str(e) for e in [*collected.errors, *read.errors]] + read.notices + read.details
+
+
+def test_sites_are_where_the_full_composition_puts_them(
+    hostile_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offsets, not only lines and columns (which the reports show): --fix rewrites at them."""
+    leading = CONFIG % (1, "'ünï ☃'") + "---\n" + CONFIG % (2, "y") + "---\n"
+    (tmp_path / "argo.yaml").write_text(leading + ARGO_VALUES + "---\n" + CONFIG % (3, "z"))
+    (tmp_path / "widget.yaml").write_text(leading + WIDGET + "---\n" + POD % 4)
+    (tmp_path / "gadget.yaml").write_text(leading + GADGET)
+    (tmp_path / "pods.yaml").write_text(leading + POD % 5 + "---\n" + CONFIG % (6, "z"))
+    for name, text in STRETCHES.items():
+        (tmp_path / f"{name}.yaml").write_text(text)
+    widget_images = parse_entries(
+        [
+            {"kind": "Widget", "group": "example.com", "path": "spec.runner.image"},
+            # where the pod-spec walker finds them too: each is reported once
+            {"kind": "Pod", "group": "", "path": "spec.containers[].image"},
+        ]
+    )
+    assert isinstance(widget_images, tuple)
+    for resources in (
+        ResourceSettings(),
+        ResourceSettings(image_fields=widget_images, survey=True),
+        ResourceSettings(survey=True),  # notes on image-like fields no extractor reads
+    ):
+        for folder in (tmp_path, hostile_folder):
+            fast = _sites_and_errors([str(folder)], False, monkeypatch, resources)
+            assert fast == _sites_and_errors([str(folder)], True, monkeypatch, resources)
+            assert fast[0]
+    fast = _sites_and_errors([str(tmp_path / "argo.yaml")], False, monkeypatch, ResourceSettings())
+    assert [place[1] for place in fast[0]] == ["nginx:1.25"]
+
+
+@pytest.mark.skipif(
+    _corpus() is None, reason="the shared corpus (../shared/corpus) is not beside this clone"
+)
+def test_sites_are_where_the_full_composition_puts_them_on_the_corpus(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    corpus = _corpus()
+    assert corpus is not None
+    resources = ResourceSettings(survey=True)
+    fast = _sites_and_errors([str(corpus)], False, monkeypatch, resources)
+    assert fast == _sites_and_errors([str(corpus)], True, monkeypatch, resources)

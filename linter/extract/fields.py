@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from imglint.documents import STR_TAG
+from imglint.documents import STR_TAG, mark_index
 from imglint.extract.resources import ResourceSites, keys_of, unknown_holder
 from imglint.extract.sink import FoundObject, Sink
 from imglint.image_fields import ImageField
@@ -45,9 +45,9 @@ def extract(found: FoundObject, sink: Sink, fields: tuple[ImageField, ...]) -> N
         sites = ResourceSites(found, sink, default_registry=entry.default_registry)
         pull = unknown_holder(obj, found.node)
         for node, path in _walk(found.node, entry):
-            if node.start_mark.index in taken:
+            if mark_index(node.start_mark) in taken:
                 continue  # another extractor (or an earlier entry) has it
-            taken.add(node.start_mark.index)
+            taken.add(mark_index(node.start_mark))
             sites.image(node, pull, path=path, part=path, field=entry.steps[-1].key)
 
 
@@ -92,7 +92,7 @@ def survey(found: FoundObject, sink: Sink) -> list[str]:
             if (
                 isinstance(image, ScalarNode)
                 and image.tag == STR_TAG
-                and image.start_mark.index not in written
+                and mark_index(image.start_mark) not in written
                 and _looks_like_reference(image.value)
             ):
                 notes.append(_note(found, image, f"{path}.image"))
