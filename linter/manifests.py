@@ -138,9 +138,10 @@ def settle_opens(result: Manifests, sources: Sequence[Source]) -> dict[str, str]
 def needed_sources(
     result: Manifests, sources: Iterable[Source], opens: Mapping[str, object]
 ) -> list[Source]:
-    """The sources a run keeps once every file is read: those its sites came from, stdin
-    (a rendered chart's findings are traced through its text), and those `settle` may open.
-    A file with nothing to report keeps nothing (its path, its stamp: about 400 bytes each)."""
+    """The sources a run keeps once every file is read: those its sites still hold (see
+    `ImageSite.source`), stdin (a rendered chart's findings are traced through its text), and
+    those `settle` may open. Any other file keeps nothing (its path, its stamp: about 400 bytes
+    each)."""
     with_sites = {id(site.source) for site in result.sites}
     kept = []
     cwd = os.getcwd() if opens else ""

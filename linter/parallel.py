@@ -72,7 +72,7 @@ FILE_COST_IN_BYTES = 6 * 1024
 # What reading one found file gave: the source (or why there is none), and what was read in it.
 FileRead = tuple[Source | InputError | Skipped, "Manifests | None"]
 # What reading a run of files gave: each file's source (or why there is none), in order, but
-# the sources of files with nothing to report, packed (`PackedSources.packed`), and what was
+# the sources no site needs (`read_one`), packed (`PackedSources.packed`), and what was
 # read in all of them, added up in that order (a worker sends one of these per run).
 RunRead = tuple[list[Source | InputError | Skipped], bytes, "Manifests"]
 
@@ -129,9 +129,10 @@ def read_all(
     enough to pay for them, while the rest are still being found.
 
     What the run keeps is results: a list given as `found` is emptied once read, and
-    `collected` keeps the sources of files that have sites (or that settling opens, or stdin),
-    not one per file (unless a fix rewrites them). While reading, a file with nothing to report
-    keeps its source packed (`PackedSources`): a kustomization read later may name it."""
+    `collected` keeps the sources that sites need (kustomize and Helm values entries), that
+    settling opens, and stdin, not one per file (unless a fix rewrites them). While reading, a
+    file no site needs keeps its source packed (`PackedSources`): a kustomization read later
+    may name it."""
     from imglint import manifests
     from imglint.documents import gc_paused
     from imglint.extract import document_filter
@@ -190,6 +191,11 @@ def _checked(
         yield pending
 
 
+# The sites whose file settling reads again, once every file is read (kustomize entries and
+# Helm values of a kustomization): the others let go of their source in a run without --fix.
+SETTLED_ORIGINS = frozenset({"kustomize", "helm-values"})
+
+
 def read_one(
     pending: Pending, settings: ReadSettings, wanted: DocumentFilter | None = None
 ) -> FileRead:
@@ -203,6 +209,10 @@ def read_one(
     part = read_source(outcome, settings.selections, settings.resources, wanted)
     if not settings.keep_texts:
         outcome.release()
+        if outcome.file_path is not None:
+            for site in part.sites:
+                if site.origin not in SETTLED_ORIGINS:
+                    site.source = None  # nothing reads the file for it again (see ImageSite)
     return outcome, part
 
 
@@ -212,7 +222,7 @@ def _here(
     wanted: DocumentFilter,
     set_aside: PackedSources,
 ) -> Iterator[RunRead]:
-    """Each file read in this process (a source with nothing to report packed in set_aside)."""
+    """Each file read in this process (a source no site needs packed in set_aside)."""
     from imglint.manifests import Manifests
 
     for pending in found:
@@ -224,14 +234,14 @@ def _here(
 def _set_aside(
     outcome: Source | InputError | Skipped, part: Manifests | None, set_aside: PackedSources
 ) -> bool:
-    """Whether outcome, a released source with nothing to report, is packed into set_aside
-    (a kustomization, which settling reads whether or not it has sites, never is)."""
+    """Whether outcome, a released source no site of it needs (`read_one`), is packed into
+    set_aside (a kustomization, which settling reads whether or not it has sites, never is)."""
     from imglint.extract import is_kustomization_path
 
     return (
         isinstance(outcome, Source)
         and part is not None
-        and not part.sites
+        and all(site.source is None for site in part.sites)
         and PackedSources.can_pack(outcome)
         and not is_kustomization_path(outcome.path)
         and set_aside.add(outcome)

@@ -197,6 +197,9 @@ class ImageSite:
     # Lines of the source text, for suppression comments; shared by all sites of a file (none
     # kept for a file without the word `imglint`, which can hold no suppression comment).
     source_lines: list[str] = records.field(default=NO_LINES, repr=False, compare=False)
+    # The file it was read from, for --fix (which keeps every text) and for settling kustomize
+    # and Helm values entries; None for the other sites of a run without --fix, which keeps
+    # their files packed instead (`parallel.read_one`), and for sites not read from a source.
     source: Source | None = records.field(default=None, repr=False, compare=False)
     origin: Origin = "pod"
     # The path inside the object (or file): `spec.template.spec.containers[0].image`.

@@ -324,7 +324,7 @@ class Collected:
     files_seen: int = 0
     # The run's named paths (shared by its sources; a rewrite must stay inside them).
     named_paths: NamedPaths | None = field(default=None, repr=False, compare=False)
-    # While reading: the sources of files with nothing to report, packed (`sources` keeps
+    # While reading: the sources no site needs, packed (`sources` keeps
     # those a later step may open again once every file is read; see imglint.parallel).
     set_aside: PackedSources = field(default_factory=PackedSources, repr=False, compare=False)
 

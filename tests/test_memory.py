@@ -51,10 +51,30 @@ def test_a_run_keeps_no_text(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(POD)
     (tmp_path / "b.yaml").write_text(POD.replace("web", "api") + "# imglint: ignore-file\n")
     collected, result = read_tree(tmp_path)
-    assert [s.released for s in collected.sources] == [True, True]
-    assert [s.source is not None and s.source.released for s in result.sites] == [True, True]
+    # Nothing reads these files again (no fix, no kustomize entry): no source is kept for them.
+    assert collected.sources == [] and [s.source for s in result.sites] == [None, None]
+    assert [os.path.basename(s.path) for s in result.sites] == ["a.yaml", "b.yaml"]
     # Lines are kept for suppression comments only, where there can be one.
     assert [len(s.source_lines) for s in result.sites] == [0, 8]
+
+
+def test_a_site_keeps_its_source_only_where_the_file_is_read_again(tmp_path: Path) -> None:
+    """Settling a kustomization's entries reads it again, and a fix rewrites every file it
+    read: their sites keep their sources (released, for a run without --fix); the others'
+    sites let go of theirs."""
+    (tmp_path / "pod.yaml").write_text(POD)
+    (tmp_path / "deployment.yaml").write_text(POD.replace("Pod", "Deployment"))
+    (tmp_path / "kustomization.yaml").write_text(
+        "resources: [deployment.yaml]\nimages:\n- {name: nginx, newTag: '1.26'}\n"
+    )
+    collected, result = read_tree(tmp_path)
+    kept = {os.path.basename(s.path): s.source for s in result.sites}
+    assert kept["pod.yaml"] is None and kept["deployment.yaml"] is None
+    entry = kept["kustomization.yaml"]
+    assert entry is not None and entry.released and entry in collected.sources
+    collected, result = read_tree(tmp_path, keep_texts=True)
+    assert all(s.source is not None and not s.source.released for s in result.sites)
+    assert len(collected.sources) == 3
 
 
 def test_a_fix_keeps_the_texts_it_rewrites(tmp_path: Path) -> None:
@@ -291,7 +311,8 @@ def test_what_workers_send_back_shares_equal_references_and_packs_sources(
 ) -> None:
     """Each run of files a worker reads comes back unpickled as objects of its own: equal
     parsed references are made one again (one process shares them through parse's cache), and
-    a file with nothing to report comes back packed, not as a Source."""
+    a file that nothing reads again (nothing to report, or sites that need no source) comes
+    back packed, not as a Source."""
     monkeypatch.setattr(parallel, "BYTES_PER_WORKER", 1)
     monkeypatch.setattr(parallel, "RUN_COST", 1)  # a run per file
     for n in range(6):
@@ -301,7 +322,8 @@ def test_what_workers_send_back_shares_equal_references_and_packs_sources(
     found = discover([str(tmp_path)], collected)
     read = parallel.read_all(found, collected, parallel.ReadSettings({}), 2)
     assert len({id(site.reference) for site in read.sites}) == 1
-    assert sorted(os.path.basename(s.path) for s in collected.sources) == [
+    assert collected.sources == [] and collected.files_seen == 12
+    assert sorted(os.path.basename(s.path) for s in read.sites) == [
         f"pod{n}.yaml" for n in range(6)
     ]
 
