@@ -479,7 +479,7 @@ def discover(
     """The manifests named by `paths` (files, folders, or "-" for stdin), in order, found but
     not read; what cannot be read goes into result's errors and notes as it is met."""
     exclusions = exclude if isinstance(exclude, Exclusions) else Exclusions(tuple(exclude))
-    seen_files: set[tuple[int, int]] = set()
+    seen_files = _Inodes()  # the files found so far: each is linted once
     named_paths = result.named_paths = NamedPaths(paths)
     for arg in paths:
         if arg == STDIN:
@@ -559,6 +559,28 @@ def rewrite_target(source: Source) -> str | None:
     return os.path.realpath(source.file_path)
 
 
+class _Inodes:
+    """Files (or folders) met so far, by their device and inode: a discovery's record, an
+    entry per file that lives until the last file is found. Kept as sets of inodes by device:
+    a (device, inode) tuple each cost about 150 bytes (19,000 files: 2.8 MiB, more than the
+    run's results), an inode in its device's set about 60."""
+
+    __slots__ = ("_by_device",)
+
+    def __init__(self) -> None:
+        self._by_device: dict[int, set[int]] = {}
+
+    def add(self, st: os.stat_result) -> bool:
+        """Record the file st describes; False when it was met before."""
+        inodes = self._by_device.get(st.st_dev)
+        if inodes is None:
+            inodes = self._by_device[st.st_dev] = set()
+        elif st.st_ino in inodes:
+            return False
+        inodes.add(st.st_ino)
+        return True
+
+
 def _walk(
     root: str, exclusions: Exclusions, result: Collected, named_paths: NamedPaths
 ) -> Iterator[str]:
@@ -572,7 +594,7 @@ def _walk(
     # Each folder with the (device, inode) keys of the folders above it: a folder that is its own
     # ancestor is a loop; one reached again elsewhere (two links to it) is walked once.
     stack: list[tuple[str, frozenset[tuple[int, int]]]] = [(root, frozenset())]
-    visited: set[tuple[int, int]] = set()
+    visited = _Inodes()
     while stack:
         folder, ancestors = stack.pop()
         try:
@@ -584,9 +606,8 @@ def _walk(
         if key in ancestors:
             result.errors.append(InputError(folder, "symbolic link loop, not followed"))
             continue
-        if key in visited:
+        if not visited.add(st):
             continue
-        visited.add(key)
         below = ancestors | {key}
         try:
             with os.scandir(folder) as it:
@@ -670,18 +691,14 @@ def _join(folder: str, name: str) -> str:
     return folder + name if folder.endswith("/") else folder + "/" + name
 
 
-def _found_file(
-    result: Collected, path: str, seen: set[tuple[int, int]], *, named: bool
-) -> Pending | None:
+def _found_file(result: Collected, path: str, seen: _Inodes, *, named: bool) -> Pending | None:
     try:
         st = os.stat(path)
     except OSError as exc:
         result.errors.append(InputError(path, _os_reason(exc)))
         return None
-    key = (st.st_dev, st.st_ino)
-    if key in seen:  # the same file reached twice (a symlink, or named twice): lint it once
+    if not seen.add(st):  # the same file reached twice (a symlink, or named twice): lint it once
         return None
-    seen.add(key)
     if not stat.S_ISREG(st.st_mode):
         result.errors.append(InputError(path, "not a regular file"))
         return None

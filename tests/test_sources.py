@@ -110,6 +110,22 @@ def test_same_file_twice_is_read_once(tmp_path: Path) -> None:
     assert paths_of(collected) == [str(path)]
 
 
+def test_a_file_or_folder_reached_many_ways_is_read_once(tmp_path: Path) -> None:
+    """Hard links, a folder reached through two links, a file named again: one file each."""
+    (tmp_path / "real").mkdir()
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / "real" / name).write_text(POD)
+    os.link(tmp_path / "real" / "a.yaml", tmp_path / "real" / "hard.yaml")
+    os.symlink("real", tmp_path / "one")
+    os.symlink("real", tmp_path / "two")
+    collected = sources.collect([str(tmp_path), str(tmp_path / "two" / "b.yaml")])
+    assert [os.path.relpath(p, tmp_path) for p in paths_of(collected)] == [
+        "one/a.yaml",
+        "one/b.yaml",
+    ]
+    assert collected.files_seen == 2
+
+
 def test_chart_templates_are_skipped_with_one_notice(tmp_path: Path) -> None:
     chart = tmp_path / "mychart"
     (chart / "templates").mkdir(parents=True)
