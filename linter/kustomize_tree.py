@@ -29,7 +29,13 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint import kustomize
-from imglint.document_filter import BlankedText, DocumentFilter, DocumentHead, unwanted_ranges
+from imglint.document_filter import (
+    BlankedText,
+    DocumentFilter,
+    DocumentHead,
+    composed_stretch,
+    unwanted_ranges,
+)
 from imglint.documents import ManifestLoader, gc_paused, node_span
 from imglint.extract.kustomize import KUSTOMIZATION_FILE_NAMES, is_kustomization_path
 from imglint.findings import InputError, Span
@@ -445,12 +451,13 @@ class Tree:
         try:
             text = source.text
             skipped = unwanted_ranges(text, wanted) if wanted is not None else None
+            # (Only what lies between the skipped documents a file starts and ends with, as
+            # the reader composes it: its nodes' offsets are read through node_span.)
+            composed = (
+                BlankedText(text, skipped, *composed_stretch(text, skipped)) if skipped else text
+            )
             with gc_paused():  # as the reader composes: many nodes, no cycles
-                return list(
-                    yaml.compose_all(
-                        BlankedText(text, skipped) if skipped else text, Loader=ManifestLoader
-                    )
-                )
+                return list(yaml.compose_all(composed, Loader=ManifestLoader))
         except (yaml.YAMLError, RecursionError, SourceChanged):
             return None
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from imglint import kustomize
+from imglint import kustomize, kustomize_tree
+from imglint.findings import Span
 from imglint.kustomize_tree import Tree, parse_argo_image, read_entries
 from imglint.sources import collect
 from tests.kustomize_tool import kustomize_build, kustomize_version, require_kubectl
@@ -366,3 +367,41 @@ def test_helm_chart_values_are_rewritten_after_the_generators_run(tmp_path: Path
         ("app", 0),
     ]
     assert (tmp_path / "app" / "kustomization.yaml").read_text()[start:].startswith("image:")
+
+
+def test_a_base_composed_without_its_leading_and_trailing_documents_keeps_its_offsets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A base is composed from its first document that can hold an image field to its last
+    (`document_filter.composed_stretch`): what entries match is where the text writes it, as
+    when every blanked document is given to the composer."""
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {greeting: 'ünï ☃'}\n---\n"
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        "metadata: {name: crd}\nspec: {containers: []}\n---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n"
+        "    spec:\n      containers:\n      - {name: a, image: 'nginx:1.25'}\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: e}\n"
+    )
+    (tmp_path / "objects.yaml").write_text(text)
+    (tmp_path / "kustomization.yaml").write_text(
+        "resources: [objects.yaml]\nimages:\n- {name: nginx, newName: mirror/nginx}\n"
+    )
+
+    def matches() -> list[tuple[str, Span, str]]:
+        tree = _tree(tmp_path)
+        return [
+            (match.before, match.span, match.after)
+            for _, _, outcome in tree.entries_in_build_order(str(tmp_path))
+            for match in outcome.matches
+        ]
+
+    stretch = matches()
+    assert [(before, after) for before, _, after in stretch] == [
+        ("nginx:1.25", "mirror/nginx:1.25")
+    ]
+    span = stretch[0][1]
+    assert text[span.start : span.end] == "'nginx:1.25'"
+    assert span.line == text[: span.start].count("\n") + 1
+    monkeypatch.setattr(kustomize_tree, "composed_stretch", lambda text, ranges: (0, len(text)))
+    assert matches() == stretch
