@@ -26,7 +26,7 @@ from imglint.image_fields import ResourceSettings
 from imglint.pull_secrets import index_object
 from imglint.records import dataclass
 from imglint.reference import Reference
-from imglint.sites import ImageSite
+from imglint.sites import ImageSite, NodePlacement
 from imglint.sources import Source
 
 # Compose every document, as before the pre-filter (`imglint.document_filter`): the tests that
@@ -47,11 +47,11 @@ class Manifests:
     # image-like fields of kinds no extractor reads).
     details: list[str] = records.field(default_factory=list)
 
-    def add(self, part: Manifests, references: dict[Reference, Reference] | None = None) -> None:
+    def add(self, part: Manifests, shared: SharedValues | None = None) -> None:
         """One more file's sites and objects (files in order: the last of a name wins).
-        `references`: a table the run's parts share parsed references through (parts that
-        come from workers: in one process, parsing is cached and they are shared already)."""
-        _share_strings(part.sites, references)
+        `shared`: the tables the run's parts share equal frozen values through (parts that
+        come from workers; in one process they are shared already)."""
+        _share_strings(part.sites, shared)
         self.sites.extend(part.sites)
         for index_field in records.fields(ObjectIndex):  # every table of the index
             getattr(self.objects, index_field.name).update(getattr(part.objects, index_field.name))
@@ -61,19 +61,34 @@ class Manifests:
         self.object_count += part.object_count
 
 
-def _share_strings(
-    sites: Sequence[ImageSite], references: dict[Reference, Reference] | None = None
-) -> None:
+@dataclass
+class SharedValues:
+    """Tables of frozen values that many sites hold equal copies of: each worker's results
+    come unpickled with copies of their own (in one process, parsing is cached and pods'
+    placements are shared as they are read: see `imglint.extract.placement`)."""
+
+    references: dict[Reference, Reference] = records.field(default_factory=dict)
+    placements: dict[NodePlacement, NodePlacement] = records.field(default_factory=dict)
+
+
+def _share_strings(sites: Sequence[ImageSite], shared: SharedValues | None = None) -> None:
     """One string for each text the run keeps many times: images, field paths, container names,
     kinds, names, service accounts are written again and again across files (each composed
     scalar, and each worker's result as it is unpickled, is a string of its own). Interned
-    strings are freed with their last user. With `references`, one parsed reference (frozen)
-    for equal ones."""
+    strings are freed with their last user. With `shared`, one parsed reference and one pod
+    placement (frozen) for equal ones."""
     intern = sys.intern
     objects = set()
+    holders = set()
     for site in sites:
-        if references is not None and site.reference is not None:
-            site.reference = references.setdefault(site.reference, site.reference)
+        if shared is not None:
+            if site.reference is not None:
+                site.reference = shared.references.setdefault(site.reference, site.reference)
+            holder = site.holder
+            placement = holder.placement
+            if placement is not None and id(holder) not in holders:
+                holders.add(id(holder))
+                holder.placement = shared.placements.setdefault(placement, placement)
         site.image = intern(site.image)
         site.field_path = intern(site.field_path)
         if site.container is not None:

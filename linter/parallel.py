@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from imglint.document_filter import DocumentFilter
     from imglint.image_fields import ResourceSettings
     from imglint.manifests import Manifests
-    from imglint.reference import Reference
 
 # The input one more worker must have to pay for itself. Measured with the corpus's files
 # (fresh processes, user+system CPU of the run and its workers): reading costs about 50 ms of CPU
@@ -151,7 +150,7 @@ def read_all(
     # Files that could not be read, or are no manifests, are told after what discovery met (as
     # when every file is found before any is read), however far discovery got meanwhile.
     unread: list[InputError | Skipped] = []
-    references: dict[Reference, Reference] | None = {} if workers > 1 else None
+    shared = manifests.SharedValues() if workers > 1 else None
     # The collector stays paused from the first file read to the last entry settled: results,
     # what reading builds and the builds' composed bases hold no cycles, and a pass in between
     # would walk every result read (50 ms on the corpus). The caller may freeze them
@@ -166,7 +165,7 @@ def read_all(
                     outcome.named_paths = collected.named_paths  # a worker's come without
                 collected.add(outcome)
             set_aside.extend(packed)
-            result.add(part, references)
+            result.add(part, shared)
         for outcome in unread:
             collected.add(outcome)
         if isinstance(found, list):

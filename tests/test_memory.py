@@ -328,6 +328,25 @@ def test_what_workers_send_back_shares_equal_references_and_packs_sources(
     ]
 
 
+def test_equal_pod_placements_are_one_object_in_one_process_and_through_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every pod's placement is kept, and most pods of a set say the same thing."""
+    monkeypatch.setattr(parallel, "BYTES_PER_WORKER", 1)
+    monkeypatch.setattr(parallel, "RUN_COST", 1)  # a run per file
+    selector = "  nodeSelector: {kubernetes.io/os: linux}\n"
+    for n in range(6):
+        (tmp_path / f"pod{n}.yaml").write_text(POD.replace("web", f"web{n}") + selector)
+    for workers in (1, 2):
+        collected = Collected()
+        found = discover([str(tmp_path)], collected)
+        read = parallel.read_all(found, collected, parallel.ReadSettings({}), workers)
+        placements = [site.holder.placement for site in read.sites]
+        assert len(placements) == 6 and placements[0] is not None
+        assert placements[0].source == "nodeSelector kubernetes.io/os: linux"
+        assert len({id(placement) for placement in placements}) == 1
+
+
 # -- spans: six numbers packed in one ---------------------------------------------------------
 
 _SPAN_NUMBER = st.integers(min_value=0, max_value=(1 << 40) - 1)

@@ -47,7 +47,17 @@ def read_placement(pod_keys: dict[str, Node]) -> NodePlacement | None:
         combined: tuple[PlatformTerm, ...] = (selector,)
     else:
         combined = tuple(_both(selector, term) for term in terms)
-    return NodePlacement(terms=combined, source=" and ".join(said))
+    placement = NodePlacement(terms=combined, source=" and ".join(said))
+    # A run keeps every pod's placement, and most pods of a set say the same thing: one (frozen)
+    # object for equal ones, up to a bound that a hostile input of distinct ones cannot grow.
+    known = _KNOWN.get(placement)
+    if known is None and len(_KNOWN) < _MAX_KNOWN:
+        known = _KNOWN[placement] = placement
+    return known if known is not None else placement
+
+
+_KNOWN: dict[NodePlacement, NodePlacement] = {}
+_MAX_KNOWN = 1024
 
 
 def _required_affinity(node: Node | None) -> tuple[tuple[PlatformTerm, ...] | None, str]:

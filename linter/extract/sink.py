@@ -181,10 +181,15 @@ class Sink:
             raise Unreadable(
                 f"more than {MAX_SITES_PER_FILE:,} images in one file; split it to lint it", node
             )
-        site.source_lines = self.lines()
+        # (seldom set fields: set only when not left at their defaults, see ImageSite)
+        lines = self.lines()
+        if lines is not NO_LINES:
+            site.source_lines = lines
         site.source = self.source
         if site.placeholder is None:  # an extractor may have said why already
-            site.placeholder = placeholder_kind(site.image, placeholders)
+            placeholder = placeholder_kind(site.image, placeholders)
+            if placeholder is not None:
+                site.placeholder = placeholder
         if site.placeholder is None:
             parse_image(site)
         self.sites.append(site)
