@@ -20,10 +20,6 @@ from imglint.findings import InputError
 from imglint.lazy_pattern import LazyPattern
 from imglint.records import dataclass, field
 
-TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
-if TYPE_CHECKING:
-    from typing import BinaryIO
-
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 # Files a walk reads by their whole name: kustomize's third kustomization file name has no suffix
 # (kustomize reads `kustomization.yaml`, `kustomization.yml` or `Kustomization` in a folder).
@@ -165,15 +161,11 @@ class Source:
     def _read_again(self) -> str:
         assert self.file_path is not None and self.stamp is not None  # else never released
         try:
-            with open(self.file_path, "rb") as handle:
-                st = os.fstat(handle.fileno())
-                if (st.st_size, st.st_mtime_ns) != self.stamp:
-                    raise SourceChanged(f"{self.path}: changed since it was read")
-                data = _read_up_to_limit(handle, st.st_size)
+            stamp, data = _read_file(self.file_path)  # as it was read the first time
         except OSError as exc:
             raise SourceChanged(f"{self.path}: {_os_reason(exc)}") from None
-        decoded = decode(data)
-        if isinstance(decoded, InputError) or decoded[1] != self.encoding:
+        decoded = decode(data) if stamp == self.stamp else None
+        if not isinstance(decoded, tuple) or decoded[1] != self.encoding:
             raise SourceChanged(f"{self.path}: changed since it was read")
         return decoded[0]
 
@@ -893,7 +885,9 @@ def _unmarked_encoding(data: bytes) -> str | None:
 
 def _read_file(file_path: str) -> tuple[tuple[int, int], bytes]:
     """A file's stamp (size and modification time, of the file opened) and its bytes, at most
-    one past the size limit (`_read_up_to_limit`'s way). Plain system calls: open() makes a
+    one past the size limit, so that a file over it is told. Asked for as many as its size says,
+    plus one: asking for the limit itself would allocate 32 MiB for every file read, and the C
+    allocator then keeps that much of the heap for good. Plain system calls: open() makes a
     file object, a buffer, and asks the file one more stat and whether it is a terminal, for
     every file a run reads (about 40% of the time reading the corpus's files took)."""
     descriptor = os.open(file_path, os.O_RDONLY)
@@ -914,18 +908,6 @@ def _read_file(file_path: str) -> tuple[tuple[int, int], bytes]:
         return (st.st_size, st.st_mtime_ns), data
     finally:
         os.close(descriptor)
-
-
-def _read_up_to_limit(handle: BinaryIO, size: int) -> bytes:
-    """A file's bytes, at most one past the size limit (so that a file over it is told).
-
-    Asked for as many as its size says, plus one: asking for the limit itself makes Python
-    allocate 32 MiB for every file read, and the C allocator then keeps that much of the heap
-    for good (a run's memory grew by its largest buffers, not its results)."""
-    data = handle.read(min(size, MAX_FILE_BYTES) + 1)
-    if len(data) > size:  # it grew since, or its size says nothing (a /proc file)
-        data += handle.read(MAX_FILE_BYTES + 1 - len(data))
-    return data
 
 
 def _read_stdin() -> bytes:
