@@ -158,22 +158,32 @@ def needed_sources(
     those `settle` may open. Any other file keeps nothing (its path, its stamp: about 400 bytes
     each)."""
     with_sites = {id(site.source) for site in result.sites}
-    kept = []
-    cwd = os.getcwd() if opens else ""
-    for source in sources:
-        if (
-            source.file_path is None
-            or id(source) in with_sites
-            or (opens and _path_key(source.file_path, cwd) in opens)
-        ):
-            kept.append(source)
-    return kept
+    opened = opened_by(opens) if opens else None
+    return [
+        source
+        for source in sources
+        if source.file_path is None
+        or id(source) in with_sites
+        or (opened is not None and opened(source.file_path))
+    ]
 
 
-def _path_key(path: str, cwd: str) -> str:
+def opened_by(opens: Mapping[str, object]) -> Callable[[str], bool]:
+    """Whether `settle` may open the file at a path (`opens`: path keys, `settle_opens`).
+    Keyed folder by folder: a run asks this of every file it packed, thousands of them."""
     from imglint.kustomize_tree import path_key
 
-    return path_key(path, cwd)
+    cwd = os.getcwd()
+    folders: dict[str, str] = {}
+
+    def opened(path: str) -> bool:
+        folder, name = os.path.split(path)
+        key = folders.get(folder)
+        if key is None:
+            key = folders[folder] = path_key(folder, cwd)
+        return os.path.join(key, name) in opens
+
+    return opened
 
 
 def read_source(

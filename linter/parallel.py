@@ -175,7 +175,8 @@ def read_all(
             # The packed sources are made again only when settling may open one of them.
             every: Iterable[Source] = collected.sources
             if opens:
-                every = itertools.chain(every, set_aside.sources(collected.named_paths))
+                reopened = set_aside.sources(collected.named_paths, manifests.opened_by(opens))
+                every = itertools.chain(every, reopened)
             collected.sources = manifests.needed_sources(result, every, opens)
         collected.set_aside = PackedSources()
         return manifests.settle(result, collected.sources, opens)

@@ -240,8 +240,13 @@ class PackedSources:
             self._folder = None  # its records name the folder their files are in
             self._folder_bytes = b""  # and the first one all of it
 
-    def sources(self, named_paths: NamedPaths | None = None) -> Iterator[Source]:
-        """The sources packed, in the order they were, released (read again on demand)."""
+    def sources(
+        self,
+        named_paths: NamedPaths | None = None,
+        keep: Callable[[str], bool] | None = None,
+    ) -> Iterator[Source]:
+        """The sources packed, in the order they were, released (read again on demand);
+        with `keep`, only those whose path it keeps (the others are not made again)."""
         data = self._data
         folder = ""
         folder_bytes = b""
@@ -262,6 +267,8 @@ class PackedSources:
             stamp = int.from_bytes(data[position:stamp_end], "little", signed=True)
             position = stamp_end
             path = folder + text
+            if keep is not None and not keep(path):
+                continue
             source = Source(path, "", path, bom=bool(record & 2), named=bool(record & 1))
             source.named_paths = named_paths
             source._stamp = stamp

@@ -356,3 +356,20 @@ def test_documents_with_too_many_nodes_are_refused_before_composing(
         "m.yaml:5: a YAML document of more than 50 nodes is too large to read; split it"
     ]
     assert result.sites == []  # a file that fails is reported, never half linted
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["a.yaml", "./a.yaml", "k8s/a.yaml", "k8s/../k8s/./a.yaml", "k8s//a.yaml", "/tmp/x/a.yaml"],
+)
+def test_opened_by_keys_a_path_as_path_key_does(
+    path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`opened_by` keys each folder once and joins the name: the same key as path_key's."""
+    from imglint.kustomize_tree import path_key
+    from imglint.manifests import opened_by
+
+    monkeypatch.chdir(tmp_path)
+    opened = opened_by({path_key(path): "group"})
+    assert opened(path)
+    assert not opened(path.replace("a.yaml", "b.yaml"))
