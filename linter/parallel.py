@@ -34,7 +34,7 @@ import gc
 import itertools
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 
 from imglint.errors import ImglintError
 from imglint.findings import InputError
@@ -140,7 +140,7 @@ def read_all(
         raise ValueError("texts a fix rewrites are read in one process")
     result = manifests.Manifests()
     wanted = document_filter(settings.resources)  # once per run, not per file
-    reads: Iterator[RunRead]
+    reads: Generator[RunRead, None, None]
     set_aside = collected.set_aside
     if workers > 1:
         reads = _in_workers(found, settings, wanted, workers, check, set_aside)
@@ -156,16 +156,22 @@ def read_all(
     # would walk every result read (50 ms on the corpus). The caller may freeze them
     # (`Application.read`).
     with gc_paused():
-        for outcomes, packed, part in reads:
-            for outcome in outcomes:
-                if not isinstance(outcome, Source):
-                    unread.append(outcome)
-                    continue
-                if outcome.file_path is not None:
-                    outcome.named_paths = collected.named_paths  # a worker's come without
-                collected.add(outcome)
-            set_aside.extend(packed)
-            result.add(part, shared)
+        try:
+            for outcomes, packed, part in reads:
+                for outcome in outcomes:
+                    if not isinstance(outcome, Source):
+                        unread.append(outcome)
+                        continue
+                    if outcome.file_path is not None:
+                        outcome.named_paths = collected.named_paths  # a worker's come without
+                    collected.add(outcome)
+                set_aside.extend(packed)
+                result.add(part, shared)
+        finally:
+            # Ctrl-C (or an error) raised here, between two results, stops the workers now:
+            # the command line then ends the process at once, and a generator left open
+            # would stop them only when the collector finalizes it (or never).
+            reads.close()
         for outcome in unread:
             collected.add(outcome)
         if isinstance(found, list):
@@ -221,7 +227,7 @@ def _here(
     settings: ReadSettings,
     wanted: DocumentFilter,
     set_aside: PackedSources,
-) -> Iterator[RunRead]:
+) -> Generator[RunRead, None, None]:
     """Each file read in this process (a source no site needs packed in set_aside)."""
     from imglint.manifests import Manifests
 
@@ -263,7 +269,7 @@ def _in_workers(
     limit: int,
     check: Callable[[Pending], object] | None,
     set_aside: PackedSources,
-) -> Iterator[RunRead]:
+) -> Generator[RunRead, None, None]:
     """Each run's reads in the files' order: read here when the input stays too small for
     workers, else by workers started as soon as it is large enough."""
     listed: list[Pending] = []

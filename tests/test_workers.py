@@ -198,6 +198,38 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_an_interrupt_while_results_are_added_stops_the_workers_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C lands where the reading loop adds a result, not in the workers' generator: the
+    workers stop before the exception leaves the loop (the command line then ends the process
+    at once, with no collector to finalize a generator left open)."""
+    monkeypatch.setattr(parallel, "BYTES_PER_WORKER", 1)
+    monkeypatch.setattr(parallel, "RUN_COST", 1)  # a run per file: results come one by one
+    make_tree(tmp_path, 40, 10)
+    added, this_process = 0, os.getpid()
+    add = Manifests.add
+
+    def interrupted(self: Manifests, part: Manifests, shared: object = None) -> None:
+        nonlocal added
+        if os.getpid() == this_process:  # (workers add up their runs with it too)
+            added += 1
+            if added == 2:
+                raise KeyboardInterrupt
+        add(self, part, shared)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Manifests, "add", interrupted)
+    before = parallel_children()
+    collected = Collected()
+    found = sorted(tmp_path.rglob("*.yaml"))
+    pendings = [Pending(str(p), str(p), False, p.stat().st_size) for p in found]
+    with pytest.raises(KeyboardInterrupt) as raised:
+        parallel.read_all(pendings, collected, parallel.ReadSettings({}), 2)
+    assert parallel_children() <= before  # while the traceback still holds the loop's frame
+    del raised
+
+
 def _sigint_as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
