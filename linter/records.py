@@ -204,16 +204,13 @@ else:
     def _seldom_setter(
         holder: Any, order: tuple[str, ...], defaults: tuple[Any, ...], index: int
     ) -> Any:
-        import operator
-
-        read = operator.attrgetter(*order)
         name = order[index]
 
         def set_seldom(self: Any, value: Any) -> None:
             current = getattr(self, _SELDOM)
             if getattr(current, name) is value:
                 return
-            values = list(read(current)) if len(order) > 1 else [read(current)]
+            values = list(current.__getstate__())  # every field of it, in order
             values[index] = value
             fresh = (
                 holder.DEFAULTS
