@@ -151,14 +151,13 @@ def settle_opens(result: Manifests, sources: Sequence[Source]) -> dict[str, str]
 
 
 def needed_sources(
-    result: Manifests, sources: Iterable[Source], opens: Mapping[str, object]
+    result: Manifests, sources: Iterable[Source], opened: Callable[[str], bool] | None
 ) -> list[Source]:
     """The sources a run keeps once every file is read: those its sites still hold (see
     `ImageSite.source`), stdin (a rendered chart's findings are traced through its text), and
-    those `settle` may open. Any other file keeps nothing (its path, its stamp: about 400 bytes
-    each)."""
+    those `settle` may open (`opened`: `opened_by` the groups `settle_opens` found; None when
+    it opens none). Any other file keeps nothing (its path, its stamp: about 400 bytes each)."""
     with_sites = {id(site.source) for site in result.sites}
-    opened = opened_by(opens) if opens else None
     return [
         source
         for source in sources

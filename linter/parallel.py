@@ -31,7 +31,6 @@ Workers:
 from __future__ import annotations
 
 import gc
-import itertools
 import os
 import sys
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
@@ -178,12 +177,11 @@ def read_all(
             found.clear()  # a Pending per file would live as long as the run
         opens = manifests.settle_opens(result, collected.sources)
         if not settings.keep_texts:
-            # The packed sources are made again only when settling may open one of them.
-            every: Iterable[Source] = collected.sources
-            if opens:
-                reopened = set_aside.sources(collected.named_paths, manifests.opened_by(opens))
-                every = itertools.chain(every, reopened)
-            collected.sources = manifests.needed_sources(result, every, opens)
+            opened = manifests.opened_by(opens) if opens else None
+            kept = manifests.needed_sources(result, collected.sources, opened)
+            if opened is not None:  # packed sources are made again only where settling opens
+                kept.extend(set_aside.sources(collected.named_paths, opened))
+            collected.sources = kept
         collected.set_aside = PackedSources()
         return manifests.settle(result, collected.sources, opens)
 
