@@ -181,15 +181,10 @@ class Sink:
             raise Unreadable(
                 f"more than {MAX_SITES_PER_FILE:,} images in one file; split it to lint it", node
             )
-        # (seldom set fields: set only when not left at their defaults, see ImageSite)
-        lines = self.lines()
-        if lines is not NO_LINES:
-            site.source_lines = lines
+        site.source_lines = self.lines()
         site.source = self.source
         if site.placeholder is None:  # an extractor may have said why already
-            placeholder = placeholder_kind(site.image, placeholders)
-            if placeholder is not None:
-                site.placeholder = placeholder
+            site.placeholder = placeholder_kind(site.image, placeholders)
         if site.placeholder is None:
             parse_image(site)
         self.sites.append(site)
