@@ -79,16 +79,13 @@ def _share_strings(sites: Sequence[ImageSite], shared: SharedValues | None = Non
     placement (frozen) for equal ones."""
     intern = sys.intern
     objects = set()
-    holders = set()
     for site in sites:
+        holder = site.holder
         if shared is not None:
             if site.reference is not None:
                 site.reference = shared.references.setdefault(site.reference, site.reference)
-            holder = site.holder
-            placement = holder.placement
-            if placement is not None and id(holder) not in holders:
-                holders.add(id(holder))
-                holder.placement = shared.placements.setdefault(placement, placement)
+            if holder.placement is not None:
+                holder.placement = shared.placements.setdefault(holder.placement, holder.placement)
         site.image = intern(site.image)
         site.field_path = intern(site.field_path)
         if site.container is not None:
@@ -97,7 +94,6 @@ def _share_strings(sites: Sequence[ImageSite], shared: SharedValues | None = Non
             site.pull_policy = intern(site.pull_policy)
         if site.label is not None:
             site.label = intern(site.label)
-        holder = site.holder
         if holder.service_account is not None:
             holder.service_account = intern(holder.service_account)
         obj = holder.obj
