@@ -307,6 +307,12 @@ class BlankedText:
         return BlankedText(self._text, self._ranges, self._start, self._stop).read()
 
 
+def blanked_for_composing(text: str, ranges: Sequence[tuple[int, int]]) -> BlankedText:
+    """`text` as the reader composes it with `ranges` blanked (a file, and a kustomize base
+    alike): only the stretch between the skipped documents it starts and ends with."""
+    return BlankedText(text, ranges, *composed_stretch(text, ranges))
+
+
 def composed_stretch(text: str, ranges: Sequence[tuple[int, int]]) -> tuple[int, int]:
     """Where the text to compose with `ranges` blanked starts and ends (`BlankedText`'s
     `start` and `stop`): after the blanked documents it starts with and before those it ends

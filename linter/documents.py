@@ -26,7 +26,7 @@ from imglint.document_filter import (
     BlankedText,
     DocumentFilter,
     ShiftedName,
-    composed_stretch,
+    blanked_for_composing,
     marker_lines,
     may_hold_merge_key,
     only_markers_between,
@@ -155,7 +155,7 @@ class FileReading:
                 return True  # every document is skipped: composing the blanks finds nothing
             composed: str | BlankedText = text
             if skipped:
-                composed = BlankedText(text, skipped, *composed_stretch(text, skipped))
+                composed = blanked_for_composing(text, skipped)
             with gc_paused():
                 self._compose(composed, visit, action_lines, covered)
         except yaml.MarkedYAMLError as exc:

@@ -30,10 +30,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imglint import kustomize
 from imglint.document_filter import (
-    BlankedText,
     DocumentFilter,
     DocumentHead,
-    composed_stretch,
+    blanked_for_composing,
     unwanted_ranges,
 )
 from imglint.documents import ManifestLoader, gc_paused, node_span
@@ -453,9 +452,7 @@ class Tree:
             skipped = unwanted_ranges(text, wanted) if wanted is not None else None
             # (Only what lies between the skipped documents a file starts and ends with, as
             # the reader composes it: its nodes' offsets are read through node_span.)
-            composed = (
-                BlankedText(text, skipped, *composed_stretch(text, skipped)) if skipped else text
-            )
+            composed = blanked_for_composing(text, skipped) if skipped else text
             with gc_paused():  # as the reader composes: many nodes, no cycles
                 return list(yaml.compose_all(composed, Loader=ManifestLoader))
         except (yaml.YAMLError, RecursionError, SourceChanged):

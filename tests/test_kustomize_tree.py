@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from imglint import kustomize, kustomize_tree
+from imglint import document_filter, kustomize
 from imglint.findings import Span
 from imglint.kustomize_tree import Tree, parse_argo_image, read_entries
 from imglint.sources import collect
@@ -403,5 +403,5 @@ def test_a_base_composed_without_its_leading_and_trailing_documents_keeps_its_of
     span = stretch[0][1]
     assert text[span.start : span.end] == "'nginx:1.25'"
     assert span.line == text[: span.start].count("\n") + 1
-    monkeypatch.setattr(kustomize_tree, "composed_stretch", lambda text, ranges: (0, len(text)))
+    monkeypatch.setattr(document_filter, "composed_stretch", lambda text, ranges: (0, len(text)))
     assert matches() == stretch
