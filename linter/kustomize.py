@@ -224,7 +224,9 @@ def image_fields(
         return []
     counts: dict[int, int] = {}
     found: dict[int, tuple[ScalarNode, str]] = {}
-    for node, path in _legacy_images(document, ""):
+    legacy: list[tuple[ScalarNode, str]] = []
+    _legacy_images(document, "", legacy)
+    for node, path in legacy:
         counts[id(node)] = counts.get(id(node), 0) + 1
         found[id(node)] = (node, path)
     for spec in field_specs:
@@ -259,21 +261,27 @@ def split_path(path: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
-def _legacy_images(node: Node, path: str) -> Iterator[tuple[ScalarNode, str]]:
-    """`image` of every element of a `containers`/`initContainers` list, at any depth."""
+def _legacy_images(node: Node, path: str, found: list[tuple[ScalarNode, str]]) -> None:
+    """`image` of every element of a `containers`/`initContainers` list, at any depth, onto
+    `found` in the order of the text. (Appended, not yielded: a generator at each level passes
+    every image up through all the levels above it; and a scalar, which holds none, is not
+    visited.)"""
     if isinstance(node, MappingNode):
         for key, value in node.value:
+            if isinstance(value, ScalarNode):
+                continue
             name = key.value if isinstance(key, ScalarNode) else ""
             inner = f"{path}.{name}" if path else name
-            yield from _legacy_images(value, inner)
+            _legacy_images(value, inner, found)
             if name in LEGACY_FIELDS and isinstance(value, SequenceNode):
                 for index, item in enumerate(value.value):
                     image = _entry(item, "image")
                     if isinstance(image, ScalarNode):
-                        yield image, f"{inner}[{index}].image"
+                        found.append((image, f"{inner}[{index}].image"))
     elif isinstance(node, SequenceNode):
         for index, item in enumerate(node.value):
-            yield from _legacy_images(item, f"{path}[{index}]")
+            if not isinstance(item, ScalarNode):
+                _legacy_images(item, f"{path}[{index}]", found)
 
 
 def _spec_images(node: Node, parts: tuple[str, ...], path: str) -> Iterator[tuple[ScalarNode, str]]:
