@@ -25,7 +25,7 @@ never opened, so they are not settled, and `-v` says so.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from imglint import kustomize, records
 from imglint.documents import node_span
@@ -39,11 +39,26 @@ from imglint.sources import Source
 UNMATCHED = "matches no image of its bases"
 
 
-def kustomization_groups(sources: Sequence[Source]) -> dict[str, str]:
+def kustomization_groups(
+    sources: Sequence[Source], known: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, str]:
     """Every kustomization file of `sources`, and every file and folder one names, by path
-    key, to its group (see `_groups`): the files of the set that settling may open."""
+    key, to its group (see `_groups`): the files of the set that settling may open. `known`:
+    the references (`Tree.references`) of kustomization files the reader read already, by
+    path key (`Manifests.kustomization_references`); the others are composed for them."""
     kustomizations = [s for s in sources if s.file_path and is_kustomization_path(s.path)]
-    return _groups(Tree(kustomizations), kustomizations)
+    tree: Tree | None = None
+
+    def references(real: str) -> Sequence[str]:
+        nonlocal tree
+        found = known.get(real) if known is not None else None
+        if found is not None:
+            return found
+        if tree is None:
+            tree = Tree(kustomizations)
+        return tree.references(real)
+
+    return _groups(references, kustomizations)
 
 
 def settle(
@@ -150,7 +165,9 @@ def _settle_entry(
     site.reference = site.error = None
 
 
-def _groups(tree: Tree, sources: Sequence[Source]) -> dict[str, str]:
+def _groups(
+    references: Callable[[str], Sequence[str]], sources: Sequence[Source]
+) -> dict[str, str]:
     """Each kustomization file of the set (and each file and folder it names), by path key, to
     its group: kustomizations that name one another's folders or files, directly or through
     others, are one group; a build of one opens only files of its group."""
@@ -175,7 +192,7 @@ def _groups(tree: Tree, sources: Sequence[Source]) -> dict[str, str]:
             continue
         real = path_key(source.file_path, cwd)
         union(real, os.path.dirname(real))  # a build of its folder reads it
-        for named in tree.references(real):
+        for named in references(real):
             union(real, named)
     return {key: find(key) for key in parent}
 

@@ -254,6 +254,29 @@ def read_kustomization(path: str, display: str, document: MappingNode) -> Kustom
     replacements = child(document, "replacements")
     if replacements is not None and _mentions(replacements, "image"):
         unmodelled.append(f"{display}: replacements may write image fields")
+    patch_files, inline = _patches(document)
+    return Kustomization(
+        path=path,
+        display=display,
+        kind=kind,
+        entries=entries,
+        resources=_resources(document),
+        components=_strings(child(document, "components")),
+        configurations=_strings(child(document, "configurations")),
+        patch_files=patch_files,
+        inline_patches=inline,
+        unmodelled=unmodelled,
+        problems=problems,
+        chart_values=_chart_values(path, display, document),
+    )
+
+
+def _resources(document: MappingNode) -> list[str]:
+    return _strings(child(document, "resources")) + _strings(child(document, "bases"))
+
+
+def _patches(document: MappingNode) -> tuple[list[str], list[Node]]:
+    """The patch files a kustomization names, and its inline patches (the patch strings)."""
     patch_files: list[str] = []
     inline: list[Node] = []
     for key in ("patches", "patchesJson6902"):
@@ -270,20 +293,25 @@ def read_kustomization(path: str, display: str, document: MappingNode) -> Kustom
             patch_files.append(text.strip())
         elif isinstance(item, ScalarNode):
             inline.append(item)
-    return Kustomization(
-        path=path,
-        display=display,
-        kind=kind,
-        entries=entries,
-        resources=_strings(child(document, "resources")) + _strings(child(document, "bases")),
-        components=_strings(child(document, "components")),
-        configurations=_strings(child(document, "configurations")),
-        patch_files=patch_files,
-        inline_patches=inline,
-        unmodelled=unmodelled,
-        problems=problems,
-        chart_values=_chart_values(path, display, document),
-    )
+    return patch_files, inline
+
+
+def kustomization_references(real: str, document: Node | None) -> tuple[str, ...]:
+    """`Tree.references` of a kustomization file whose first document is `document` (None:
+    it has none), read from that document alone: the reader, which composes every
+    kustomization file of a run anyway, keeps this much of it for the groups settling needs
+    (`imglint.kustomize_sites.kustomization_groups`), so the file is not composed again for
+    them."""
+    if not isinstance(document, MappingNode) or kustomization_kind(document) is None:
+        return ()
+    folder = os.path.dirname(real)
+    named = [
+        *_resources(document),
+        *_strings(child(document, "components")),
+        *_patches(document)[0],
+        *_strings(child(document, "configurations")),
+    ]
+    return tuple(path_key(os.path.join(folder, name)) for name in named)
 
 
 def _chart_values(path: str, display: str, document: MappingNode) -> list[ChartValue]:
@@ -504,11 +532,10 @@ class Tree:
         """The files and folders a kustomization file's builds may open (resources, components,
         patches, configurations), as path keys: what ties it to other files of the set. (Read
         and dropped: a run asks this of every kustomization file it lints.)"""
-        found = self._kustomizations.get(real) or self._read_kustomization(
-            real, self._compose(real)
-        )
+        found = self._kustomizations.get(real)
         if found is None:
-            return []
+            docs = self._compose(real)
+            return list(kustomization_references(real, docs[0] if docs else None))
         folder = os.path.dirname(real)
         named = [*found.resources, *found.components, *found.patch_files, *found.configurations]
         return [path_key(os.path.join(folder, name)) for name in named]

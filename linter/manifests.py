@@ -19,7 +19,12 @@ from imglint import records
 from imglint.context import ObjectIndex
 from imglint.document_filter import DocumentFilter
 from imglint.documents import FileReading
-from imglint.extract import document_filter, extract_object, file_extractors_for
+from imglint.extract import (
+    document_filter,
+    extract_object,
+    file_extractors_for,
+    is_kustomization_path,
+)
 from imglint.extract.sink import FoundObject, Sink
 from imglint.findings import InputError
 from imglint.image_fields import ResourceSettings
@@ -46,6 +51,11 @@ class Manifests:
     # What was not checked and why, for -v (kustomize entries whose bases are not all known,
     # image-like fields of kinds no extractor reads).
     details: list[str] = records.field(default_factory=list)
+    # Each kustomization file's `Tree.references`, by path key, read from the document the
+    # reader composed (`kustomization_references`): settling groups kustomizations by them
+    # without composing the files again. A file whose references it could not take as the
+    # Tree would read them (a failed read, merge keys expanded) is not in it.
+    kustomization_references: dict[str, tuple[str, ...]] = records.field(default_factory=dict)
 
     def add(self, part: Manifests, shared: SharedValues | None = None) -> None:
         """One more file's sites and objects (files in order: the last of a name wins).
@@ -59,6 +69,8 @@ class Manifests:
         self.notices.extend(part.notices)
         self.details.extend(part.details)
         self.object_count += part.object_count
+        if part.kustomization_references:
+            self.kustomization_references.update(part.kustomization_references)
 
 
 @dataclass
@@ -130,8 +142,11 @@ def settle(
     if any(site.origin == "kustomize" for site in result.sites):
         from imglint.kustomize_sites import settle as settle_entries
 
+        if groups is None:
+            groups = settle_opens(result, sources)
         result.sites, details = settle_entries(result.sites, sources, groups)
         result.details.extend(details)
+    result.kustomization_references = {}  # read: the groups hold what settling needs of them
     return result
 
 
@@ -143,7 +158,7 @@ def settle_opens(result: Manifests, sources: Sequence[Source]) -> dict[str, str]
         return {}
     from imglint.kustomize_sites import kustomization_groups
 
-    return kustomization_groups(sources)
+    return kustomization_groups(sources, result.kustomization_references)
 
 
 def needed_sources(
@@ -196,8 +211,18 @@ def read_source(
     )
     sink = Sink(reading, settings)
     result = Manifests()
+    # A kustomization file's path key: its references are read from its first document.
+    kustomization_key = _kustomization_key(source)
+    first_document = True
+    references: tuple[str, ...] | None = None
 
     def visit(document: Node) -> None:
+        nonlocal first_document, references
+        if first_document:
+            first_document = False
+            # (Not when merge keys were expanded in place: the Tree reads them as written.)
+            if kustomization_key is not None and not reading.written:
+                references = _kustomization_references(kustomization_key, document)
         sink.start_document()
         for file_extractor in file_extractors:
             file_extractor.extract(document, sink)
@@ -220,8 +245,28 @@ def read_source(
         sink.sites.sort(key=lambda site: site.span.start)
         result.sites = sink.sites
         result.details = sink.verbose_notes
+        if kustomization_key is not None:
+            if first_document:  # none at all
+                references = _kustomization_references(kustomization_key, None)
+            if references is not None:
+                result.kustomization_references[kustomization_key] = references
     else:
         result = Manifests()
     result.errors = reading.errors
     result.notices = reading.notices
     return result
+
+
+def _kustomization_key(source: Source) -> str | None:
+    """The path key of a kustomization file (`imglint.kustomize_tree.path_key`), else None."""
+    if source.file_path is None or not is_kustomization_path(source.path):
+        return None
+    from imglint.kustomize_tree import path_key
+
+    return path_key(source.file_path)
+
+
+def _kustomization_references(real: str, document: Node | None) -> tuple[str, ...]:
+    from imglint.kustomize_tree import kustomization_references
+
+    return kustomization_references(real, document)

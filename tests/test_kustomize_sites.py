@@ -534,3 +534,95 @@ def test_a_helm_value_only_an_overlay_rewrites_is_linted_as_written(
         ("base/kustomization.yaml", 5, "ghcr.io/stefanprodan/podinfo:latest"),
         ("prod/kustomization.yaml", 3, "mirror.example.com/podinfo:latest"),
     ]
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _kustomization_files(root: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.name in ("kustomization.yaml", "kustomization.yml", "Kustomization")
+    )
+
+
+def test_the_reader_keeps_each_kustomization_s_references_as_the_tree_reads_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reading a kustomization file keeps what its builds may open (`Tree.references`), from
+    the document it composed: settling groups kustomizations by it without composing them
+    again. Every kustomization of the fixtures, real ones from public repositories among them."""
+    from imglint.kustomize_sites import kustomization_groups
+    from imglint.kustomize_tree import Tree, path_key
+    from imglint.manifests import load, read_source
+    from imglint.sources import collect
+
+    monkeypatch.chdir(FIXTURES)
+    files = _kustomization_files(FIXTURES)
+    assert len(files) > 20
+    sources = collect([str(FIXTURES)]).sources
+    known: dict[str, tuple[str, ...]] = {}
+    for source in sources:
+        known.update(read_source(source).kustomization_references)
+    tree = Tree(sources)
+    kustomizations = [s for s in sources if s.file_path and Path(s.path) in files]
+    assert len(kustomizations) == len(files)
+    for source in kustomizations:
+        assert source.file_path is not None
+        real = path_key(source.file_path)
+        assert list(known[real]) == tree.references(real), real
+    assert len(known) == len(files)
+    assert sum(bool(references) for references in known.values()) >= 20
+    assert kustomization_groups(sources, known) == kustomization_groups(sources)
+    # Settling takes them; the run keeps them no longer.
+    assert load(sources).kustomization_references == {}
+
+
+MERGED_OVERLAY = """\
+.shared: &shared
+  resources:
+  - ../base
+<<: *shared
+images:
+- name: nginx
+  newName: mirror.example.com/nginx
+"""
+
+
+@pytest.mark.parametrize(
+    "overlay",
+    [
+        MERGED_OVERLAY,  # merge keys: expanded in place by the reader, not by the Tree
+        OVERLAY + "{{ .Values.x }}: 1\n",  # composes, but fails to read (a template line)
+        OVERLAY + "---\n" + OVERLAY,  # a second document
+        "",  # no document at all
+        "---\n- a list\n",  # not a kustomization
+    ],
+)
+def test_groups_are_those_of_the_composed_kustomizations(
+    overlay: str, tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the reader could not take a kustomization's references as the Tree reads them
+    (merge keys expanded, a file that fails to read), settling composes it for them: the
+    groups are always those the composed files give."""
+    from imglint.kustomize_sites import kustomization_groups
+    from imglint.kustomize_tree import path_key
+    from imglint.manifests import read_source
+    from imglint.sources import collect
+
+    (tree / "overlays" / "prod" / "kustomization.yaml").write_text(overlay)
+    sources = collect(["base", "overlays"]).sources
+    known: dict[str, tuple[str, ...]] = {}
+    for source in sources:
+        known.update(read_source(source).kustomization_references)
+    overlay_key = path_key("overlays/prod/kustomization.yaml")
+    if overlay == MERGED_OVERLAY or "{{" in overlay:
+        assert overlay_key not in known
+    else:
+        assert overlay_key in known
+    assert path_key("base/kustomization.yaml") in known
+    groups = kustomization_groups(sources, known)
+    assert groups == kustomization_groups(sources)
+    together = groups[overlay_key] == groups[path_key("base/kustomization.yaml")]
+    assert together == overlay.startswith("resources:")  # (the merged one: not as composed)
