@@ -180,18 +180,41 @@ def needed_sources(
 
 def opened_by(opens: Mapping[str, object]) -> Callable[[str], bool]:
     """Whether `settle` may open the file at a path (`opens`: path keys, `settle_opens`).
-    Keyed folder by folder: a run asks this of every file it packed, thousands of them."""
+    A run asks this of every file it packed, thousands of them, folder after folder: each
+    folder is keyed once (and not at all when no key of `opens` is in it), and a path is cut
+    at its last separator, not split and joined again."""
     from imglint.kustomize_tree import path_key
 
     cwd = os.getcwd()
-    folders: dict[str, str] = {}
+    if os.sep != "/" or os.altsep is not None:  # (a path may mix separators: split it)
+        folders: dict[str, str] = {}
+
+        def opened_anywhere(path: str) -> bool:
+            folder, name = os.path.split(path)
+            key = folders.get(folder)
+            if key is None:
+                key = folders[folder] = path_key(folder, cwd)
+            return os.path.join(key, name) in opens
+
+        return opened_anywhere
+    # The folders that hold a key of `opens`, and each folder met: the start of its files' keys
+    # (its key and a separator), or None when it holds none.
+    holding = {os.path.dirname(key) for key in opens}
+    base = os.path.normpath(cwd).rstrip("/")  # "" for the root
+    prefixes: dict[str, str | None] = {}
 
     def opened(path: str) -> bool:
-        folder, name = os.path.split(path)
-        key = folders.get(folder)
-        if key is None:
-            key = folders[folder] = path_key(folder, cwd)
-        return os.path.join(key, name) in opens
+        cut = path.rfind("/") + 1
+        folder = path[:cut]
+        prefix = prefixes.get(folder, "")
+        if prefix == "":
+            # path_key's, without normpath's pass where a folder has nothing to normalize.
+            if folder and folder[0] != "/" and "//" not in folder and "/." not in "/" + folder:
+                key = base + "/" + folder[:-1]
+            else:
+                key = path_key(folder or ".", cwd)
+            prefix = prefixes[folder] = (key.rstrip("/") + "/") if key in holding else None
+        return prefix is not None and prefix + path[cut:] in opens
 
     return opened
 

@@ -360,16 +360,57 @@ def test_documents_with_too_many_nodes_are_refused_before_composing(
 
 @pytest.mark.parametrize(
     "path",
-    ["a.yaml", "./a.yaml", "k8s/a.yaml", "k8s/../k8s/./a.yaml", "k8s//a.yaml", "/tmp/x/a.yaml"],
+    [
+        "a.yaml",
+        "./a.yaml",
+        "k8s/a.yaml",
+        "k8s/../k8s/./a.yaml",
+        "k8s//a.yaml",
+        "/tmp/x/a.yaml",
+        "//tmp/x/a.yaml",
+        "/a.yaml",
+        "k8s/.hidden/a.yaml",
+        "k8s/.../a.yaml",
+        "k8s/sub./a.yaml",
+        "k8s/./a.yaml",
+        "k8s/sub/../a.yaml",
+        "../a.yaml",
+        "k8s///sub/a.yaml",
+    ],
 )
+@pytest.mark.parametrize("at_root", [False, True])
 def test_opened_by_keys_a_path_as_path_key_does(
-    path: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    path: str, at_root: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`opened_by` keys each folder once and joins the name: the same key as path_key's."""
+    """`opened_by` keys each folder once and joins the name: the same key as path_key's
+    (also where a folder's key is made without normpath, and from the root folder)."""
+    from imglint.kustomize_tree import path_key
+    from imglint.manifests import opened_by
+
+    monkeypatch.chdir("/" if at_root else tmp_path)
+    opened = opened_by({path_key(path): "group"})
+    assert opened(path)
+    assert not opened(path.replace("a.yaml", "b.yaml"))
+    # Paths that name the same file another way, in a folder met before and one not.
+    folder, name = os.path.split(path)
+    for other in (os.path.join(folder, ".", name), os.path.join(folder, "x", "..", name)):
+        assert opened(other) == (path_key(other) == path_key(path))
+    assert not opened(os.path.join(folder, "elsewhere", name))
+
+
+def test_opened_by_answers_as_path_key_for_many_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every path of a set against keys of some of them (files and folders, as settle_opens
+    gives): the same answer as keying the path itself."""
     from imglint.kustomize_tree import path_key
     from imglint.manifests import opened_by
 
     monkeypatch.chdir(tmp_path)
-    opened = opened_by({path_key(path): "group"})
-    assert opened(path)
-    assert not opened(path.replace("a.yaml", "b.yaml"))
+    folders = ["", "a", "a/b", "./a", "a/./b", "a//b", "a/../a/b", ".x", "/abs", "/abs/c/"]
+    paths = [os.path.join(folder, name) for folder in folders for name in ("k.yaml", "d.yaml")]
+    opens = {path_key("a/b/k.yaml"): "g", path_key("a/b"): "g", path_key("/abs/c/d.yaml"): "g"}
+    opens[path_key("k.yaml")] = "g"
+    opened = opened_by(opens)
+    for path in paths + paths:  # (and again, with every folder met)
+        assert opened(path) == (path_key(path) in opens), path
