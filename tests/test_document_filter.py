@@ -14,11 +14,13 @@ import re
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from yaml._yaml import CParser
 from yaml.nodes import MappingNode, Node
 
 import imglint.document_filter as text_filter
@@ -303,6 +305,104 @@ def test_files_composed_whole(text: str) -> None:
     assert unwanted_ranges(text, extract.document_filter()) is None
 
 
+# A ConfigMap long enough to be remembered once skipped (its data: 60 keys of 40 characters).
+LONG_CONFIG = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: long\ndata:\n" + "".join(
+    f"  key{n:02}: {'v' * 40}\n" for n in range(60)
+)
+
+
+class _CountedParser:
+    """libyaml's event parse, counting the documents it is given."""
+
+    parsed: ClassVar[list[str]] = []
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def raw_parse(self) -> int:
+        _CountedParser.parsed.append(self._text)
+        return int(CParser(self._text).raw_parse())
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.setattr(text_filter, "_CParser", _CountedParser)
+    _CountedParser.parsed = []
+    return _CountedParser.parsed
+
+
+def test_a_long_document_met_again_is_skipped_without_judging_it_again(
+    counted: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert len(LONG_CONFIG) >= text_filter._REMEMBERED_LENGTH
+    wanted = extract.document_filter()
+    first = LONG_CONFIG + "---\n" + POD % 1
+    second = POD % 2 + "---\n" + LONG_CONFIG + "---\n" + LONG_CONFIG
+    assert unwanted_ranges(first, wanted) == [(0, len(LONG_CONFIG))]
+    assert counted == [LONG_CONFIG]
+
+    judged: list[str] = []
+    real_head = text_filter._head
+
+    def head(body: str, key_names: frozenset[str]) -> DocumentHead | None:
+        judged.append(body)
+        return real_head(body, key_names)
+
+    monkeypatch.setattr(text_filter, "_head", head)
+    start = len(POD % 2)
+    ranges = unwanted_ranges(second, wanted)
+    assert ranges == [
+        (start + 4, start + 4 + len(LONG_CONFIG)),
+        (start + 8 + len(LONG_CONFIG), len(second)),
+    ]
+    assert counted == [LONG_CONFIG] and judged == [POD % 2]  # the Pod alone is judged
+    # (Its text after the marker line is what a document is remembered by.)
+    # Another filter has judged nothing yet: it parses the text again.
+    assert unwanted_ranges(first, extract.document_filter()) == [(0, len(LONG_CONFIG))]
+    assert counted == [LONG_CONFIG, LONG_CONFIG]
+    # A short document is judged each time (as quick as looking it up).
+    short = CONFIG % (1, "x")
+    assert len(short) < text_filter._REMEMBERED_LENGTH
+    for _ in range(2):
+        assert unwanted_ranges(short + "---\n" + POD % 1, wanted) == [(0, len(short))]
+    assert counted[2:] == [short, short]
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        LONG_CONFIG + "  alias: *nowhere\n",  # composed (an alias), and reported so
+        LONG_CONFIG.replace("key00", "key00: ["),  # a syntax error: the file is composed whole
+        # wanted: a custom resource holding a key images are found under
+        LONG_CONFIG.replace("v1\nkind: ConfigMap", "example.com/v1\nkind: Widget").replace(
+            "key00", "containers"
+        ),
+    ],
+)
+def test_a_long_document_changed_at_all_is_judged_again(counted: list[str], changed: str) -> None:
+    wanted = extract.document_filter()
+    assert unwanted_ranges(LONG_CONFIG + "---\n" + POD % 1, wanted)
+    counted.clear()
+    ranges = unwanted_ranges(changed + "---\n" + POD % 1, wanted)
+    assert not ranges
+    assert len(wanted.skipped_before) == 1
+
+
+def test_the_long_documents_remembered_are_bounded(
+    counted: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(text_filter, "_MOST_REMEMBERED", 2)
+    wanted = extract.document_filter()
+    configs = [LONG_CONFIG.replace("name: long", f"name: long{n}") for n in range(4)]
+    text = "---\n".join([*configs, POD % 1])
+    for _ in range(2):
+        ranges = unwanted_ranges(text, wanted)
+        assert ranges is not None and len(ranges) == 4
+    assert len(wanted.skipped_before) == 2
+    parsed = [text.removeprefix("---\n") for text in counted]
+    assert parsed == configs + configs[2:]  # the two not remembered are parsed again
+
+
 def test_the_remembered_tags_are_pyyaml_s() -> None:
     plain = (
         "[yes, No, on, OFF, true, ~, null, '', 1, 0x1f, 0o17, 017, 1_000, 1.5e3, .inf, -.Inf,"
@@ -410,6 +510,15 @@ HOSTILE = {
     "only-comments.yaml": LICENCE,
     "only-markers.yaml": "---\n--- # x\n---",
     "comment-then-document-end.yaml": LICENCE + "...\n---\n" + CONFIG % (1, "x"),
+    # A long document met again (remembered once skipped), then changed: judged again.
+    "long-repeated.yaml": LONG_CONFIG + "---\n" + POD % 1 + "---\n" + LONG_CONFIG,
+    "long-repeated-with-alias.yaml": LONG_CONFIG + "---\n" + LONG_CONFIG + "  a: *nowhere\n",
+    "long-repeated-anchors.yaml": LONG_CONFIG
+    + "---\n"
+    + LONG_CONFIG
+    + "  a: &x 1\n  b: &x 2\n---\n"
+    + POD % 2,
+    "long-repeated-syntax-error.yaml": POD % 1 + "---\n" + LONG_CONFIG + "  a: 'open\n",
 }
 
 
