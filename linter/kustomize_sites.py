@@ -31,7 +31,7 @@ from imglint import kustomize, records
 from imglint.documents import node_span
 from imglint.extract.kustomize import is_kustomization_path
 from imglint.findings import Span
-from imglint.kustomize_tree import NEEDS_BASE, Match, Tree, path_key
+from imglint.kustomize_tree import NEEDS_BASE, KustomizationLinks, Match, Tree, path_key
 from imglint.reference import InvalidReference, parse
 from imglint.sites import CannotRewrite, ImageSite, Rewrite, ValueChange, parse_image
 from imglint.sources import Source
@@ -40,12 +40,12 @@ UNMATCHED = "matches no image of its bases"
 
 
 def kustomization_groups(
-    sources: Sequence[Source], known: Mapping[str, Sequence[str]] | None = None
+    sources: Sequence[Source], known: Mapping[str, KustomizationLinks] | None = None
 ) -> dict[str, str]:
     """Every kustomization file of `sources`, and every file and folder one names, by path
     key, to its group (see `_groups`): the files of the set that settling may open. `known`:
-    the references (`Tree.references`) of kustomization files the reader read already, by
-    path key (`Manifests.kustomization_references`); the others are composed for them."""
+    the links of kustomization files the reader read already, by path key
+    (`Manifests.kustomization_links`); the others are composed for them."""
     kustomizations = [s for s in sources if s.file_path and is_kustomization_path(s.path)]
     tree: Tree | None = None
 
@@ -53,7 +53,7 @@ def kustomization_groups(
         nonlocal tree
         found = known.get(real) if known is not None else None
         if found is not None:
-            return found
+            return found.references
         if tree is None:
             tree = Tree(kustomizations)
         return tree.references(real)
@@ -62,11 +62,15 @@ def kustomization_groups(
 
 
 def settle(
-    sites: list[ImageSite], sources: Sequence[Source], groups: dict[str, str] | None = None
+    sites: list[ImageSite],
+    sources: Sequence[Source],
+    groups: dict[str, str] | None = None,
+    known: Mapping[str, KustomizationLinks] | None = None,
 ) -> tuple[list[ImageSite], list[str]]:
     """The sites with kustomize entries settled against the linted set, and the details
-    (`-v`) about entries that could not be. `groups`: `kustomization_groups(sources)`, when
-    the caller has it already.
+    (`-v`) about entries that could not be. `groups`: `kustomization_groups(sources, known)`,
+    when the caller has it already; `known`: the links of kustomization files the reader read
+    (`Manifests.kustomization_links`).
 
     The model of the set's builds (composed bases, built folders) is held for one group of
     kustomizations at a time: those that build on one another (see `_groups`). Once every
@@ -77,11 +81,12 @@ def settle(
         return sites, []
     details: list[str] = []
     cwd = os.getcwd()
-    group_of = kustomization_groups(sources) if groups is None else groups
+    group_of = kustomization_groups(sources, known) if groups is None else groups
     # A build opens only kustomization files and the files they name: the model indexes those
     # alone (an index of every source of a large run grows with it).
     tree = Tree(
-        s for s in sources if s.file_path is not None and path_key(s.file_path, cwd) in group_of
+        (s for s in sources if s.file_path is not None and path_key(s.file_path, cwd) in group_of),
+        links=known,
     )
     # The sites each group settles (entries, and the chart values its entries may rewrite).
     settled_by: dict[str, list[ImageSite]] = {}

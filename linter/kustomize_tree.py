@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -296,22 +296,42 @@ def _patches(document: MappingNode) -> tuple[list[str], list[Node]]:
     return patch_files, inline
 
 
-def kustomization_references(real: str, document: Node | None) -> tuple[str, ...]:
-    """`Tree.references` of a kustomization file whose first document is `document` (None:
-    it has none), read from that document alone: the reader, which composes every
-    kustomization file of a run anyway, keeps this much of it for the groups settling needs
-    (`imglint.kustomize_sites.kustomization_groups`), so the file is not composed again for
-    them."""
+@dataclass(frozen=True, slots=True)
+class KustomizationLinks:
+    """The files and folders a kustomization file names, as path keys, by what they are to
+    its builds. The reader, which composes every kustomization file of a run anyway, keeps
+    this much of each (`kustomization_links`): settling then groups kustomizations
+    (`imglint.kustomize_sites.kustomization_groups`) and finds the users of components and
+    the `configurations:` files of the set (`Tree`) without composing them again."""
+
+    resources: tuple[str, ...] = ()  # `resources:`, then the deprecated `bases:`
+    components: tuple[str, ...] = ()
+    patches: tuple[str, ...] = ()  # patch files
+    configurations: tuple[str, ...] = ()
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """What `Tree.references` gives for the file."""
+        return self.resources + self.components + self.patches + self.configurations
+
+
+def kustomization_links(real: str, document: Node | None) -> KustomizationLinks:
+    """The links of a kustomization file (path key `real`) whose first document is
+    `document`, as composed (None: it has none); empty when it is no kustomization, as the
+    Tree reads it."""
     if not isinstance(document, MappingNode) or kustomization_kind(document) is None:
-        return ()
+        return KustomizationLinks()
     folder = os.path.dirname(real)
-    named = [
-        *_resources(document),
-        *_strings(child(document, "components")),
-        *_patches(document)[0],
-        *_strings(child(document, "configurations")),
-    ]
-    return tuple(path_key(os.path.join(folder, name)) for name in named)
+
+    def keys(names: Iterable[str]) -> tuple[str, ...]:
+        return tuple(path_key(os.path.join(folder, name)) for name in names)
+
+    return KustomizationLinks(
+        keys(_resources(document)),
+        keys(_strings(child(document, "components"))),
+        keys(_patches(document)[0]),
+        keys(_strings(child(document, "configurations"))),
+    )
 
 
 def _chart_values(path: str, display: str, document: MappingNode) -> list[ChartValue]:
@@ -420,7 +440,9 @@ class Tree:
     `field_specs`: kustomize's own image field specs (defaults: those of kustomize v5.6 and
     later, which also rewrite image volumes). `from_disk`: read local files that are not among
     `sources` too (to trace `kustomize build` output back to its files, where there is no
-    linted set); remote bases are never fetched either way.
+    linted set); remote bases are never fetched either way. `links`: what kustomization files
+    of `sources` name, by path key, as the reader read them (`kustomization_links`): the
+    model reads those instead of composing a file to know them.
     """
 
     def __init__(
@@ -430,6 +452,7 @@ class Tree:
         + kustomize.VOLUME_FIELD_SPECS,
         *,
         from_disk: bool = False,
+        links: Mapping[str, KustomizationLinks] | None = None,
     ) -> None:
         self._sources: dict[str, Source] = {}
         cwd = os.getcwd()
@@ -440,6 +463,7 @@ class Tree:
         # at every level of every overlay built on it.
         self._fields: dict[tuple[int, tuple[FieldSpec, ...]], list[kustomize.ImageField]] = {}
         self._from_disk = from_disk
+        self._links: Mapping[str, KustomizationLinks] = links if links is not None else {}
         self._field_specs = tuple(field_specs)
         self._documents: dict[str, list[Node] | None] = {}
         self._kustomizations: dict[str, Kustomization | None] = {}
@@ -508,14 +532,29 @@ class Tree:
             self._resource_filter_decided = True
             if not self._from_disk:
                 specs = list(self._field_specs)
-                for real, source in sorted(self._sources.items()):
-                    if is_kustomization_path(real) and "configurations" in _text_of(source):
-                        found = self.kustomization(real)
-                        if found is not None:
-                            for name in found.configurations:
-                                specs.extend(self._configuration_specs(found, name) or ())
+                for real in sorted(self._sources):
+                    for configuration in self._named(real, "configurations"):
+                        specs.extend(self._configuration_specs_at(configuration) or ())
                 self._resource_filter = _image_field_filter(specs)
         return self._resource_filter
+
+    def _named(self, real: str, key: str) -> tuple[str, ...]:
+        """The path keys of the `components` or `configurations` (`key`) that a file of the
+        set names: () for a file that is no kustomization. From its links where the reader
+        gave them, else from the composed file (only when its text holds the key at all)."""
+        if not is_kustomization_path(real):
+            return ()
+        links = self._links.get(real)
+        if links is not None:
+            return links.components if key == "components" else links.configurations
+        source = self._sources.get(real)
+        if source is None or key not in _text_of(source):
+            return ()
+        found = self.kustomization(real)
+        if found is None:
+            return ()
+        names = found.components if key == "components" else found.configurations
+        return tuple(path_key(os.path.join(os.path.dirname(real), name)) for name in names)
 
     def kustomization(self, real: str) -> Kustomization | None:
         if real not in self._kustomizations:
@@ -535,7 +574,7 @@ class Tree:
         found = self._kustomizations.get(real)
         if found is None:
             docs = self._compose(real)
-            return list(kustomization_references(real, docs[0] if docs else None))
+            return list(kustomization_links(real, docs[0] if docs else None).references)
         folder = os.path.dirname(real)
         named = [*found.resources, *found.components, *found.patch_files, *found.configurations]
         return [path_key(os.path.join(folder, name)) for name in named]
@@ -673,13 +712,8 @@ class Tree:
         """The kustomization files of the set whose `components:` name a folder."""
         if self._users is None:
             self._users = {}
-            for real, source in sorted(self._sources.items()):
-                # Only files that can name components are composed.
-                if not is_kustomization_path(real) or "components" not in _text_of(source):
-                    continue
-                found = self.kustomization(real)
-                for component in found.components if found is not None else ():
-                    target = path_key(os.path.join(os.path.dirname(real), component))
+            for real in sorted(self._sources):
+                for target in self._named(real, "components"):
                     self._users.setdefault(target, []).append(real)
         return self._users.get(folder, [])
 
@@ -810,7 +844,12 @@ class Tree:
 
     def _configuration_specs(self, found: Kustomization, name: str) -> list[FieldSpec] | None:
         """The image field specs of a `configurations:` file (None: not linted or unreadable)."""
-        docs = self.documents(path_key(os.path.join(os.path.dirname(found.path), name)))
+        real = path_key(os.path.join(os.path.dirname(found.path), name))
+        return self._configuration_specs_at(real)
+
+    def _configuration_specs_at(self, real: str) -> list[FieldSpec] | None:
+        """The same, of the file at a path key."""
+        docs = self.documents(real)
         if docs is None:
             return None
         specs: list[FieldSpec] = []

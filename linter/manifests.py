@@ -34,6 +34,10 @@ from imglint.reference import Reference
 from imglint.sites import ImageSite, NodePlacement
 from imglint.sources import Source
 
+TYPE_CHECKING = False  # (typing is not imported at run time: see imglint.sites)
+if TYPE_CHECKING:
+    from imglint.kustomize_tree import KustomizationLinks
+
 # Compose every document, as before the pre-filter (`imglint.document_filter`): the tests that
 # hold the fast path to the full composition set it.
 COMPOSE_EVERY_DOCUMENT = False
@@ -51,11 +55,11 @@ class Manifests:
     # What was not checked and why, for -v (kustomize entries whose bases are not all known,
     # image-like fields of kinds no extractor reads).
     details: list[str] = records.field(default_factory=list)
-    # Each kustomization file's `Tree.references`, by path key, read from the document the
-    # reader composed (`kustomization_references`): settling groups kustomizations by them
-    # without composing the files again. A file whose references it could not take as the
-    # Tree would read them (a failed read, merge keys expanded) is not in it.
-    kustomization_references: dict[str, tuple[str, ...]] = records.field(default_factory=dict)
+    # Each kustomization file's links (what it names), by path key, read from the document the
+    # reader composed (`imglint.kustomize_tree.kustomization_links`): settling uses them
+    # instead of composing the files again. A file whose links it could not take as the Tree
+    # would read them (a failed read, merge keys expanded) is not in it.
+    kustomization_links: dict[str, KustomizationLinks] = records.field(default_factory=dict)
 
     def add(self, part: Manifests, shared: SharedValues | None = None) -> None:
         """One more file's sites and objects (files in order: the last of a name wins).
@@ -69,8 +73,8 @@ class Manifests:
         self.notices.extend(part.notices)
         self.details.extend(part.details)
         self.object_count += part.object_count
-        if part.kustomization_references:
-            self.kustomization_references.update(part.kustomization_references)
+        if part.kustomization_links:
+            self.kustomization_links.update(part.kustomization_links)
 
 
 @dataclass
@@ -144,9 +148,11 @@ def settle(
 
         if groups is None:
             groups = settle_opens(result, sources)
-        result.sites, details = settle_entries(result.sites, sources, groups)
+        result.sites, details = settle_entries(
+            result.sites, sources, groups, result.kustomization_links
+        )
         result.details.extend(details)
-    result.kustomization_references = {}  # read: the groups hold what settling needs of them
+    result.kustomization_links = {}  # settled: nothing reads them again
     return result
 
 
@@ -158,7 +164,7 @@ def settle_opens(result: Manifests, sources: Sequence[Source]) -> dict[str, str]
         return {}
     from imglint.kustomize_sites import kustomization_groups
 
-    return kustomization_groups(sources, result.kustomization_references)
+    return kustomization_groups(sources, result.kustomization_links)
 
 
 def needed_sources(
@@ -234,18 +240,18 @@ def read_source(
     )
     sink = Sink(reading, settings)
     result = Manifests()
-    # A kustomization file's path key: its references are read from its first document.
+    # A kustomization file's path key: its links are read from its first document.
     kustomization_key = _kustomization_key(source)
     first_document = True
-    references: tuple[str, ...] | None = None
+    links: KustomizationLinks | None = None
 
     def visit(document: Node) -> None:
-        nonlocal first_document, references
+        nonlocal first_document, links
         if first_document:
             first_document = False
             # (Not when merge keys were expanded in place: the Tree reads them as written.)
             if kustomization_key is not None and not reading.written:
-                references = _kustomization_references(kustomization_key, document)
+                links = _kustomization_links(kustomization_key, document)
         sink.start_document()
         for file_extractor in file_extractors:
             file_extractor.extract(document, sink)
@@ -270,9 +276,9 @@ def read_source(
         result.details = sink.verbose_notes
         if kustomization_key is not None:
             if first_document:  # none at all
-                references = _kustomization_references(kustomization_key, None)
-            if references is not None:
-                result.kustomization_references[kustomization_key] = references
+                links = _kustomization_links(kustomization_key, None)
+            if links is not None:
+                result.kustomization_links[kustomization_key] = links
     else:
         result = Manifests()
     result.errors = reading.errors
@@ -289,7 +295,7 @@ def _kustomization_key(source: Source) -> str | None:
     return path_key(source.file_path)
 
 
-def _kustomization_references(real: str, document: Node | None) -> tuple[str, ...]:
-    from imglint.kustomize_tree import kustomization_references
+def _kustomization_links(real: str, document: Node | None) -> KustomizationLinks:
+    from imglint.kustomize_tree import kustomization_links
 
-    return kustomization_references(real, document)
+    return kustomization_links(real, document)

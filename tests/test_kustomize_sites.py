@@ -5,6 +5,7 @@ Flux and Argo CD entries, `--pin` (against the real local registry) and `--fix`.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -547,14 +548,16 @@ def _kustomization_files(root: Path) -> list[Path]:
     )
 
 
-def test_the_reader_keeps_each_kustomization_s_references_as_the_tree_reads_them(
+def test_the_reader_keeps_what_each_kustomization_names_as_the_tree_reads_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Reading a kustomization file keeps what its builds may open (`Tree.references`), from
-    the document it composed: settling groups kustomizations by it without composing them
-    again. Every kustomization of the fixtures, real ones from public repositories among them."""
+    """Reading a kustomization file keeps what it names (resources, components, patch and
+    configuration files), from the document it composed: settling groups kustomizations by
+    it, and finds the users of components and the `configurations:` of the set, without
+    composing them again. Every kustomization of the fixtures, real ones from public
+    repositories among them, read as the Tree reads it."""
     from imglint.kustomize_sites import kustomization_groups
-    from imglint.kustomize_tree import Tree, path_key
+    from imglint.kustomize_tree import KustomizationLinks, Tree, path_key
     from imglint.manifests import load, read_source
     from imglint.sources import collect
 
@@ -562,21 +565,32 @@ def test_the_reader_keeps_each_kustomization_s_references_as_the_tree_reads_them
     files = _kustomization_files(FIXTURES)
     assert len(files) > 20
     sources = collect([str(FIXTURES)]).sources
-    known: dict[str, tuple[str, ...]] = {}
+    known: dict[str, KustomizationLinks] = {}
     for source in sources:
-        known.update(read_source(source).kustomization_references)
+        known.update(read_source(source).kustomization_links)
     tree = Tree(sources)
     kustomizations = [s for s in sources if s.file_path and Path(s.path) in files]
-    assert len(kustomizations) == len(files)
+    assert len(kustomizations) == len(files) == len(known)
     for source in kustomizations:
         assert source.file_path is not None
         real = path_key(source.file_path)
-        assert list(known[real]) == tree.references(real), real
-    assert len(known) == len(files)
-    assert sum(bool(references) for references in known.values()) >= 20
+        links = known[real]
+        assert list(links.references) == tree.references(real), real
+        found = tree.kustomization(real)
+        folder = os.path.dirname(real)
+        for names, keys in (
+            (found.resources if found else [], links.resources),
+            (found.components if found else [], links.components),
+            (found.patch_files if found else [], links.patches),
+            (found.configurations if found else [], links.configurations),
+        ):
+            assert [path_key(os.path.join(folder, name)) for name in names] == list(keys), real
+    assert sum(bool(links.references) for links in known.values()) >= 20
+    assert sum(bool(links.components) for links in known.values()) >= 3
+    assert any(links.configurations for links in known.values())
     assert kustomization_groups(sources, known) == kustomization_groups(sources)
     # Settling takes them; the run keeps them no longer.
-    assert load(sources).kustomization_references == {}
+    assert load(sources).kustomization_links == {}
 
 
 MERGED_OVERLAY = """\
@@ -607,15 +621,15 @@ def test_groups_are_those_of_the_composed_kustomizations(
     (merge keys expanded, a file that fails to read), settling composes it for them: the
     groups are always those the composed files give."""
     from imglint.kustomize_sites import kustomization_groups
-    from imglint.kustomize_tree import path_key
+    from imglint.kustomize_tree import KustomizationLinks, path_key
     from imglint.manifests import read_source
     from imglint.sources import collect
 
     (tree / "overlays" / "prod" / "kustomization.yaml").write_text(overlay)
     sources = collect(["base", "overlays"]).sources
-    known: dict[str, tuple[str, ...]] = {}
+    known: dict[str, KustomizationLinks] = {}
     for source in sources:
-        known.update(read_source(source).kustomization_references)
+        known.update(read_source(source).kustomization_links)
     overlay_key = path_key("overlays/prod/kustomization.yaml")
     if overlay == MERGED_OVERLAY or "{{" in overlay:
         assert overlay_key not in known
@@ -626,3 +640,107 @@ def test_groups_are_those_of_the_composed_kustomizations(
     assert groups == kustomization_groups(sources)
     together = groups[overlay_key] == groups[path_key("base/kustomization.yaml")]
     assert together == overlay.startswith("resources:")  # (the merged one: not as composed)
+
+
+def test_settling_with_the_reader_s_links_settles_as_composing_every_kustomization(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Settling every entry and chart value of the fixtures with the links the reader kept
+    (components' users, `configurations:` files, groups) gives what settling gives when it
+    composes every kustomization to know them."""
+    from imglint import kustomize_sites
+    from imglint.kustomize_tree import KustomizationLinks
+    from imglint.manifests import read_source
+    from imglint.sources import collect
+
+    monkeypatch.chdir(FIXTURES)
+
+    def settled(with_links: bool) -> tuple[list[tuple[object, ...]], list[str]]:
+        sources = collect([str(FIXTURES)]).sources
+        sites = []
+        known: dict[str, KustomizationLinks] = {}
+        for source in sources:
+            part = read_source(source)
+            sites.extend(part.sites)
+            known.update(part.kustomization_links)
+        result, details = kustomize_sites.settle(
+            sites, sources, None, known if with_links else None
+        )
+        shown: list[tuple[object, ...]] = [
+            (
+                s.path,
+                s.span,
+                s.image,
+                s.placeholder,
+                s.unmatched,
+                s.error,
+                str(s.reference),
+                s.value_checked_at,
+                s.components,
+                s.rewrite is not None,
+            )
+            for s in result
+        ]
+        return shown, details
+
+    with_links, composed = settled(True), settled(False)
+    assert with_links == composed
+    sites, details = with_links
+    assert any(str(site[3]).startswith("rewritten by images entry") for site in sites)
+    assert any("uses this component" in detail for detail in details)
+
+
+COMPONENT = """\
+apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+images:
+- name: nginx
+  newName: mirror.example.com/nginx
+"""
+CUSTOM_APP = """\
+apiVersion: example.com/v1
+kind: MyApp
+metadata:
+  name: shop
+spec:
+  runner: nginx:1.24
+"""
+
+
+def test_a_component_s_entry_over_an_image_field_a_configuration_declares(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A component's entry runs in each kustomization that uses it, over the image fields
+    that kustomization's `configurations:` declare too (a key no default spec ends in, so the
+    bases' documents that hold it are composed): settled so with the links the reader kept,
+    as when every kustomization is composed to know its users and configurations."""
+    from imglint import kustomize_sites
+    from imglint.kustomize_tree import KustomizationLinks
+    from imglint.manifests import read_source
+    from imglint.sources import collect
+
+    (tree / "base" / "kustomization.yaml").write_text("resources:\n- deployment.yaml\n- app.yaml\n")
+    (tree / "base" / "app.yaml").write_text(CUSTOM_APP)
+    (tree / "comp").mkdir()
+    (tree / "comp" / "kustomization.yaml").write_text(COMPONENT)
+    (tree / "overlays" / "prod" / "kustomization.yaml").write_text(
+        "resources:\n- ../../base\ncomponents:\n- ../../comp\nconfigurations:\n- images.yaml\n"
+    )
+    (tree / "overlays" / "prod" / "images.yaml").write_text(
+        "images:\n- path: spec/runner\n  kind: MyApp\n"
+    )
+
+    def settled(with_links: bool) -> list[str]:
+        sources = collect(["base", "comp", "overlays"]).sources
+        sites = []
+        known: dict[str, KustomizationLinks] = {}
+        for source in sources:
+            part = read_source(source)
+            sites.extend(part.sites)
+            known.update(part.kustomization_links)
+        assert len(known) == 3
+        result, _ = kustomize_sites.settle(sites, sources, None, known if with_links else None)
+        return [site.image for site in result if site.origin == "kustomize"]
+
+    written = ["mirror.example.com/nginx:1.25", "mirror.example.com/nginx:1.24"]
+    assert settled(True) == settled(False) == written
