@@ -133,6 +133,27 @@ def test_a_json_array_made_as_it_is_written_is_written_as_a_list() -> None:
     assert out.getvalue() == expected
 
 
+def test_a_large_report_is_written_a_part_at_a_time() -> None:
+    """Objects of plain values (a finding's) are made one piece each: the text still goes out
+    about 64 kB at a time, never whole (the report's text was once a run's high-water mark)."""
+    findings = [
+        {"code": "IMG004", "path": f"k8s/app-{n}.yaml", "line": n, "namespace": None}
+        for n in range(5000)
+    ]
+    writes: list[int] = []
+
+    class Stream(io.StringIO):
+        def write(self, text: str) -> int:
+            writes.append(len(text))
+            return super().write(text)
+
+    out = Stream()
+    write_json({"findings": JsonArray(findings, lambda item: item), "n": 1}, out)
+    assert out.getvalue() == json.dumps({"findings": findings, "n": 1}, indent=2) + "\n"
+    assert len(writes) > 5
+    assert max(writes) < 70_000
+
+
 def test_what_json_cannot_write_is_refused_as_json_refuses_it() -> None:
     for document in ({"a": object()}, {(1, 2): "tuple key"}):
         with pytest.raises(TypeError):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from imglint.findings import Declaration, Finding, InputError, UnusedSuppression
+from imglint.findings import Declaration, Finding, InputError, Severity, UnusedSuppression
 from imglint.registry.model import RegistrySummary, rate_limit_fields
 from imglint.report import Report, rule_counts
 from imglint.report.common import SCHEMA_VERSION, JsonArray, write_json
@@ -48,7 +48,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     found = {
         "code": f.code,
         "name": f.name,
-        "severity": f.severity.label,
+        "severity": _SEVERITY_LABELS[f.severity],
         "path": f.path,
         "line": f.span.line,
         "column": f.span.column,
@@ -64,8 +64,13 @@ def finding_dict(f: Finding) -> dict[str, Any]:
     }
     # Rendered Helm output traced to its values (--values): the key that declared the image,
     # or every candidate when the values declare the same image twice.
-    found.update(declared_at_dict(f.declared_at))
+    if f.declared_at:
+        found.update(declared_at_dict(f.declared_at))
     return found
+
+
+# (An enum member's `name` is a slow property: once per severity, not once per finding.)
+_SEVERITY_LABELS = {severity: severity.label for severity in Severity}
 
 
 def declaration_dict(d: Declaration) -> dict[str, Any]:
