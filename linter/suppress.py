@@ -99,6 +99,10 @@ class Suppressions:
         `line`: where the finding lands when the site places its parts on several lines (a
         Helm value's `tag:`); a directive there counts as well as one at the site's own line.
         """
+        if not site.source_lines and ANNOTATION not in site.obj.annotations:
+            # Most sites: a file with no directive (no lines kept) and an object without the
+            # annotation, so nothing applies (and nothing is used).
+            return False
         return self._silences(self._applicable(site, line), code)
 
     def suppressed_at(self, place: Located, code: str) -> bool:
