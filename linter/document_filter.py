@@ -39,6 +39,11 @@ with a backslash reports all of them).
 A file is composed whole (None) when it has directives (`%YAML`, `%TAG`), line breaks other
 than `\\n` and `\\r\\n` (NEL, LS, PS, a lone CR: line-based tests would not see them), a byte
 order mark, or a stretch long enough to need its nodes counted.
+
+A document skipped once is remembered by its text's hash (`DocumentFilter.skipped_before`):
+the same text met again, in the same file or another (vendored CRDs, an install file and its
+variants), is skipped without judging or parsing it again. In a file not composed whole, and
+with no template line in it, nothing but a document's text (and the filter) decides.
 """
 
 from __future__ import annotations
