@@ -535,6 +535,8 @@ _PER_FILE_FIELDS = (
 
 # Folders whose nearest configuration is remembered at most (see NearestConfigs._by_folder).
 _FOLDERS_REMEMBERED = 256
+# What ends a path without naming a file in its folder.
+_NOT_NAMES = ("", os.curdir, os.pardir)
 
 
 class NearestConfigs:
@@ -572,6 +574,7 @@ class NearestConfigs:
                 break
             folder = parent
         self._last_path: tuple[str, Config | None] | None = None
+        self._last_folder: tuple[str, Config | None] | None = None  # as a path writes it
         self._read: dict[str, ConfigFile] = {file.path: file for file in run.chain}
         self._found: list[Config] = []
         self._exclusions: dict[int, Exclusions] = {}
@@ -585,13 +588,27 @@ class NearestConfigs:
         if last is not None and last[0] == path:
             return last[1]
         found = None
-        if path != "-":
+        if path == "-":
+            pass
+        elif path == self._stdin_name:
             absolute = os.path.abspath(os.path.join(self._cwd, path))
             # `helm template charts/shop | imglint --stdin-filename charts/shop -`: a folder
-            if path == self._stdin_name and os.path.isdir(absolute):
+            if os.path.isdir(absolute):
                 found = self.for_folder(absolute)
             else:
                 found = self.for_folder(os.path.dirname(absolute))
+        else:
+            # A walk finds a folder's files in a row: their folder, as written, is asked once.
+            # (Unless the path ends in `.`, `..` or a separator: then it is not its folder.)
+            written, name = os.path.split(path)
+            last_folder = self._last_folder
+            if last_folder is not None and last_folder[0] == written and name not in _NOT_NAMES:
+                found = last_folder[1]
+            else:
+                absolute = os.path.abspath(os.path.join(self._cwd, path))
+                found = self.for_folder(os.path.dirname(absolute))
+                if name not in _NOT_NAMES:
+                    self._last_folder = (written, found)
         self._last_path = (path, found)
         return found
 

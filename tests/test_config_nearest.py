@@ -480,3 +480,37 @@ def test_globs_of_a_nested_configuration_start_at_its_folder(
     root_dev = config.choice_for_file("dev/x.yaml")
     assert "IMG002" in root_dev.enabled and "IMG003" not in root_dev.severity
     assert "IMG004" in config.choice_for_file("legacy/x.yaml").enabled
+
+
+def test_each_path_gets_the_configuration_of_its_own_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files of one folder asked in a row share one look-up; a path whose folder is written
+    another way, or that ends in `..` or `.`, is asked about as itself."""
+    write(tmp_path / "team" / ".imglint.yaml", "denied-tags: [edge]\n")
+    write(tmp_path / "team" / "sub" / "a.yaml", POD % "nginx:1")
+    monkeypatch.chdir(tmp_path)
+    config = load(None, cwd=str(tmp_path)).with_discovery(str(tmp_path))
+
+    def folder_of(path: str) -> str:
+        found = config.config_for(path)
+        if found is config:
+            return "root"
+        assert found.folder is not None
+        return os.path.relpath(found.folder, tmp_path)
+
+    paths = {
+        "team/a.yaml": "team",
+        "team/b.yaml": "team",
+        "other/a.yaml": "root",
+        "team/sub/../c.yaml": "team",
+        "team/sub/a.yaml": "team",
+        "team/sub/..": "root",  # (the folder `team`, in the root's folder)
+        "team/sub/.": "team",
+        "team/sub/": "team",
+        "team/../d.yaml": "root",
+        "team/../team/e.yaml": "team",
+        "e.yaml": "root",
+        "team/f.yaml": "team",
+    }
+    assert {path: folder_of(path) for path in paths} == paths
