@@ -37,6 +37,7 @@ from imglint.sites import CannotRewrite, ImageSite, Rewrite, ValueChange, parse_
 from imglint.sources import Source
 
 UNMATCHED = "matches no image of its bases"
+_SETTLED_ORIGINS = frozenset({"kustomize", "helm-values"})
 
 
 def kustomization_groups(
@@ -76,8 +77,10 @@ def settle(
     kustomizations at a time: those that build on one another (see `_groups`). Once every
     entry and chart value of the groups met so far is settled, it is dropped, as no later site
     builds on their files: a run's memory follows its largest group, not the input's size."""
-    entries = [s for s in sites if s.origin == "kustomize"]
-    if not entries:
+    # Entries, and the chart values they may rewrite: the only sites settled (most of a
+    # run's are neither).
+    settled = [s for s in sites if s.origin in _SETTLED_ORIGINS]
+    if not any(s.origin == "kustomize" for s in settled):
         return sites, []
     details: list[str] = []
     cwd = os.getcwd()
@@ -90,7 +93,7 @@ def settle(
     )
     # The sites each group settles (entries, and the chart values its entries may rewrite).
     settled_by: dict[str, list[ImageSite]] = {}
-    for site in sites:
+    for site in settled:
         group = _group_of_site(site, group_of, cwd)
         if group is not None:
             settled_by.setdefault(group, []).append(site)
@@ -99,7 +102,7 @@ def settle(
     open_groups: set[str] = set()
     replaced: dict[int, list[ImageSite]] = {}
     guards: dict[tuple[str, int], list[str]] = {}
-    for site in sites:
+    for site in settled:
         if site.origin == "kustomize":
             _settle_entry(site, tree, details, replaced, guards)
         group = group_at.get(id(site))
@@ -115,7 +118,11 @@ def settle(
                 tree.forget_builds()
     result: list[ImageSite] = []
     for site in sites:
-        result.extend(replaced.get(id(site), [site]))
+        instead = replaced.get(id(site))
+        if instead is None:
+            result.append(site)
+        else:
+            result.extend(instead)
     if guards:
         _guard_bases(result, guards)
     return result, details

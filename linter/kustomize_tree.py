@@ -459,9 +459,10 @@ class Tree:
         for source in sources:
             if source.file_path is not None:
                 self._sources[path_key(source.file_path, cwd)] = source
-        # Image fields per (object, field specs): a base's objects are searched once, not again
-        # at every level of every overlay built on it.
-        self._fields: dict[tuple[int, tuple[FieldSpec, ...]], list[kustomize.ImageField]] = {}
+        # Image fields per field specs and object: a base's objects are searched once, not again
+        # at every level of every overlay built on it. (The specs are looked up once per build:
+        # hashing them is hashing each spec.)
+        self._fields: dict[tuple[FieldSpec, ...], dict[int, list[kustomize.ImageField]]] = {}
         self._from_disk = from_disk
         self._links: Mapping[str, KustomizationLinks] = links if links is not None else {}
         self._field_specs = tuple(field_specs)
@@ -868,21 +869,21 @@ class Tree:
         return specs
 
     def _image_fields(
-        self, document: MappingNode, specs: tuple[FieldSpec, ...]
-    ) -> list[kustomize.ImageField]:
-        key = (id(document), specs)
-        found = self._fields.get(key)
-        if found is None:
-            found = self._fields[key] = kustomize.image_fields(document, specs)
-        return found
+        self, objects: list[_Object], specs: tuple[FieldSpec, ...]
+    ) -> list[tuple[_Object, kustomize.ImageField]]:
+        """Each object's image fields under `specs`, in order."""
+        by_document = self._fields.setdefault(specs, {})
+        fields: list[tuple[_Object, kustomize.ImageField]] = []
+        for obj in objects:
+            found = by_document.get(id(obj.document))
+            if found is None:
+                found = by_document[id(obj.document)] = kustomize.image_fields(obj.document, specs)
+            fields.extend((obj, image_field) for image_field in found)
+        return fields
 
     def _run_entries(self, found: Kustomization, build: _Build) -> None:
         specs = self._field_specs + tuple(build.specs)
-        fields = [
-            (obj, image_field)
-            for obj in build.objects
-            for image_field in self._image_fields(obj.document, specs)
-        ]
+        fields = self._image_fields(build.objects, specs)
         for entry in found.entries:
             outcome = self._outcomes.setdefault((found.path, entry.index), EntryOutcome())
             outcome.builds += 1
