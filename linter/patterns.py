@@ -64,6 +64,10 @@ class RegistryPattern:
     labels: tuple[str, ...]
     port: str | None
     path: tuple[str, ...]
+    # `host[:port]` as a reference's domain writes it (case aside) when the host has no glob
+    # and is no IPv6 address: then a domain matches by one comparison (every site of a run is
+    # checked against the built-in denied registries).
+    plain_domain: str | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def parse(cls, text: str) -> RegistryPattern:
@@ -86,18 +90,28 @@ class RegistryPattern:
         if any(not label for label in labels):
             raise ValueError(f"{text!r} has an empty host label")
         components = tuple(c for c in path.split("/") if c) if path else ()
-        return cls(text=value, labels=labels, port=port, path=components)
+        plain = None
+        if not host.startswith("[") and not _has_glob(host):
+            plain = host if port is None else f"{host}:{port}"
+        return cls(text=value, labels=labels, port=port, path=components, plain_domain=plain)
 
     def matches(self, ref: Reference) -> bool:
-        host, port = split_domain(ref.domain)
-        if port != self.port:
-            return False
-        host = host.lower()
-        labels = (host,) if host.startswith("[") else tuple(host.split("."))
-        if len(labels) != len(self.labels):
-            return False
-        if not all(_glob_equal(p, label) for p, label in zip(self.labels, labels, strict=True)):
-            return False
+        domain = ref.domain
+        if self.plain_domain is not None and not domain.startswith("["):
+            # What the label by label comparison below concludes: the host's labels and the
+            # port are those written.
+            if domain.lower() != self.plain_domain:
+                return False
+        else:
+            host, port = split_domain(domain)
+            if port != self.port:
+                return False
+            host = host.lower()
+            labels = (host,) if host.startswith("[") else tuple(host.split("."))
+            if len(labels) != len(self.labels):
+                return False
+            if not all(_glob_equal(p, label) for p, label in zip(self.labels, labels, strict=True)):
+                return False
         if not self.path:
             return True
         components = ref.path.split("/")

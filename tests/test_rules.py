@@ -469,6 +469,55 @@ def test_registry_pattern(pattern: str, image: str, matches: bool) -> None:
     assert RegistryPattern.parse(pattern).matches(parse(image)) is matches
 
 
+_PATTERNS = [
+    "ghcr.io",
+    "GHCR.io",
+    "k8s.gcr.io",
+    "registry.local:5000",
+    "registry.local",
+    "docker.io",
+    "index.docker.io",
+    "docker.io:5000",
+    "ghcr.io/acme",
+    "*.example.com",
+    "[::1]:5000",
+    "localhost",
+    "localhost:5000",
+]
+_IMAGES = [
+    "ghcr.io/acme/api",
+    "GHCR.IO/acme/api",
+    "Ghcr.Io:443/acme/api",
+    "ghcr.io.evil.example/a",
+    "k8s.gcr.io/pause:3.9",
+    "K8S.GCR.IO/pause",
+    "registry.local:5000/a",
+    "REGISTRY.local:5000/a",
+    "registry.local:50000/a",
+    "registry.local/a",
+    "nginx",
+    "docker.io/library/nginx",
+    "index.docker.io/library/nginx",
+    "docker.io:5000/a",
+    "eu.example.com/a",
+    "[::1]:5000/a",
+    "[::1]/a",
+    "localhost/a",
+    "localhost:5000/a",
+]
+
+
+@pytest.mark.parametrize("pattern", _PATTERNS)
+def test_a_plain_registry_pattern_matches_as_label_by_label(pattern: str) -> None:
+    """A pattern whose host has no glob (and is no IPv6 address) compares a reference's whole
+    domain at once: what comparing its host label by label, and its port, concludes."""
+    parsed = RegistryPattern.parse(pattern)
+    label_by_label = records.replace(parsed, plain_domain=None)
+    for image in _IMAGES:
+        ref = parse(image)
+        assert parsed.matches(ref) is label_by_label.matches(ref), (pattern, image)
+
+
 @pytest.mark.parametrize(
     ("pattern", "reason"),
     [
