@@ -9,8 +9,9 @@ every ServiceAccount and Secret).
 
 Workers:
 - How many: `--workers N` / `workers:`, else one per core this process may run on; but one per
-  `BYTES_PER_WORKER` of input found so far at most, and never more than the files: a small
-  input is read here, in this process, as starting a worker costs more than it saves.
+  `BYTES_PER_WORKER` of reading found so far at most (`read_cost`: a file's bytes and what
+  every file costs beyond them), and never more than the files: a small input is read here,
+  in this process, as starting a worker costs more than it saves.
 - When: while the files are still being found. The first workers start as soon as the files
   found are enough to pay for two, more as the input grows; the rest of the discovery (and
   each file's nearest configuration) runs here meanwhile.
@@ -46,12 +47,17 @@ if TYPE_CHECKING:
     from imglint.image_fields import ResourceSettings
     from imglint.manifests import Manifests
 
-# The input one more worker must have to pay for itself. Measured with the corpus's files
-# (fresh processes, user+system CPU of the run and its workers): reading costs about 50 ms of CPU
-# per MB, and workers add a fixed 50-100 ms (importing multiprocessing, forking, sending the
-# results back); half of the reading saved by a second worker covers that from about 2 MB, and
-# at 4 MiB of input two workers took 0.68x the wall time of one process (1.4x at 0.25 MiB; a
-# busy machine, load average near 20). So: a worker per 2 MiB, and none below 4 MiB.
+# The reading one more worker must have to pay for itself, in bytes' worth (`read_cost`).
+# Measured with the corpus's files (fresh processes, user+system CPU of the run and its
+# workers): reading costs about 50 ms of CPU per MB, and workers add a fixed cost (forking,
+# sending the results back); half of the reading saved by a second worker covers that from
+# about 2 MB, and at 4 MiB of input two workers took 0.68x the wall time of one process (1.4x
+# at 0.25 MiB; a busy machine, load average near 20). So: a worker per 2 MiB, and none below
+# 4 MiB. Counted as reading, not bytes: many small files take as long as a few large ones (by
+# bytes, the corpus's workers started only once its first 1,013 files were found, the other
+# core idle meanwhile; by reading, after 515). Near that threshold, 518 small files (1 MB,
+# 4.2 MiB of reading) took 0.37 s with two workers against 0.41 s in one process (median of 9,
+# quiet 2-core machine), and 844 of them (1.7 MB) 0.59 s against 0.80 s.
 BYTES_PER_WORKER = 2 * 1024 * 1024
 # Workers are forked: on Linux only (macOS's system libraries are not safe to fork, Windows
 # cannot; spawning would start an interpreter per worker and send it the configuration).
@@ -107,7 +113,8 @@ def worker_limit(requested: int | None) -> int:
 def worker_count(files: int, size: int, limit: int) -> int:
     """Processes that read `files` files of `size` bytes in all, at most `limit`: 1 means this
     process alone (no worker is started)."""
-    return max(1, min(limit, files, size // BYTES_PER_WORKER))
+    reading = size + files * FILE_COST_IN_BYTES  # (as `read_cost` counts each file)
+    return max(1, min(limit, files, reading // BYTES_PER_WORKER))
 
 
 def read_all(

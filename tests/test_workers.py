@@ -96,6 +96,10 @@ def test_workers_follow_cores_size_and_files(monkeypatch: pytest.MonkeyPatch) ->
     assert workers_for(pending(100, 50_000), None) == 2
     # never more than the files: one huge file is read by one process
     assert workers_for(pending(1, 30_000_000), None) == 1
+    # reading, not bytes: many small files pay for workers as a few large ones do
+    assert workers_for(pending(400, 1_000), None) == 1  # 0.4 MB, 2.8 MiB of reading
+    assert workers_for(pending(600, 1_000), None) == 2  # 0.6 MB, 4.1 MiB of reading
+    assert parallel.read_cost(pending(1, 1_000)[0]) * 600 // parallel.BYTES_PER_WORKER == 2
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
