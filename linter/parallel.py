@@ -360,6 +360,7 @@ class _ForkedWorkers:
         """Fork workers until there are `count`."""
         if len(self.workers) >= count:
             return
+        import pickle  # noqa: F401 (imported once here, not again in each worker it forks)
         import signal
 
         # Forked with SIGINT blocked: a Ctrl-C meanwhile reaches this process (once unblocked)
