@@ -93,14 +93,20 @@ HELM_CHART_FILE = "Chart.yaml"
 
 
 def is_kustomization_path(path: str) -> bool:
-    return os.path.basename(path) in KUSTOMIZATION_FILE_NAMES
+    # (Asked of every file several times: the ending, in C, tells nearly all of them.)
+    return path.endswith(KUSTOMIZATION_FILE_NAMES) and (
+        os.path.basename(path) in KUSTOMIZATION_FILE_NAMES
+    )
 
 
 def is_values_file(source: Source) -> bool:
     """A chart's own values file: `values.yaml` (or `.yml`) with a Chart.yaml beside it."""
     if source.file_path is None:
         return False  # stdin is rendered output, not values
-    if os.path.basename(source.path) not in HELM_VALUES_FILE_NAMES:
+    path = source.path
+    if not path.endswith(HELM_VALUES_FILE_NAMES) or (
+        os.path.basename(path) not in HELM_VALUES_FILE_NAMES
+    ):
         return False
     folder = os.path.dirname(os.path.abspath(source.file_path))
     return os.path.isfile(os.path.join(folder, HELM_CHART_FILE))
