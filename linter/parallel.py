@@ -313,6 +313,24 @@ def _in_workers(
             pool.stop()
         raise
     pool.finish()
+    _give_back_free_memory()
+
+
+def _give_back_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's `malloc_trim`), once every
+    worker's results are in. Unpickling them leaves free blocks between the results this
+    process keeps, which the heap cannot give back on its own (only a free stretch at its top),
+    and which settling and the rules then hardly reuse: at 8 copies of the corpus the run's peak
+    went from 30.7 to 29.7 MiB (median of 3), ctypes's own 0.5 MiB included. Where there is no
+    such call (another C library) there is nothing to do. (ctypes loads only here: about 5 ms,
+    for an input large enough for workers.)"""
+    try:
+        import ctypes
+
+        trim = ctypes.CDLL(None).malloc_trim
+    except (ImportError, OSError, AttributeError):
+        return
+    trim(0)
 
 
 # A message: a run's index (or _FAILED, _FINISHED) and the length of the pickle after it (a

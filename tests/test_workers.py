@@ -348,3 +348,30 @@ def test_fix_reads_in_one_process(
     _, _, err = run(["--fix", "--workers", "2", str(tmp_path)], capsys)
     assert "imglint: rewrote 20 image references in 20 files" in err
     assert calls == [(True, 1), (False, 2)]
+
+
+def test_the_heap_is_trimmed_once_the_workers_results_are_in(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    small_input_starts_workers: None,
+) -> None:
+    """Once every worker's results are in, free C heap pages go back to the system, once; a
+    run read in this process has nothing to give back, and a C library without the call is
+    no error."""
+    make_tree(tmp_path, 6, 3)
+    calls: list[str] = []
+    real = parallel._give_back_free_memory
+    monkeypatch.setattr(parallel, "_give_back_free_memory", lambda: calls.append("trim"))
+    two = run([str(tmp_path), "--workers", "2", "--format", "json"], capsys)
+    assert calls == ["trim"]
+    one = run([str(tmp_path), "--workers", "1", "--format", "json"], capsys)
+    assert calls == ["trim"] and one == two
+
+    import ctypes
+
+    def no_library(name: object) -> object:
+        raise OSError("no such library")
+
+    monkeypatch.setattr(ctypes, "CDLL", no_library)
+    real()  # nothing to give back, and no error
