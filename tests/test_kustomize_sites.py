@@ -8,6 +8,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
@@ -15,6 +16,9 @@ import yaml
 from tests.cli_runner import run
 from tests.kustomize_tool import kustomize_build
 from tests.regserver import Seeded
+
+if TYPE_CHECKING:
+    from imglint.sites import ImageSite
 
 REAL = Path(__file__).parent / "fixtures" / "kustomize-real"
 _WHERE = re.compile(r"^(\S+:\d+:\d+): (IMG\d{3}) ")
@@ -642,30 +646,36 @@ def test_groups_are_those_of_the_composed_kustomizations(
     assert together == overlay.startswith("resources:")  # (the merged one: not as composed)
 
 
+def _read_and_settle(paths: list[str], with_links: bool) -> tuple[list[ImageSite], list[str], int]:
+    """The sites of `paths` read and settled, with the links the reader kept or (without
+    them) composing every kustomization to know them; and how many links the reader kept."""
+    from imglint import kustomize_sites
+    from imglint.kustomize_tree import KustomizationLinks
+    from imglint.manifests import read_source
+    from imglint.sources import collect
+
+    sources = collect(paths).sources
+    sites = []
+    known: dict[str, KustomizationLinks] = {}
+    for source in sources:
+        part = read_source(source)
+        sites.extend(part.sites)
+        known.update(part.kustomization_links)
+    result, details = kustomize_sites.settle(sites, sources, None, known if with_links else None)
+    return result, details, len(known)
+
+
 def test_settling_with_the_reader_s_links_settles_as_composing_every_kustomization(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Settling every entry and chart value of the fixtures with the links the reader kept
     (components' users, `configurations:` files, groups) gives what settling gives when it
     composes every kustomization to know them."""
-    from imglint import kustomize_sites
-    from imglint.kustomize_tree import KustomizationLinks
-    from imglint.manifests import read_source
-    from imglint.sources import collect
 
     monkeypatch.chdir(FIXTURES)
 
     def settled(with_links: bool) -> tuple[list[tuple[object, ...]], list[str]]:
-        sources = collect([str(FIXTURES)]).sources
-        sites = []
-        known: dict[str, KustomizationLinks] = {}
-        for source in sources:
-            part = read_source(source)
-            sites.extend(part.sites)
-            known.update(part.kustomization_links)
-        result, details = kustomize_sites.settle(
-            sites, sources, None, known if with_links else None
-        )
+        result, details, _ = _read_and_settle([str(FIXTURES)], with_links)
         shown: list[tuple[object, ...]] = [
             (
                 s.path,
@@ -714,10 +724,6 @@ def test_a_component_s_entry_over_an_image_field_a_configuration_declares(
     that kustomization's `configurations:` declare too (a key no default spec ends in, so the
     bases' documents that hold it are composed): settled so with the links the reader kept,
     as when every kustomization is composed to know its users and configurations."""
-    from imglint import kustomize_sites
-    from imglint.kustomize_tree import KustomizationLinks
-    from imglint.manifests import read_source
-    from imglint.sources import collect
 
     (tree / "base" / "kustomization.yaml").write_text("resources:\n- deployment.yaml\n- app.yaml\n")
     (tree / "base" / "app.yaml").write_text(CUSTOM_APP)
@@ -731,15 +737,8 @@ def test_a_component_s_entry_over_an_image_field_a_configuration_declares(
     )
 
     def settled(with_links: bool) -> list[str]:
-        sources = collect(["base", "comp", "overlays"]).sources
-        sites = []
-        known: dict[str, KustomizationLinks] = {}
-        for source in sources:
-            part = read_source(source)
-            sites.extend(part.sites)
-            known.update(part.kustomization_links)
-        assert len(known) == 3
-        result, _ = kustomize_sites.settle(sites, sources, None, known if with_links else None)
+        result, _, links = _read_and_settle(["base", "comp", "overlays"], with_links)
+        assert links == 3
         return [site.image for site in result if site.origin == "kustomize"]
 
     written = ["mirror.example.com/nginx:1.25", "mirror.example.com/nginx:1.24"]
