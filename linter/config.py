@@ -588,28 +588,28 @@ class NearestConfigs:
         if last is not None and last[0] == path:
             return last[1]
         found = None
-        if path == "-":
-            pass
-        elif path == self._stdin_name:
-            absolute = os.path.abspath(os.path.join(self._cwd, path))
-            # `helm template charts/shop | imglint --stdin-filename charts/shop -`: a folder
-            if os.path.isdir(absolute):
-                found = self.for_folder(absolute)
-            else:
-                found = self.for_folder(os.path.dirname(absolute))
-        else:
-            # A walk finds a folder's files in a row: their folder, as written, is asked once.
-            # (Unless the path ends in `.`, `..` or a separator: then it is not its folder.)
-            written, name = os.path.split(path)
-            last_folder = self._last_folder
-            if last_folder is not None and last_folder[0] == written and name not in _NOT_NAMES:
-                found = last_folder[1]
-            else:
-                absolute = os.path.abspath(os.path.join(self._cwd, path))
-                found = self.for_folder(os.path.dirname(absolute))
-                if name not in _NOT_NAMES:
-                    self._last_folder = (written, found)
+        if path != "-":
+            found = self._for_stdin(path) if path == self._stdin_name else self._for_file(path)
         self._last_path = (path, found)
+        return found
+
+    def _for_stdin(self, path: str) -> Config | None:
+        absolute = os.path.abspath(os.path.join(self._cwd, path))
+        # `helm template charts/shop | imglint --stdin-filename charts/shop -`: a folder
+        if os.path.isdir(absolute):
+            return self.for_folder(absolute)
+        return self.for_folder(os.path.dirname(absolute))
+
+    def _for_file(self, path: str) -> Config | None:
+        # A walk finds a folder's files in a row: their folder, as written, is asked once.
+        # (Unless the path ends in `.`, `..` or a separator: then it is not its folder.)
+        written, name = os.path.split(path)
+        last_folder = self._last_folder
+        if last_folder is not None and last_folder[0] == written and name not in _NOT_NAMES:
+            return last_folder[1]
+        found = self.for_folder(os.path.dirname(os.path.abspath(os.path.join(self._cwd, path))))
+        if name not in _NOT_NAMES:
+            self._last_folder = (written, found)
         return found
 
     def for_folder(self, folder: str) -> Config | None:
